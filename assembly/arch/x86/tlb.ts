@@ -1,0 +1,193 @@
+// The per-CPU TLB (SDM Vol. 3A, 4.10), after arch/x86/mm/tlb.c's view of it.
+//
+// Three set-associative arrays in struct percpu, one per page size (4 KiB: TLB_4K_SETS x TLB_WAYS,
+// 2 MiB: TLB_2M_SETS x TLB_WAYS, 1 GiB: TLB_1G_SETS x TLB_WAYS), replaced round robin per set.
+// Each entry caches one translation with the rights of the whole walk, tagged by PCID:
+//
+//  tag (u64)
+//   63 ........................ 16 15 14  13  12 ........... 1  0
+//  +------------------------------+-----+---+-----------------+---+
+//  | VPN = (va & 2^48-1) >> shift | 0 0 | G |      PCID       | V |
+//  +------------------------------+-----+---+-----------------+---+
+//  data (u64)
+//   63  62 ....... 52 51 ................. 12 11 10 9  8  7  6  5 .. 3  2   1   0
+//  +---+------------+------------------------+-----+----+--+--+------+---+---+---+
+//  |XD |     0      | frame physical address  | 0 |SIZE|0 | D|   0  | U | W | 0 |
+//  +---+------------+------------------------+-----+----+--+--+------+---+---+---+
+//  W, U: R/W and U/S ANDed over all levels; XD: ORed (kept as read even when EFER.NXE = 0; the check
+//  consults NXE). D: the leaf's dirty flag when cached: a write through an entry with D = 0 walks again
+//  so the walker sets D in memory. SIZE: 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB.
+//
+// Rights are checked at every use against the current CR0.WP, CR4.SMEP/SMAP, RFLAGS.AC and CPL.
+// Only the owning CPU touches its TLB, except while it is not running (arch/x86/smp.ts).
+// Not modelled: paging-structure caches (PML4/PDPT/PD entry caches), separate instruction TLBs.
+import {
+  PC_STATS, PC_TLB_CURSOR, TLB_WAYS, TLB_4K_SETS, TLB_2M_SETS, TLB_1G_SETS, TLB_ENTRY_SIZE,
+  TLB_4K_OFF, TLB_2M_OFF, TLB_1G_OFF, TLB_END,
+} from "../../layout";
+import { STAT_FLUSH_ONE, STAT_FLUSH_PCID, STAT_FLUSH_ALL, STAT_TLB_FILL } from "../../percpu";
+
+export const TLB_V: u64 = 1;
+export const TLB_PCID_SHIFT: u64 = 1;
+export const TLB_PCID_MASK: u64 = 0xfff << TLB_PCID_SHIFT;
+export const TLB_G: u64 = 1 << 13;
+export const TLB_VPN_SHIFT: u64 = 16;
+export const TLB_D_W: u64 = 1 << 1;
+export const TLB_D_U: u64 = 1 << 2;
+export const TLB_D_DIRTY: u64 = 1 << 6;
+export const TLB_D_SIZE_SHIFT: u64 = 9;
+export const TLB_D_XD: u64 = <u64>1 << 63;
+export const TLB_D_ADDR: u64 = 0x000f_ffff_ffff_f000;
+
+export const TLB_SIZE_4K: u32 = 0;
+export const TLB_SIZE_2M: u32 = 1;
+export const TLB_SIZE_1G: u32 = 2;
+
+/** Argument of tlb_flush_all: every PCID. */
+export const TLB_ALL_PCIDS: u32 = 0xffffffff;
+export const TLB_KEEP_GLOBAL: bool = true;
+
+const VA_MASK: u64 = 0x0000_ffff_ffff_ffff;
+
+// @ts-ignore: decorator
+@inline function stat(p: usize, s: i32): void {
+  const a = p + PC_STATS + (<usize>s << 3);
+  store<u64>(a, load<u64>(a) + 1);
+}
+
+// @ts-ignore: decorator
+@inline export function tlb_key(va: u64, shift: u64, pcid: u32): u64 {
+  return (((va & VA_MASK) >> shift) << TLB_VPN_SHIFT) | (<u64>pcid << TLB_PCID_SHIFT) | TLB_V;
+}
+
+/** Does tag t translate the page of key (same VPN, and the same PCID unless the entry is global)? */
+// @ts-ignore: decorator
+@inline function tag_matches(t: u64, key: u64): bool {
+  const diff = t ^ key;
+  return (diff & ~(TLB_PCID_MASK | TLB_G)) == 0 && ((t & TLB_G) != 0 || (diff & TLB_PCID_MASK) == 0);
+}
+
+// @ts-ignore: decorator
+@inline function probe(set: usize, key: u64): usize {
+  for (let w: u32 = 0; w < TLB_WAYS; w++) {
+    const e = set + <usize>w * TLB_ENTRY_SIZE;
+    if (tag_matches(load<u64>(e), key)) return e;
+  }
+  return 0;
+}
+
+/**
+ * tlb_lookup - the entry of CPU p's TLB that translates va under pcid, or 0 on a miss.
+ * Probes the 4 KiB array, then 2 MiB, then 1 GiB (real TLBs probe in parallel).
+ */
+// @ts-ignore: decorator
+@inline export function tlb_lookup(p: usize, va: u64, pcid: u32): usize {
+  let key = tlb_key(va, 12, pcid);
+  let e = probe(p + TLB_4K_OFF + <usize>((key >> TLB_VPN_SHIFT) & (TLB_4K_SETS - 1)) * TLB_WAYS * TLB_ENTRY_SIZE, key);
+  if (e != 0) return e;
+  key = tlb_key(va, 21, pcid);
+  e = probe(p + TLB_2M_OFF + <usize>((key >> TLB_VPN_SHIFT) & (TLB_2M_SETS - 1)) * TLB_WAYS * TLB_ENTRY_SIZE, key);
+  if (e != 0) return e;
+  key = tlb_key(va, 30, pcid);
+  return probe(p + TLB_1G_OFF + <usize>((key >> TLB_VPN_SHIFT) & (TLB_1G_SETS - 1)) * TLB_WAYS * TLB_ENTRY_SIZE, key);
+}
+
+/** Page shift (12, 21, 30) of a cached translation, from its data word. */
+// @ts-ignore: decorator
+@inline export function tlb_page_shift(data: u64): u32 {
+  const size = <u32>(data >> TLB_D_SIZE_SHIFT) & 3;
+  return size == TLB_SIZE_4K ? 12 : (size == TLB_SIZE_2M ? 21 : 30);
+}
+
+/** Page-offset mask of a cached translation, from its data word. */
+// @ts-ignore: decorator
+@inline export function tlb_offset_mask(data: u64): u64 {
+  return (<u64>1 << <u64>tlb_page_shift(data)) - 1;
+}
+
+// @ts-ignore: decorator
+@inline export function tlb_invalidate_entry(e: usize): void {
+  store<u64>(e, 0);
+}
+
+/**
+ * tlb_fill - cache a translation in CPU p's TLB: page size class size, frame base frame (aligned to
+ * the page size), effective rights (TLB_D_W/U/XD), dirty flag and global flag. Replaces an invalid
+ * way if the set has one, else the set's round-robin victim.
+ */
+export function tlb_fill(p: usize, va: u64, pcid: u32, size: u32, frame: u64, rights: u64, global: bool): void {
+  let shift: u64 = 12, off = TLB_4K_OFF, sets = TLB_4K_SETS, cursor_base: u32 = 0;
+  if (size == TLB_SIZE_2M) { shift = 21; off = TLB_2M_OFF; sets = TLB_2M_SETS; cursor_base = TLB_4K_SETS; }
+  else if (size == TLB_SIZE_1G) { shift = 30; off = TLB_1G_OFF; sets = TLB_1G_SETS; cursor_base = TLB_4K_SETS + TLB_2M_SETS; }
+  const key = tlb_key(va, shift, pcid) | (global ? TLB_G : 0);
+  const si = <u32>(key >> TLB_VPN_SHIFT) & (sets - 1);
+  const set = p + off + <usize>si * TLB_WAYS * TLB_ENTRY_SIZE;
+  let victim: usize = 0;
+  for (let w: u32 = 0; w < TLB_WAYS; w++) {
+    const e = set + <usize>w * TLB_ENTRY_SIZE;
+    if ((load<u64>(e) & TLB_V) == 0) { victim = e; break; }
+  }
+  if (victim == 0) {
+    const c = p + PC_TLB_CURSOR + cursor_base + si;
+    const w = <u32>load<u8>(c);
+    store<u8>(c, <u8>((w + 1) & (TLB_WAYS - 1)));
+    victim = set + <usize>w * TLB_ENTRY_SIZE;
+  }
+  store<u64>(victim + 8, (frame & TLB_D_ADDR) | rights | (<u64>size << TLB_D_SIZE_SHIFT));
+  store<u64>(victim, key);
+  stat(p, STAT_TLB_FILL);
+}
+
+/**
+ * tlb_flush_one - INVLPG va: drop the translations of va (every page size) for pcid and any global
+ * translation of va whatever its PCID (SDM 4.10.4.1). With keep_global the globals stay: INVPCID
+ * type 0 (individual address).
+ */
+export function tlb_flush_one(p: usize, va: u64, pcid: u32, keep_global: bool): void {
+  for (let size: u32 = 0; size < 3; size++) {
+    const shift: u64 = size == 0 ? 12 : (size == 1 ? 21 : 30);
+    const off = size == 0 ? TLB_4K_OFF : (size == 1 ? TLB_2M_OFF : TLB_1G_OFF);
+    const sets = size == 0 ? TLB_4K_SETS : (size == 1 ? TLB_2M_SETS : TLB_1G_SETS);
+    const key = tlb_key(va, shift, pcid);
+    const set = p + off + <usize>(<u32>(key >> TLB_VPN_SHIFT) & (sets - 1)) * TLB_WAYS * TLB_ENTRY_SIZE;
+    for (let w: u32 = 0; w < TLB_WAYS; w++) {
+      const e = set + <usize>w * TLB_ENTRY_SIZE;
+      const t = load<u64>(e);
+      if (tag_matches(t, key) && !(keep_global && (t & TLB_G) != 0)) store<u64>(e, 0);
+    }
+  }
+  stat(p, STAT_FLUSH_ONE);
+}
+
+/** tlb_flush_pcid - drop every non-global translation tagged pcid (MOV to CR3; INVPCID type 1). */
+export function tlb_flush_pcid(p: usize, pcid: u32): void {
+  const want = <u64>pcid << TLB_PCID_SHIFT;
+  for (let e = p + TLB_4K_OFF; e < p + TLB_END; e += TLB_ENTRY_SIZE) {
+    const t = load<u64>(e);
+    if ((t & (TLB_G | TLB_V)) == TLB_V && (t & TLB_PCID_MASK) == want) store<u64>(e, 0);
+  }
+  stat(p, STAT_FLUSH_PCID);
+}
+
+/**
+ * tlb_flush_all - drop every translation of pcid, or of every PCID with TLB_ALL_PCIDS; globals too
+ * unless keep_global (INVPCID type 2 = all, type 3 = all but globals; CR4.PGE toggles drop all).
+ */
+export function tlb_flush_all(p: usize, pcid: u32, keep_global: bool): void {
+  const want = <u64>pcid << TLB_PCID_SHIFT;
+  for (let e = p + TLB_4K_OFF; e < p + TLB_END; e += TLB_ENTRY_SIZE) {
+    const t = load<u64>(e);
+    if ((t & TLB_V) == 0) continue;
+    if (keep_global && (t & TLB_G) != 0) continue;
+    if (pcid != TLB_ALL_PCIDS && (t & TLB_PCID_MASK) != want && (t & TLB_G) == 0) continue;
+    store<u64>(e, 0);
+  }
+  stat(p, STAT_FLUSH_ALL);
+}
+
+/** How many valid entries CPU p's TLB holds (for statistics and tests). */
+export function tlb_count_valid(p: usize): u32 {
+  let n: u32 = 0;
+  for (let e = p + TLB_4K_OFF; e < p + TLB_END; e += TLB_ENTRY_SIZE) if ((load<u64>(e) & TLB_V) != 0) n++;
+  return n;
+}

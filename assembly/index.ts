@@ -1,0 +1,184 @@
+// The core's exported interface (the ABI the TypeScript host binds in src/core/abi.ts).
+//
+// Every function that acts as a CPU takes that CPU's id first and returns -EINVAL (-22) for an id
+// outside 0..nr_cpus-1 before touching anything. Results follow the kernel: >= 0 success, a negative
+// errno failure; translations return a physical address or a negated exception vector
+// (arch/x86/fault.ts). Layout constants are exported as globals so the host reads every offset from
+// here and never restates it.
+import { nr_cpus, machine_attach as __machine_attach, machine_init as __machine_init, per_cpu_ptr } from "./layout";
+import { set_this_cpu } from "./percpu";
+import { EINVAL } from "./errno";
+import { DEBUG } from "./config";
+import { cpu_reset, write_cr0, write_cr3, write_cr4, write_efer, write_rflags, set_cpl } from "./arch/x86/processor";
+import { mmu_translate, mmu_walk, invlpg, invpcid } from "./arch/x86/mmu";
+import { ACC_VALID_MASK } from "./arch/x86/pgtable_types";
+import { tlb_count_valid } from "./arch/x86/tlb";
+import { tlb_mailbox_post, tlb_mailbox_wait, do_pending_ipis, cpu_set_running } from "./arch/x86/smp";
+import { free_area_init, alloc_page, put_page, get_page, nr_free_pages, drain_all_pages } from "./mm/page_alloc";
+import { kmem_cache_create, kmem_cache_alloc, kmem_cache_free, kmem_cache_object_size, kmem_cache_nr_objs, kmem_cache_nr_free } from "./mm/slab";
+import { machine_barrier_wait } from "./lib/barrier";
+import { bench_translate } from "./lib/bench_walk";
+import { test_ad_walker, test_ad_clearer, test_page_alloc_exhaust, test_page_alloc_release, test_page_alloc_churn } from "./lib/test_pgtable";
+
+export {
+  NR_CPUS, PAGE_SIZE, MMEMU_ABI_VERSION,
+} from "./config";
+export {
+  machine_layout, machine_base_for_heap, HEADER_SIZE, PERCPU_SIZE, STRUCT_PAGE_SIZE,
+  HDR_NR_CPUS, HDR_NR_FRAMES, HDR_NR_BACKED, HDR_MAXPHYADDR, HDR_PERCPU_BASE, HDR_MEM_MAP, HDR_KHEAP_BASE,
+  HDR_KHEAP_SIZE, HDR_FRAMES_BASE, HDR_TOTAL_SIZE, HDR_FLAGS, MF_DEBUG,
+  PC_CR0, PC_CR3, PC_CR4, PC_EFER, PC_RFLAGS, PC_CPL, PC_FAULT_VECTOR, PC_FAULT_ERROR, PC_FAULT_CR2,
+  PC_FAULT_ADDR, PC_XLAT_SHIFT, PC_STATE, PC_STATE_ARG, PC_STATE_ARG2, PC_STATS, NR_CPU_STATS,
+} from "./layout";
+export {
+  STAT_TLB_HIT, STAT_TLB_MISS, STAT_WALK, STAT_WALK_RESTART, STAT_PF, STAT_GP, STAT_BUS_FAULT,
+  STAT_SET_ACCESSED, STAT_SET_DIRTY, STAT_TLB_DIRTY_REWALK, STAT_TLB_FAULT_INVAL, STAT_FLUSH_ONE,
+  STAT_FLUSH_PCID, STAT_FLUSH_ALL, STAT_FLUSH_CR3, STAT_SHOOTDOWN_SENT, STAT_SHOOTDOWN_RECV,
+  STAT_SHOOTDOWN_REMOTE, STAT_PGALLOC, STAT_PGFREE, STAT_PCP_REFILL, STAT_PCP_DRAIN, STAT_SLAB_ALLOC,
+  STAT_SLAB_FREE, STAT_SPIN_CONTENDED, STAT_SPIN_LOOPS, STAT_TLB_FILL, NR_STATS_USED,
+  CPU_IDLE, CPU_RUNNING, CPU_SPINNING, CPU_WAIT_ACK, CPU_BARRIER, CPU_WAIT_MAILBOX,
+} from "./percpu";
+export {
+  PAGE_FLAGS, PAGE_REFCOUNT, PAGE_MAPCOUNT, PAGE_MAPPING, PAGE_INDEX, PAGE_PRIVATE,
+  PG_buddy, PG_reserved,
+} from "./mm/mm_types";
+export { __GFP_ZERO, __GFP_HIGHMEM } from "./mm/page_alloc";
+export { FLUSH_RANGE, FLUSH_PCID, FLUSH_ALL, FLUSH_ALL_GLOBAL } from "./arch/x86/smp";
+export { BENCH_INDEPENDENT, BENCH_DEPENDENT, BENCH_SEQUENTIAL } from "./lib/bench_walk";
+
+/** Whether this is the debug build (VM_BUG_ON on). */
+export function core_is_debug(): bool {
+  return DEBUG;
+}
+
+/**
+ * machine_init - lay out and boot a machine in this memory (see layout.ts): header, CPUs in their
+ * reset state, every frame but pfn 0 free. Returns 0 or a negative errno (layout.ts).
+ */
+export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u32, maxphys: i32, flags: u32): i32 {
+  const r = __machine_init(cpus, frames, backed, kheap_size, maxphys, flags | (DEBUG ? 1 : 0));
+  if (r < 0) return r;
+  __machine_attach();
+  set_this_cpu(0);
+  for (let c = 0; c < cpus; c++) cpu_reset(c);
+  free_area_init();
+  return 0;
+}
+
+/** machine_attach - bind this instance to the machine already initialised in its memory. */
+export function machine_attach(): i32 {
+  return __machine_attach();
+}
+
+// Enter the core as cpu; false for an id outside the machine.
+// @ts-ignore: decorator
+@inline function enter(cpu: i32): bool {
+  if (cpu < 0 || cpu >= nr_cpus) return false;
+  set_this_cpu(cpu);
+  return true;
+}
+
+/** The address of CPU cpu's struct percpu, or 0 for a bad id. */
+export function cpu_percpu(cpu: i32): usize {
+  return cpu < 0 || cpu >= nr_cpus ? 0 : per_cpu_ptr(cpu);
+}
+
+export function cpu_reset_regs(cpu: i32): i32 { if (!enter(cpu)) return -EINVAL; cpu_reset(cpu); return 0; }
+export function cpu_write_cr0(cpu: i32, v: u64): i32 { return enter(cpu) ? write_cr0(v) : -EINVAL; }
+export function cpu_write_cr3(cpu: i32, v: u64): i32 { return enter(cpu) ? write_cr3(v) : -EINVAL; }
+export function cpu_write_cr4(cpu: i32, v: u64): i32 { return enter(cpu) ? write_cr4(v) : -EINVAL; }
+export function cpu_write_efer(cpu: i32, v: u64): i32 { return enter(cpu) ? write_efer(v) : -EINVAL; }
+export function cpu_write_rflags(cpu: i32, v: u64): i32 { return enter(cpu) ? write_rflags(v) : -EINVAL; }
+export function cpu_set_cpl(cpu: i32, cpl: i32): i32 { return enter(cpu) ? set_cpl(cpl) : -EINVAL; }
+
+/**
+ * cpu_translate - translate va for access (ACC_WRITE 2 | ACC_USER 4 | ACC_FETCH 16 | ACC_IMPLICIT
+ * 256) as CPU cpu does: TLB, then walk. Returns the physical address, -13/-14/-18 with the fault
+ * recorded in the CPU's fault record, or -EINVAL for a bad CPU or unknown access bits.
+ */
+export function cpu_translate(cpu: i32, va: u64, access: u32): i64 {
+  if (!enter(cpu) || (access & ~ACC_VALID_MASK) != 0) return -EINVAL;
+  return mmu_translate(per_cpu_ptr(cpu), va, access);
+}
+
+/** cpu_walk - a full page walk that bypasses the TLB lookup (it still fills the TLB). As cpu_translate. */
+export function cpu_walk(cpu: i32, va: u64, access: u32): i64 {
+  if (!enter(cpu) || (access & ~ACC_VALID_MASK) != 0) return -EINVAL;
+  return mmu_walk(per_cpu_ptr(cpu), va, access);
+}
+
+export function cpu_invlpg(cpu: i32, va: u64): i32 {
+  if (!enter(cpu)) return -EINVAL;
+  invlpg(per_cpu_ptr(cpu), va);
+  return 0;
+}
+
+export function cpu_invpcid(cpu: i32, type: i32, pcid: u32, va: u64): i32 {
+  return enter(cpu) ? invpcid(per_cpu_ptr(cpu), type, pcid, va) : -EINVAL;
+}
+
+export function cpu_tlb_count_valid(cpu: i32): i32 {
+  return enter(cpu) ? <i32>tlb_count_valid(per_cpu_ptr(cpu)) : -EINVAL;
+}
+
+export function cpu_tlb_post(cpu: i32, target: i32, kind: u32, pcid: u32, start: u64, nr_pages: u32): i64 {
+  if (!enter(cpu) || target < 0 || target >= nr_cpus) return -EINVAL;
+  return tlb_mailbox_post(target, kind, pcid, start, nr_pages);
+}
+
+export function cpu_tlb_wait(cpu: i32, target: i32, gen: u32): i32 {
+  if (!enter(cpu) || target < 0 || target >= nr_cpus) return -EINVAL;
+  tlb_mailbox_wait(target, gen);
+  return 0;
+}
+
+export function cpu_do_pending_ipis(cpu: i32): i32 {
+  if (!enter(cpu)) return -EINVAL;
+  do_pending_ipis();
+  return 0;
+}
+
+export function cpu_running(cpu: i32, running: bool): i32 {
+  if (!enter(cpu)) return -EINVAL;
+  cpu_set_running(running);
+  return 0;
+}
+
+export function cpu_alloc_page(cpu: i32, gfp: u32): i32 { return enter(cpu) ? alloc_page(gfp) : -EINVAL; }
+export function cpu_put_page(cpu: i32, pfn: u32): i32 { return enter(cpu) ? put_page(pfn) : -EINVAL; }
+export function cpu_get_page(cpu: i32, pfn: u32): i32 { return enter(cpu) ? get_page(pfn) : -EINVAL; }
+export function cpu_drain_all_pages(cpu: i32): i32 { if (!enter(cpu)) return -EINVAL; drain_all_pages(); return 0; }
+export function mm_nr_free_pages(): u32 { return nr_free_pages(); }
+
+export function cpu_kmem_cache_create(cpu: i32, size: u32): i32 { return enter(cpu) ? kmem_cache_create(size) : -EINVAL; }
+export function cpu_kmem_cache_alloc(cpu: i32, cache: i32, gfp: u32): usize { return enter(cpu) ? kmem_cache_alloc(cache, gfp) : 0; }
+export function cpu_kmem_cache_free(cpu: i32, cache: i32, obj: usize): i32 { return enter(cpu) ? kmem_cache_free(cache, obj) : -EINVAL; }
+export { kmem_cache_object_size, kmem_cache_nr_objs, kmem_cache_nr_free };
+
+export function cpu_barrier_wait(cpu: i32, parties: u32): i32 {
+  if (!enter(cpu) || parties > <u32>nr_cpus) return -EINVAL;
+  return machine_barrier_wait(parties);
+}
+
+export function cpu_bench_translate(cpu: i32, va_base: u64, span_pages: u32, iters: u32, seed: u32, order: u32, tlb: bool): i64 {
+  if (!enter(cpu) || span_pages == 0 || (span_pages & (span_pages - 1)) != 0 || order > 2) return -EINVAL;
+  return bench_translate(va_base, span_pages, iters, seed, order, tlb);
+}
+
+export function cpu_test_ad_walker(cpu: i32, va_base: u64, npages: u32, iters: u32, seed: u32, pfn_a: u32, pfn_b: u32): i64 {
+  if (!enter(cpu) || npages == 0) return -EINVAL;
+  return test_ad_walker(va_base, npages, iters, seed, pfn_a, pfn_b);
+}
+export function cpu_test_ad_clearer(cpu: i32, pte_pa: u64, npages: u32, rounds: u32, remap_every: u32, pfn_a: u32, pfn_b: u32): i64 {
+  if (!enter(cpu)) return -EINVAL;
+  return test_ad_clearer(pte_pa, npages, rounds, remap_every, pfn_a, pfn_b);
+}
+export function cpu_test_page_alloc_exhaust(cpu: i32, highmem: bool, head_out: usize): i32 {
+  return enter(cpu) ? test_page_alloc_exhaust(highmem, head_out) : -EINVAL;
+}
+export function cpu_test_page_alloc_release(cpu: i32, head: u32): i32 {
+  return enter(cpu) ? test_page_alloc_release(head) : -EINVAL;
+}
+export function cpu_test_page_alloc_churn(cpu: i32, iters: u32, hold: u32, seed: u32): i32 {
+  return enter(cpu) ? test_page_alloc_churn(iters, hold, seed) : -EINVAL;
+}

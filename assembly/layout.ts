@@ -1,0 +1,274 @@
+// The memory map of the emulated machine: every shared-memory offset is defined here and only here.
+//
+// One shared WebAssembly.Memory holds the whole machine. Everything below `__heap_base` belongs to
+// each Wasm instance (static data, written again at every instantiation) and holds no shared state.
+// The machine itself starts at MACHINE_BASE, the first 64 KiB boundary above __heap_base:
+//
+//   0 ............... __heap_base   per-instance static data (strings for messages); not shared state
+//   base ............ +4 KiB        struct machine_header (below): sizes, region offsets, zones,
+//                                    kernel heap, kmem caches, start barrier
+//   percpu_base ..... +N x 8 KiB    struct percpu, one per CPU (registers, fault record, state,
+//                                    shootdown mailbox, per-CPU page lists, counters, slab arrays, TLB)
+//   mem_map ......... +F x 32 B     struct page, one per frame (mm/mm_types.ts)
+//   kheap_base ...... +kheap_size   kernel-object heap: slab pages for kmem caches (mm/slab.ts)
+//   frames_base ..... +B x 4 KiB    page frames with contents: physical address pa lives at
+//                                    frames_base + pa for pa < B x 4 KiB
+//   (end) ........................ total_size = the memory's byte length
+//
+// F frames of RAM exist (physical addresses 0 .. F x 4 KiB). The first B of them carry contents
+// ("backed"); with frames carrying data B == F. In metadata-only mode B < F: frames B..F-1 have a
+// struct page but no bytes, reads of them return zero and writes are dropped, and page tables and
+// kernel pages are always allocated from the backed zone. Physical addresses at or above F x 4 KiB
+// are outside RAM: the paging unit reports them as a bus fault, never reads or writes there.
+//
+// Each instance caches the read-only region offsets in Wasm globals (machine_attach); globals are
+// per instance, and nothing that changes after machine_init is ever cached.
+import { NR_CPUS, L1_CACHE_BYTES, PAGE_SIZE, PAGE_SHIFT, MAX_KMEM_CACHES, MMEMU_ABI_VERSION } from "./config";
+import { EINVAL, ENOMEM } from "./errno";
+
+export const MACHINE_MAGIC: u32 = 0x4d4d454d; // "MEMM" little-endian
+export const WASM_PAGE: u64 = 65536;
+/** The largest memory a wasm32 module can address: 65536 Wasm pages. */
+export const WASM_MAX_BYTES: u64 = 65536 * WASM_PAGE;
+
+/** Zones (mm/page_alloc.ts). ZONE_NORMAL frames carry contents; ZONE_NODATA frames are metadata-only. */
+export const ZONE_NORMAL: i32 = 0;
+export const ZONE_NODATA: i32 = 1;
+export const MAX_NR_ZONES: i32 = 2;
+
+// ---------------------------------------------------------------------------------------------
+// struct machine_header (HEADER_SIZE bytes at base). Fields grouped by what protects them.
+//
+//   +0    magic u32 | abi u32 | flags u32 | nr_cpus u32            read-only after machine_init
+//   +16   nr_frames u32 | nr_backed u32 | maxphyaddr u32 | kheap_size u32
+//   +32   base u32 | percpu_base u32 | mem_map u32 | kheap_base u32
+//   +48   frames_base u32 | nr_kmem_caches u32 | total_size u64
+//   +64   zone[ZONE_NORMAL]  (64 B, own cache line)                 zone->lock
+//   +128  zone[ZONE_NODATA]  (64 B)                                  zone->lock
+//   +192  kheap: lock u32 | brk u32                                  kheap lock
+//   +256  start barrier: count u32 | generation u32                  atomics only
+//   +320  online cpumask u64                                         atomics only
+//   +512  kmem_cache[MAX_KMEM_CACHES] (64 B each)                    kmem_cache->lock
+// ---------------------------------------------------------------------------------------------
+export const HDR_MAGIC: u32 = 0;
+export const HDR_ABI: u32 = 4;
+export const HDR_FLAGS: u32 = 8;
+export const HDR_NR_CPUS: u32 = 12;
+export const HDR_NR_FRAMES: u32 = 16;
+export const HDR_NR_BACKED: u32 = 20;
+export const HDR_MAXPHYADDR: u32 = 24;
+export const HDR_KHEAP_SIZE: u32 = 28;
+export const HDR_BASE: u32 = 32;
+export const HDR_PERCPU_BASE: u32 = 36;
+export const HDR_MEM_MAP: u32 = 40;
+export const HDR_KHEAP_BASE: u32 = 44;
+export const HDR_FRAMES_BASE: u32 = 48;
+export const HDR_NR_KMEM_CACHES: u32 = 52;
+export const HDR_TOTAL_SIZE: u32 = 56;
+export const HDR_ZONES: u32 = 64;
+export const ZONE_STRIDE: u32 = 64;
+export const HDR_KHEAP_LOCK: u32 = 192;
+export const HDR_KHEAP_BRK: u32 = 196;
+export const HDR_BARRIER_COUNT: u32 = 256;
+export const HDR_BARRIER_GEN: u32 = 260;
+export const HDR_CPU_ONLINE_MASK: u32 = 320;
+export const HDR_KMEM_CACHES: u32 = 512;
+export const KMEM_CACHE_STRIDE: u32 = 64;
+export const HEADER_SIZE: u32 = 4096;
+
+/** Machine flags (HDR_FLAGS). */
+export const MF_DEBUG: u32 = 1 << 0; // built with MMEMU_DEBUG
+
+// struct zone (ZONE_STRIDE bytes)
+//   +0 free_list: struct freelist (lib/freelist.ts: lock | nr_free | first free pfn)
+//   +12 start_pfn u32 | +16 end_pfn u32                        read-only after machine_init
+export const ZONE_FREE_LIST: u32 = 0;
+export const ZONE_START_PFN: u32 = 12;
+export const ZONE_END_PFN: u32 = 16;
+
+// ---------------------------------------------------------------------------------------------
+// struct percpu (PERCPU_SIZE bytes each, 64-byte aligned sections). Everything in it is written
+// only by its own CPU, except the mailbox (written by initiators under mailbox->lock) and, while the
+// CPU is not running, its TLB (flushed by an initiator on its behalf under the same lock).
+//
+//   +0     registers: cr0 u64 | cr3 u64 | cr4 u64 | efer u64 | rflags u64 | cpl u32 | cpu u32
+//   +64    fault record: vector u32 | error_code u32 | cr2 u64 | addr u64 (bus fault: the pa)
+//   +96    last translation: page shift u32 (12, 21 or 30) of the last successful translation
+//   +128   state: activity u32 | arg u32 | arg2 u64          read by the host to report a stuck CPU
+//   +192   shootdown mailbox (arch/x86/smp.ts), own cache line
+//   +256   per-CPU page lists, one struct freelist per zone (mm/page_alloc.ts), 16 B apart
+//   +320   counters: NR_CPU_STATS x u64 (percpu.ts names them)
+//   +640   TLB replacement cursors: one byte per set
+//   +768   per-CPU slab free lists: one struct freelist per kmem cache (mm/slab.ts), 16 B apart
+//   +1792  TLB entries: 4 KiB set (TLB_4K_SETS x TLB_WAYS), then 2 MiB set, then 1 GiB set, 16 B each
+// ---------------------------------------------------------------------------------------------
+export const PC_CR0: u32 = 0;
+export const PC_CR3: u32 = 8;
+export const PC_CR4: u32 = 16;
+export const PC_EFER: u32 = 24;
+export const PC_RFLAGS: u32 = 32;
+export const PC_CPL: u32 = 40;
+export const PC_CPU: u32 = 44;
+export const PC_FAULT_VECTOR: u32 = 64;
+export const PC_FAULT_ERROR: u32 = 68;
+export const PC_FAULT_CR2: u32 = 72;
+export const PC_FAULT_ADDR: u32 = 80;
+export const PC_XLAT_SHIFT: u32 = 96;
+export const PC_STATE: u32 = 128;
+export const PC_STATE_ARG: u32 = 132;
+export const PC_STATE_ARG2: u32 = 136;
+export const PC_MAILBOX: u32 = 192;
+export const PC_PCP: u32 = 256;
+export const PCP_STRIDE: u32 = 16;
+export const PC_STATS: u32 = 320;
+export const NR_CPU_STATS: u32 = 40;
+export const PC_TLB_CURSOR: u32 = 640;
+export const PC_SLAB_ARRAYS: u32 = 768;
+export const SLAB_ARRAY_STRIDE: u32 = 16;
+export const PC_TLB: u32 = 1792;
+
+// TLB geometry (arch/x86/tlb.ts has the entry format).
+export const TLB_WAYS: u32 = 4;
+export const TLB_4K_SETS: u32 = 64;
+export const TLB_2M_SETS: u32 = 8;
+export const TLB_1G_SETS: u32 = 1;
+export const TLB_ENTRY_SIZE: u32 = 16;
+export const TLB_4K_OFF: u32 = PC_TLB;
+export const TLB_2M_OFF: u32 = TLB_4K_OFF + TLB_4K_SETS * TLB_WAYS * TLB_ENTRY_SIZE;
+export const TLB_1G_OFF: u32 = TLB_2M_OFF + TLB_2M_SETS * TLB_WAYS * TLB_ENTRY_SIZE;
+export const TLB_END: u32 = TLB_1G_OFF + TLB_1G_SETS * TLB_WAYS * TLB_ENTRY_SIZE;
+export const PERCPU_SIZE: u32 = 8192;
+
+/** struct page size (mm/mm_types.ts). */
+export const STRUCT_PAGE_SIZE: u32 = 32;
+
+// ---------------------------------------------------------------------------------------------
+// Per-instance cache of the read-only part of the header (Wasm globals are per instance).
+// ---------------------------------------------------------------------------------------------
+export let machine_base: usize = 0;
+export let percpu_base: usize = 0;
+export let mem_map: usize = 0;
+export let frames_base: usize = 0;
+export let kheap_base: usize = 0;
+export let nr_cpus: i32 = 0;
+export let nr_frames: u32 = 0;
+export let nr_backed: u32 = 0;
+/** Physical addresses below this have contents (nr_backed x 4 KiB), as u64. */
+export let backed_limit: u64 = 0;
+/** Physical addresses below this are RAM (nr_frames x 4 KiB), as u64. */
+export let ram_limit: u64 = 0;
+export let maxphyaddr: i32 = 46;
+
+/** The 64 KiB boundary at or above __heap_base where the machine starts. */
+export function machine_base_for_heap(): u64 {
+  return (<u64>__heap_base + WASM_PAGE - 1) & ~(WASM_PAGE - 1);
+}
+
+function align_up(x: u64, a: u64): u64 {
+  return (x + a - 1) & ~(a - 1);
+}
+
+/**
+ * machine_layout - compute the size of a machine without touching memory.
+ * Takes the CPU count, frames of RAM, how many of them carry contents and the kernel heap size.
+ * Returns the total byte size the shared memory must have, or a negative errno: -EINVAL for a CPU
+ * count outside 1..NR_CPUS, no RAM, more backed frames than frames or a heap that is not whole
+ * pages; -ENOMEM when the machine does not fit in the 4 GiB a wasm32 memory can hold.
+ */
+export function machine_layout(cpus: i32, frames: u32, backed: u32, kheap_size: u32): i64 {
+  if (cpus < 1 || cpus > NR_CPUS) return -EINVAL;
+  if (frames < 2 || backed < 2 || backed > frames) return -EINVAL;
+  if ((kheap_size & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+  let at: u64 = machine_base_for_heap() + HEADER_SIZE;
+  at += <u64>cpus * PERCPU_SIZE;
+  at += <u64>frames * STRUCT_PAGE_SIZE;
+  at = align_up(at, PAGE_SIZE);
+  at += kheap_size;
+  at += <u64>backed << PAGE_SHIFT;
+  at = align_up(at, WASM_PAGE);
+  if (at > WASM_MAX_BYTES) return -ENOMEM;
+  return <i64>at;
+}
+
+/**
+ * machine_init - lay the machine out in a fresh (zeroed) shared memory. Called once, by the host's
+ * own instance, before any CPU runs; machine_attach then serves every other instance.
+ * Returns 0 or the negative errno of machine_layout; -ENOMEM also when memory.size() is short.
+ */
+export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u32, maxphys: i32, flags: u32): i32 {
+  const total = machine_layout(cpus, frames, backed, kheap_size);
+  if (total < 0) return <i32>total;
+  if (maxphys < 36 || maxphys > 52) return -EINVAL;
+  if ((<u64>frames << PAGE_SHIFT) > (<u64>1 << <u64>maxphys)) return -EINVAL;
+  if (<u64>memory.size() * WASM_PAGE < <u64>total) return -ENOMEM;
+  const base = <usize>machine_base_for_heap();
+  const percpu = base + HEADER_SIZE;
+  const map = percpu + <usize>cpus * PERCPU_SIZE;
+  const kheap = <usize>align_up(<u64>map + <u64>frames * STRUCT_PAGE_SIZE, PAGE_SIZE);
+  const frames_at = kheap + kheap_size;
+  store<u32>(base + HDR_ABI, MMEMU_ABI_VERSION);
+  store<u32>(base + HDR_FLAGS, flags);
+  store<u32>(base + HDR_NR_CPUS, cpus);
+  store<u32>(base + HDR_NR_FRAMES, frames);
+  store<u32>(base + HDR_NR_BACKED, backed);
+  store<u32>(base + HDR_MAXPHYADDR, maxphys);
+  store<u32>(base + HDR_KHEAP_SIZE, kheap_size);
+  store<u32>(base + HDR_BASE, base);
+  store<u32>(base + HDR_PERCPU_BASE, percpu);
+  store<u32>(base + HDR_MEM_MAP, map);
+  store<u32>(base + HDR_KHEAP_BASE, kheap);
+  store<u32>(base + HDR_FRAMES_BASE, frames_at);
+  store<u64>(base + HDR_TOTAL_SIZE, <u64>total);
+  store<u32>(base + HDR_KHEAP_BRK, kheap);
+  for (let c = 0; c < cpus; c++) store<u32>(percpu + <usize>c * PERCPU_SIZE + PC_CPU, c);
+  atomic.store<u32>(base + HDR_MAGIC, MACHINE_MAGIC); // last: publishes the header
+  return 0;
+}
+
+/**
+ * machine_attach - cache the header's read-only fields in this instance's globals.
+ * Returns 0, or -EINVAL when no machine has been initialised in this memory (bad magic or ABI).
+ */
+export function machine_attach(): i32 {
+  const base = <usize>machine_base_for_heap();
+  if (atomic.load<u32>(base + HDR_MAGIC) != MACHINE_MAGIC) return -EINVAL;
+  if (load<u32>(base + HDR_ABI) != MMEMU_ABI_VERSION) return -EINVAL;
+  machine_base = base;
+  percpu_base = load<u32>(base + HDR_PERCPU_BASE);
+  mem_map = load<u32>(base + HDR_MEM_MAP);
+  kheap_base = load<u32>(base + HDR_KHEAP_BASE);
+  frames_base = load<u32>(base + HDR_FRAMES_BASE);
+  nr_cpus = load<u32>(base + HDR_NR_CPUS);
+  nr_frames = load<u32>(base + HDR_NR_FRAMES);
+  nr_backed = load<u32>(base + HDR_NR_BACKED);
+  maxphyaddr = load<u32>(base + HDR_MAXPHYADDR);
+  backed_limit = <u64>nr_backed << PAGE_SHIFT;
+  ram_limit = <u64>nr_frames << PAGE_SHIFT;
+  return 0;
+}
+
+/** Address of CPU cpu's struct percpu. The caller checks 0 <= cpu < nr_cpus. */
+// @ts-ignore: decorator
+@inline export function per_cpu_ptr(cpu: i32): usize {
+  return percpu_base + <usize>cpu * PERCPU_SIZE;
+}
+
+/** Address of zone z's struct zone. */
+// @ts-ignore: decorator
+@inline export function zone_ptr(z: i32): usize {
+  return machine_base + HDR_ZONES + <usize>z * ZONE_STRIDE;
+}
+
+/** Address of kmem cache id's descriptor. */
+// @ts-ignore: decorator
+@inline export function kmem_cache_ptr(id: i32): usize {
+  return machine_base + HDR_KMEM_CACHES + <usize>id * KMEM_CACHE_STRIDE;
+}
+
+// Compile-time checks of the per-CPU layout (a failed one is a build error, not a runtime cost).
+if (!(PC_SLAB_ARRAYS + <u32>MAX_KMEM_CACHES * SLAB_ARRAY_STRIDE <= PC_TLB)) ERROR("percpu: slab arrays overlap the TLB");
+if (!(TLB_END <= PERCPU_SIZE)) ERROR("percpu: TLB does not fit");
+if (!(PC_STATS + NR_CPU_STATS * 8 <= PC_TLB_CURSOR)) ERROR("percpu: counters overlap");
+if (!(TLB_4K_SETS + TLB_2M_SETS + TLB_1G_SETS <= PC_SLAB_ARRAYS - PC_TLB_CURSOR)) ERROR("percpu: cursors");
+if (!(HDR_KMEM_CACHES + <u32>MAX_KMEM_CACHES * KMEM_CACHE_STRIDE <= HEADER_SIZE)) ERROR("header too small");
+if (!(L1_CACHE_BYTES == 64)) ERROR("layout assumes 64-byte lines");

@@ -1,0 +1,84 @@
+// The raw exports of the Wasm core (assembly/index.ts), typed. i64/u64 cross as bigint; u32 results
+// that can exceed 2^31 arrive as negative numbers and are corrected with `>>> 0` by callers.
+
+type G = WebAssembly.Global;
+
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  // layout constants (globals)
+  NR_CPUS: G; PAGE_SIZE: G; MMEMU_ABI_VERSION: G;
+  HEADER_SIZE: G; PERCPU_SIZE: G; STRUCT_PAGE_SIZE: G;
+  HDR_NR_CPUS: G; HDR_NR_FRAMES: G; HDR_NR_BACKED: G; HDR_MAXPHYADDR: G; HDR_PERCPU_BASE: G;
+  HDR_MEM_MAP: G; HDR_KHEAP_BASE: G; HDR_KHEAP_SIZE: G; HDR_FRAMES_BASE: G; HDR_TOTAL_SIZE: G;
+  HDR_FLAGS: G; MF_DEBUG: G;
+  PC_CR0: G; PC_CR3: G; PC_CR4: G; PC_EFER: G; PC_RFLAGS: G; PC_CPL: G;
+  PC_FAULT_VECTOR: G; PC_FAULT_ERROR: G; PC_FAULT_CR2: G; PC_FAULT_ADDR: G; PC_XLAT_SHIFT: G;
+  PC_STATE: G; PC_STATE_ARG: G; PC_STATE_ARG2: G; PC_STATS: G; NR_CPU_STATS: G; NR_STATS_USED: G;
+  CPU_IDLE: G; CPU_RUNNING: G; CPU_SPINNING: G; CPU_WAIT_ACK: G; CPU_BARRIER: G; CPU_WAIT_MAILBOX: G;
+  PAGE_FLAGS: G; PAGE_REFCOUNT: G; PAGE_MAPCOUNT: G; PAGE_MAPPING: G; PAGE_INDEX: G; PAGE_PRIVATE: G;
+  PG_buddy: G; PG_reserved: G;
+  __GFP_ZERO: G; __GFP_HIGHMEM: G;
+  FLUSH_RANGE: G; FLUSH_PCID: G; FLUSH_ALL: G; FLUSH_ALL_GLOBAL: G;
+  BENCH_INDEPENDENT: G; BENCH_DEPENDENT: G; BENCH_SEQUENTIAL: G;
+  [stat: `STAT_${string}`]: G;
+
+  // machine
+  core_is_debug(): number;
+  machine_base_for_heap(): bigint;
+  machine_layout(cpus: number, frames: number, backed: number, kheapSize: number): bigint;
+  machine_init(cpus: number, frames: number, backed: number, kheapSize: number, maxphys: number, flags: number): number;
+  machine_attach(): number;
+
+  // CPUs
+  cpu_percpu(cpu: number): number;
+  cpu_reset_regs(cpu: number): number;
+  cpu_write_cr0(cpu: number, v: bigint): number;
+  cpu_write_cr3(cpu: number, v: bigint): number;
+  cpu_write_cr4(cpu: number, v: bigint): number;
+  cpu_write_efer(cpu: number, v: bigint): number;
+  cpu_write_rflags(cpu: number, v: bigint): number;
+  cpu_set_cpl(cpu: number, cpl: number): number;
+  cpu_translate(cpu: number, va: bigint, access: number): bigint;
+  cpu_walk(cpu: number, va: bigint, access: number): bigint;
+  cpu_invlpg(cpu: number, va: bigint): number;
+  cpu_invpcid(cpu: number, type: number, pcid: number, va: bigint): number;
+  cpu_tlb_count_valid(cpu: number): number;
+  cpu_tlb_post(cpu: number, target: number, kind: number, pcid: number, start: bigint, nrPages: number): bigint;
+  cpu_tlb_wait(cpu: number, target: number, gen: number): number;
+  cpu_do_pending_ipis(cpu: number): number;
+  cpu_running(cpu: number, running: number): number;
+  cpu_barrier_wait(cpu: number, parties: number): number;
+
+  // memory
+  cpu_alloc_page(cpu: number, gfp: number): number;
+  cpu_put_page(cpu: number, pfn: number): number;
+  cpu_get_page(cpu: number, pfn: number): number;
+  cpu_drain_all_pages(cpu: number): number;
+  mm_nr_free_pages(): number;
+  cpu_kmem_cache_create(cpu: number, size: number): number;
+  cpu_kmem_cache_alloc(cpu: number, cache: number, gfp: number): number;
+  cpu_kmem_cache_free(cpu: number, cache: number, obj: number): number;
+  kmem_cache_object_size(cache: number): number;
+  kmem_cache_nr_objs(cache: number): number;
+  kmem_cache_nr_free(cache: number): number;
+
+  // kernels
+  cpu_bench_translate(cpu: number, vaBase: bigint, spanPages: number, iters: number, seed: number, order: number, tlb: number): bigint;
+  cpu_test_ad_walker(cpu: number, vaBase: bigint, npages: number, iters: number, seed: number, pfnA: number, pfnB: number): bigint;
+  cpu_test_ad_clearer(cpu: number, ptePa: bigint, npages: number, rounds: number, remapEvery: number, pfnA: number, pfnB: number): bigint;
+  cpu_test_page_alloc_exhaust(cpu: number, highmem: number, headOut: number): number;
+  cpu_test_page_alloc_release(cpu: number, head: number): number;
+  cpu_test_page_alloc_churn(cpu: number, iters: number, hold: number, seed: number): number;
+}
+
+/** Names of core exports a worker may be asked to run (functions only). */
+export type CoreFunction = {
+  [K in keyof CoreExports]: CoreExports[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof CoreExports];
+
+/** The value of an exported constant global as a number. */
+export function constant(exports: CoreExports, name: keyof CoreExports): number {
+  const g = exports[name] as unknown as WebAssembly.Global | undefined;
+  if (!g || typeof g !== "object" || !("value" in g)) throw new Error(`core export ${String(name)} is not a global`);
+  return Number(g.value);
+}

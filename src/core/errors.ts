@@ -1,0 +1,59 @@
+// Typed errors of the host side. Every failure surfaces as one of these, with a message that says
+// what was wrong; a Wasm trap never reaches a caller as a bare `unreachable`.
+import { errnoName } from "./errno.js";
+
+export class MmemuError extends Error {
+  override name = "MmemuError";
+}
+
+/** A bad option, size, CPU count, address or argument given to the host API. */
+export class ConfigError extends MmemuError {
+  override name = "ConfigError";
+}
+
+/** The core refused an operation with a negative errno (as Linux would). */
+export class ErrnoError extends MmemuError {
+  override name = "ErrnoError";
+  constructor(readonly op: string, readonly errno: number, detail?: string) {
+    super(`${op}: ${errnoName(errno)}${detail ? ` (${detail})` : ""}`);
+  }
+}
+
+/** A debug-build invariant (VM_BUG_ON) failed inside the core. */
+export class InvariantError extends MmemuError {
+  override name = "InvariantError";
+  constructor(readonly invariant: string, readonly where: string) {
+    super(`invariant violated: ${invariant} (${where})`);
+  }
+}
+
+/** What a CPU was doing, read from its percpu state word. */
+export interface CpuActivity {
+  cpu: number;
+  activity: string;
+  detail: string;
+}
+
+/** A CPU spun past its bound (in the core) or did not answer in time (on the host). */
+export class CpuStuckError extends MmemuError {
+  override name = "CpuStuckError";
+  constructor(readonly state: CpuActivity, how: string) {
+    super(`CPU ${state.cpu} is stuck (${how}): ${state.activity}${state.detail ? `, ${state.detail}` : ""}`);
+  }
+}
+
+/** A CPU's worker thread died; the machine can still be destroyed. */
+export class CpuDiedError extends MmemuError {
+  override name = "CpuDiedError";
+  constructor(readonly state: CpuActivity, readonly reason: string) {
+    super(`CPU ${state.cpu} died: ${reason}; it was ${state.activity}${state.detail ? `, ${state.detail}` : ""}`);
+  }
+}
+
+/** The machine was used after destroy(). */
+export class MachineDestroyedError extends MmemuError {
+  override name = "MachineDestroyedError";
+  constructor() {
+    super("the machine has been destroyed");
+  }
+}

@@ -1,0 +1,65 @@
+// Loading and instantiating the Wasm core on a shared memory.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { CoreExports } from "./abi.js";
+import { InvariantError, MmemuError } from "./errors.js";
+
+export type CoreFlavor = "release" | "debug";
+
+const FILES: Record<CoreFlavor, string> = { release: "mmemu.wasm", debug: "mmemu.debug.wasm" };
+const cache = new Map<CoreFlavor, WebAssembly.Module>();
+
+/** Where the built core lives (build/ at the package root, from src/ or dist/src/). */
+export function coreWasmPath(flavor: CoreFlavor): string {
+  for (const rel of ["../../build/", "../../../build/"]) {
+    const url = new URL(rel + FILES[flavor], import.meta.url);
+    try {
+      readFileSync(url, { flag: "r" }).length;
+      return fileURLToPath(url);
+    } catch { /* try the next */ }
+  }
+  throw new MmemuError(`the ${flavor} Wasm core is not built: run \`npm run build:wasm\``);
+}
+
+/** The compiled core module (compiled once per process and flavor). */
+export function loadCoreModule(flavor: CoreFlavor): WebAssembly.Module {
+  let m = cache.get(flavor);
+  if (!m) {
+    m = new WebAssembly.Module(readFileSync(coreWasmPath(flavor)));
+    cache.set(flavor, m);
+  }
+  return m;
+}
+
+/** Read an AssemblyScript string (UTF-16, byte length in the 4 bytes before it) from memory. */
+export function readCoreString(memory: WebAssembly.Memory, ptr: number): string {
+  if (ptr === 0) return "";
+  const view = new DataView(memory.buffer);
+  const bytes = view.getUint32(ptr - 4, true);
+  let s = "";
+  for (let i = 0; i < bytes; i += 2) s += String.fromCharCode(view.getUint16(ptr + i, true));
+  return s;
+}
+
+export interface CoreHooks {
+  /** The core reports CPU cpu stuck (it spun past its bound); must throw. */
+  cpuStuck(cpu: number): never;
+}
+
+/**
+ * Instantiate the core on memory. The imports turn the core's reports into typed host errors: a
+ * failed VM_BUG_ON becomes an InvariantError, a stuck CPU whatever hooks.cpuStuck throws.
+ */
+export function instantiateCore(module: WebAssembly.Module, memory: WebAssembly.Memory, hooks: CoreHooks): CoreExports {
+  const env = {
+    memory,
+    abort(msg: number, file: number, line: number, col: number): never {
+      throw new InvariantError(readCoreString(memory, msg), `${readCoreString(memory, file)}:${line}:${col}`);
+    },
+    cpu_stuck(cpu: number): never {
+      return hooks.cpuStuck(cpu);
+    },
+  };
+  const instance = new WebAssembly.Instance(module, { env });
+  return { ...(instance.exports as unknown as CoreExports), memory };
+}

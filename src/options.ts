@@ -1,0 +1,95 @@
+// Options of an emulated machine, their defaults and their validation. Every bad value is a
+// ConfigError that names the option and what it accepts.
+import { ConfigError } from "./core/errors.js";
+
+export interface MachineOptions {
+  /** Number of CPUs, 1..64 (CONFIG_NR_CPUS). Default 1 for an Mmu, 2 for a Machine. */
+  cpus?: number;
+  /** Emulated RAM: bytes, or a size such as "64MiB" or "4GiB". Default 64 MiB. */
+  memory?: number | string;
+  /**
+   * Whether every frame carries its 4 KiB of contents (default true). With false the machine is
+   * metadata-only above `backedMemory`: those frames have a struct page but no bytes.
+   */
+  frameData?: boolean;
+  /** With frameData false: RAM that still carries contents (page tables, kernel pages). Default 64 MiB or all RAM. */
+  backedMemory?: number | string;
+  /** Kernel-object heap for the slab allocator. Default 4 MiB. */
+  kernelHeap?: number | string;
+  /** MAXPHYADDR, 36..52 (default 46): entry bits from here to 51 are reserved. */
+  maxPhysAddr?: number;
+  /** Use the debug build of the core: VM_BUG_ON invariants checked. Default false. */
+  debug?: boolean;
+}
+
+export interface ResolvedOptions {
+  cpus: number;
+  frames: number;
+  backedFrames: number;
+  kernelHeapBytes: number;
+  maxPhysAddr: number;
+  debug: boolean;
+}
+
+const KNOWN = new Set(["cpus", "memory", "frameData", "backedMemory", "kernelHeap", "maxPhysAddr", "debug"]);
+export const MAX_CPUS = 64;
+const UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
+
+/** Parse a byte size: a non-negative integer, or a string like "512KiB", "64MiB", "4GiB". */
+export function parseSize(what: string, v: number | string): number {
+  let bytes: number;
+  if (typeof v === "number") bytes = v;
+  else if (typeof v === "string") {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(v);
+    const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+    if (!m || unit === undefined) throw new ConfigError(`${what}: cannot read "${v}" as a size (e.g. 65536, "64MiB", "4GiB")`);
+    bytes = Number(m[1]) * unit;
+  } else {
+    throw new ConfigError(`${what}: expected a number of bytes or a size string, got ${typeof v}`);
+  }
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ConfigError(`${what}: ${String(v)} is not a whole, non-negative number of bytes`);
+  return bytes;
+}
+
+function pages(what: string, bytes: number): number {
+  if (bytes % 4096 !== 0) throw new ConfigError(`${what}: ${bytes} bytes is not a multiple of the 4 KiB page size`);
+  return bytes / 4096;
+}
+
+export function resolveOptions(opts: MachineOptions, defaultCpus: number): ResolvedOptions {
+  if (opts === null || typeof opts !== "object") throw new ConfigError("options: expected an object");
+  for (const k of Object.keys(opts)) {
+    if (!KNOWN.has(k)) throw new ConfigError(`unknown option "${k}" (known: ${[...KNOWN].join(", ")})`);
+  }
+  const cpus = opts.cpus ?? defaultCpus;
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) {
+    throw new ConfigError(`cpus: ${String(cpus)} is out of range (1..${MAX_CPUS})`);
+  }
+  const memory = parseSize("memory", opts.memory ?? "64MiB");
+  const frames = pages("memory", memory);
+  if (frames < 16) throw new ConfigError(`memory: ${memory} bytes is too small (at least 64 KiB)`);
+  const frameData = opts.frameData ?? true;
+  if (typeof frameData !== "boolean") throw new ConfigError("frameData: expected true or false");
+  let backedFrames = frames;
+  if (!frameData) {
+    const backed = opts.backedMemory !== undefined ? parseSize("backedMemory", opts.backedMemory) : Math.min(memory, 64 << 20);
+    backedFrames = pages("backedMemory", backed);
+    if (backedFrames < 16 || backedFrames > frames) {
+      throw new ConfigError(`backedMemory: must be between 64 KiB and memory (${memory} bytes), got ${backed}`);
+    }
+  } else if (opts.backedMemory !== undefined) {
+    throw new ConfigError("backedMemory: only meaningful with frameData: false");
+  }
+  const kernelHeapBytes = parseSize("kernelHeap", opts.kernelHeap ?? "4MiB");
+  pages("kernelHeap", kernelHeapBytes);
+  const maxPhysAddr = opts.maxPhysAddr ?? 46;
+  if (!Number.isInteger(maxPhysAddr) || maxPhysAddr < 36 || maxPhysAddr > 52) {
+    throw new ConfigError(`maxPhysAddr: ${String(maxPhysAddr)} is out of range (36..52)`);
+  }
+  if (frames * 4096 > 2 ** maxPhysAddr) {
+    throw new ConfigError(`memory: ${memory} bytes exceeds what MAXPHYADDR ${maxPhysAddr} can address`);
+  }
+  const debug = opts.debug ?? false;
+  if (typeof debug !== "boolean") throw new ConfigError("debug: expected true or false");
+  return { cpus, frames, backedFrames, kernelHeapBytes, maxPhysAddr, debug };
+}
