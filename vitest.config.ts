@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Files that start worker CPUs measure real contention: run files one at a time so that they
+    // do not compete for the machine's two cores.
+    fileParallelism: false,
     reporters: ["default"],
   },
 });

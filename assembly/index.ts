@@ -165,13 +165,13 @@ export function cpu_bench_translate(cpu: i32, va_base: u64, span_pages: u32, ite
   return bench_translate(va_base, span_pages, iters, seed, order, tlb);
 }
 
-export function cpu_test_ad_walker(cpu: i32, va_base: u64, npages: u32, iters: u32, seed: u32, pfn_a: u32, pfn_b: u32): i64 {
-  if (!enter(cpu) || npages == 0) return -EINVAL;
-  return test_ad_walker(va_base, npages, iters, seed, pfn_a, pfn_b);
+export function cpu_test_ad_walker(cpu: i32, va_base: u64, npages: u32, iters: u32, seed: u32, pfn_a: u32, pfn_b: u32, done: usize): i64 {
+  if (!enter(cpu) || npages == 0 || (done & 3) != 0) return -EINVAL;
+  return test_ad_walker(va_base, npages, iters, seed, pfn_a, pfn_b, done);
 }
-export function cpu_test_ad_clearer(cpu: i32, pte_pa: u64, npages: u32, rounds: u32, remap_every: u32, pfn_a: u32, pfn_b: u32): i64 {
-  if (!enter(cpu)) return -EINVAL;
-  return test_ad_clearer(pte_pa, npages, rounds, remap_every, pfn_a, pfn_b);
+export function cpu_test_ad_clearer(cpu: i32, pte_pa: u64, npages: u32, walkers: u32, remap_every: u32, pfn_a: u32, pfn_b: u32, done: usize): i64 {
+  if (!enter(cpu) || (done & 3) != 0) return -EINVAL;
+  return test_ad_clearer(pte_pa, npages, walkers, remap_every, pfn_a, pfn_b, done);
 }
 export function cpu_test_page_alloc_exhaust(cpu: i32, highmem: bool, head_out: usize): i32 {
   return enter(cpu) ? test_page_alloc_exhaust(highmem, head_out) : -EINVAL;

@@ -164,9 +164,14 @@ export class Machine {
       this.guard(j.cpu, this.slots[j.cpu]!.remote.callBehindBarrier(j.fn, j.args ?? [], jobs.length) as Promise<number | bigint>)));
   }
 
-  /** Test hook: make CPU cpu's worker die ("throw": uncaught exception; "exit": exit code 3). */
+  /**
+   * Fault injection for tests: make CPU cpu's worker die ("throw": an uncaught exception; "exit":
+   * exit code 3). Resolves once the machine has seen it die.
+   */
   async injectFault(cpu: number, kind: "throw" | "exit"): Promise<void> {
-    await this.slot(cpu).remote.injectFault(kind);
+    const s = this.slot(cpu);
+    await s.remote.injectFault(kind);
+    await s.died.catch(() => undefined);
   }
 
   /** Stop every worker. Safe to call more than once, and after CPUs died. */

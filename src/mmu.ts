@@ -247,7 +247,13 @@ export class Mmu {
 
   // ---- translation ----------------------------------------------------------------------------
 
-  private result(cpu: number, r: bigint, op: string): Translation {
+  /**
+   * Decode what a core translation returned on CPU cpu (the raw result of cpu_translate or cpu_walk,
+   * e.g. from a worker), reading the page size or the fault record the CPU left in shared memory.
+   */
+  decodeTranslation(cpu: number, raw: bigint, op = "translate"): Translation {
+    this.checkCpu(cpu);
+    const r = raw;
     const v = new DataView(this.memory.buffer);
     const p = this.exports.cpu_percpu(cpu);
     if (r >= 0n) return { ok: true, pa: r, pageSize: 2 ** v.getUint32(p + constant(this.exports, "PC_XLAT_SHIFT"), true) };
@@ -263,13 +269,13 @@ export class Mmu {
   /** Translate va as CPU cpu does for an access: TLB first, page walk on a miss. */
   translate(cpu: number, va: Address, access?: AccessKind): Translation {
     this.checkCpu(cpu);
-    return this.result(cpu, this.exports.cpu_translate(cpu, toU64("va", va), accessBits(access)), "translate");
+    return this.decodeTranslation(cpu, this.exports.cpu_translate(cpu, toU64("va", va), accessBits(access)), "translate");
   }
 
   /** A full page walk that does not look in the TLB (the result is still cached in it). */
   walk(cpu: number, va: Address, access?: AccessKind): Translation {
     this.checkCpu(cpu);
-    return this.result(cpu, this.exports.cpu_walk(cpu, toU64("va", va), accessBits(access)), "walk");
+    return this.decodeTranslation(cpu, this.exports.cpu_walk(cpu, toU64("va", va), accessBits(access)), "walk");
   }
 
   /** INVLPG va on CPU cpu. */

@@ -22,9 +22,9 @@ import { EINVAL } from "../errno";
  * translate it, so every access walks. Each page's leaf PTE alternates (test_ad_clearer) between two
  * frames, pfn_a + i and pfn_b + i. Returns the number of translations that produced any other frame
  * (a torn or lost entry) or faulted; the test expects 0. The CPU's STAT_SET_DIRTY counts the D bits
- * it set.
+ * it set. Adds 1 to the u32 at done when finished.
  */
-export function test_ad_walker(va_base: u64, npages: u32, iters: u32, seed: u32, pfn_a: u32, pfn_b: u32): u32 {
+export function test_ad_walker(va_base: u64, npages: u32, iters: u32, seed: u32, pfn_a: u32, pfn_b: u32, done: usize): u32 {
   const p = this_cpu();
   let x = seed | 1, bad: u32 = 0;
   for (let n: u32 = 0; n < iters; n++) {
@@ -36,25 +36,31 @@ export function test_ad_walker(va_base: u64, npages: u32, iters: u32, seed: u32,
     const pfn = <u32>(pa >> 12);
     if (pa < 0 || (pfn != pfn_a + i && pfn != pfn_b + i)) bad++;
   }
+  atomic.add<u32>(done, 1);
   return bad;
 }
 
 /**
- * test_ad_clearer - rounds times over npages leaf PTEs at physical address pte_pa (consecutive):
- * test-and-clear A and D with an atomic AND (as ptep_test_and_clear_young and the dirty-bit harvest
- * do), and every remap_every-th round move the PTE to the other frame with a compare-and-swap that
- * keeps A and D. Returns the number of D bits it found set and cleared; the test checks that the
- * walkers' D sets equal this plus the D bits left set at the end.
+ * test_ad_clearer - over npages leaf PTEs at physical address pte_pa (consecutive), round after round
+ * until walkers walkers have added themselves to the u32 at done: test-and-clear A and D with an
+ * atomic AND (as ptep_test_and_clear_young and the dirty-bit harvest do), and every remap_every-th
+ * round move each PTE to its other frame with a compare-and-swap that keeps A and D. It moves every
+ * PTE an even number of times in all, so each ends on frame pfn_a + i unless a move was lost.
+ * Returns the number of D bits it found set and cleared; the test checks that the walkers' D sets
+ * equal this plus the D bits left set at the end.
  */
-export function test_ad_clearer(pte_pa: u64, npages: u32, rounds: u32, remap_every: u32, pfn_a: u32, pfn_b: u32): i64 {
-  if (pte_pa + (<u64>npages << 3) > backed_limit) return -EINVAL;
+export function test_ad_clearer(pte_pa: u64, npages: u32, walkers: u32, remap_every: u32, pfn_a: u32, pfn_b: u32, done: usize): i64 {
+  if (pte_pa + (<u64>npages << 3) > backed_limit || remap_every == 0) return -EINVAL;
   let dirty_seen: i64 = 0;
-  for (let r: u32 = 0; r < rounds; r++) {
+  let moves: u32 = 0;
+  for (let r: u32 = 0; atomic.load<u32>(done) < walkers || (moves & 1) != 0; r++) {
+    const remap = r % remap_every == remap_every - 1;
+    if (remap) moves++;
     for (let i: u32 = 0; i < npages; i++) {
       const ptep = frames_base + <usize>(pte_pa + (<u64>i << 3));
       const old = atomic.and<u64>(ptep, ~(_PAGE_ACCESSED | _PAGE_DIRTY));
       if ((old & _PAGE_DIRTY) != 0) dirty_seen++;
-      if (remap_every != 0 && r % remap_every == remap_every - 1) {
+      if (remap) {
         for (;;) {
           const e = atomic.load<u64>(ptep);
           const cur = <u32>((e & PTE_PFN_MASK) >> 12);

@@ -12,7 +12,8 @@
 // pointer under the kheap lock and never returned to it (the heap is sized up front: layout.ts).
 // Locks nest: CPU list -> cache list -> kheap. When the heap is exhausted the cache first takes back
 // every CPU's free objects of that cache, then fails with NULL (0).
-// The debug build poisons the second word of a free object and checks it on allocation and free.
+// The debug build poisons the second word of a free object and checks it on allocation and free (a
+// live object that happens to hold the poison value at that word would be reported as a double free).
 import { MAX_KMEM_CACHES, SLAB_CPU_HIGH, SLAB_CPU_BATCH, PAGE_SIZE, DEBUG } from "../config";
 import { EINVAL, ENOSPC } from "../errno";
 import { machine_base, kheap_base, nr_cpus, per_cpu_ptr, kmem_cache_ptr, HDR_KHEAP_LOCK, HDR_KHEAP_BRK,
@@ -132,6 +133,7 @@ export function kmem_cache_alloc(cache: i32, gfp: u32): usize {
     if (obj == NODE_NIL) return 0;
   }
   VM_BUG_ON(load<u32>(obj + 4) != POISON_FREE, "kmem_cache_alloc: free object was written after free");
+  if (DEBUG) store<u32>(obj + 4, 0); // unpoison: the object is live now
   if ((gfp & __GFP_ZERO) != 0) memory.fill(obj, 0, load<u32>(c + KC_OBJECT_SIZE));
   count_event(STAT_SLAB_ALLOC);
   return obj;

@@ -64,8 +64,8 @@ export interface CoreExports {
 
   // kernels
   cpu_bench_translate(cpu: number, vaBase: bigint, spanPages: number, iters: number, seed: number, order: number, tlb: number): bigint;
-  cpu_test_ad_walker(cpu: number, vaBase: bigint, npages: number, iters: number, seed: number, pfnA: number, pfnB: number): bigint;
-  cpu_test_ad_clearer(cpu: number, ptePa: bigint, npages: number, rounds: number, remapEvery: number, pfnA: number, pfnB: number): bigint;
+  cpu_test_ad_walker(cpu: number, vaBase: bigint, npages: number, iters: number, seed: number, pfnA: number, pfnB: number, done: number): bigint;
+  cpu_test_ad_clearer(cpu: number, ptePa: bigint, npages: number, walkers: number, remapEvery: number, pfnA: number, pfnB: number, done: number): bigint;
   cpu_test_page_alloc_exhaust(cpu: number, highmem: number, headOut: number): number;
   cpu_test_page_alloc_release(cpu: number, head: number): number;
   cpu_test_page_alloc_churn(cpu: number, iters: number, hold: number, seed: number): number;

@@ -54,7 +54,8 @@ export function instantiateCore(module: WebAssembly.Module, memory: WebAssembly.
   const env = {
     memory,
     abort(msg: number, file: number, line: number, col: number): never {
-      throw new InvariantError(readCoreString(memory, msg), `${readCoreString(memory, file)}:${line}:${col}`);
+      const where = readCoreString(memory, file);
+      throw new InvariantError(readCoreString(memory, msg), where ? `${where}:${line}:${col}` : "in the Wasm core");
     },
     cpu_stuck(cpu: number): never {
       return hooks.cpuStuck(cpu);

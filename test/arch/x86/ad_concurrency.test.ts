@@ -10,9 +10,6 @@ const VA = 0x0000_5555_0000_0000n;
 const NPAGES = 16;
 const PFN_A = 1000;
 const PFN_B = 3000;
-// The clearer's rounds are sized to run about as long as the walkers, so that they overlap. A
-// multiple of 6: the PTEs move ROUNDS / 3 times, an even number, and end on frame A.
-const ROUNDS = 120_000;
 
 let machine: Machine | undefined;
 afterEach(async () => { await machine?.destroy(); machine = undefined; });
@@ -26,10 +23,12 @@ describe("A/D bits under concurrent walkers and a clearer", () => {
     const ptePa = pt.entryAddress(VA, 1);
     for (let cpu = 0; cpu < 3; cpu++) await machine.call(cpu, "cpu_write_cr3", pt.root);
 
+    // The clearer runs until both walkers are done (they count themselves in a shared word).
+    const done = mmu.layout.framesBase + mmu.allocFrame() * 4096;
     const [bad0, bad1, dirtySeen] = await machine.run([
-      { cpu: 0, fn: "cpu_test_ad_walker", args: [VA, NPAGES, 400_000, 7, PFN_A, PFN_B] },
-      { cpu: 1, fn: "cpu_test_ad_walker", args: [VA, NPAGES, 400_000, 11, PFN_A, PFN_B] },
-      { cpu: 2, fn: "cpu_test_ad_clearer", args: [ptePa, NPAGES, ROUNDS, 3, PFN_A, PFN_B] },
+      { cpu: 0, fn: "cpu_test_ad_walker", args: [VA, NPAGES, 400_000, 7, PFN_A, PFN_B, done] },
+      { cpu: 1, fn: "cpu_test_ad_walker", args: [VA, NPAGES, 400_000, 11, PFN_A, PFN_B, done] },
+      { cpu: 2, fn: "cpu_test_ad_clearer", args: [ptePa, NPAGES, 2, 3, PFN_A, PFN_B, done] },
     ]);
     expect([bad0, bad1]).toEqual([0n, 0n]);
 
@@ -41,8 +40,8 @@ describe("A/D bits under concurrent walkers and a clearer", () => {
       // (a non-atomic read-modify-write of the entry).
       expect(Number((e & PTE.ADDR_MASK) >> 12n)).toBe(PFN_A + i);
     }
-    const set = mmu.cpuStats(0).setDirty + mmu.cpuStats(1).setDirty;
-    expect(set).toBeGreaterThan(1000n); // the walkers and the clearer did overlap
+    const set = mmu.cpuStats(0).setDirty! + mmu.cpuStats(1).setDirty!;
+    expect(set).toBeGreaterThan(100n); // the walkers and the clearer did overlap
     expect(set).toBe((dirtySeen as bigint) + stillDirty);
     expect(mmu.cpuStats(2).setDirty).toBe(0n);
   });
