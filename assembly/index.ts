@@ -5,7 +5,7 @@
 // errno failure; translations return a physical address or a negated exception vector
 // (arch/x86/fault.ts). Layout constants are exported as globals so the host reads every offset from
 // here and never restates it.
-import { nr_cpus, machine_attach as __machine_attach, machine_init as __machine_init, per_cpu_ptr } from "./layout";
+import { nr_cpus, machine_attach as __machine_attach, machine_init as __machine_init, per_cpu_ptr, MF_DEBUG } from "./layout";
 import { set_this_cpu } from "./percpu";
 import { EINVAL } from "./errno";
 import { DEBUG } from "./config";
@@ -33,7 +33,7 @@ export {
 export {
   STAT_TLB_HIT, STAT_TLB_MISS, STAT_WALK, STAT_WALK_RESTART, STAT_PF, STAT_GP, STAT_BUS_FAULT,
   STAT_SET_ACCESSED, STAT_SET_DIRTY, STAT_TLB_DIRTY_REWALK, STAT_TLB_FAULT_INVAL, STAT_FLUSH_ONE,
-  STAT_FLUSH_PCID, STAT_FLUSH_ALL, STAT_FLUSH_CR3, STAT_SHOOTDOWN_SENT, STAT_SHOOTDOWN_RECV,
+  STAT_FLUSH_PCID, STAT_FLUSH_ALL, STAT_CR3_LOAD, STAT_SHOOTDOWN_SENT, STAT_SHOOTDOWN_RECV,
   STAT_SHOOTDOWN_REMOTE, STAT_PGALLOC, STAT_PGFREE, STAT_PCP_REFILL, STAT_PCP_DRAIN, STAT_SLAB_ALLOC,
   STAT_SLAB_FREE, STAT_SPIN_CONTENDED, STAT_SPIN_LOOPS, STAT_TLB_FILL, NR_STATS_USED,
   CPU_IDLE, CPU_RUNNING, CPU_SPINNING, CPU_WAIT_ACK, CPU_BARRIER, CPU_WAIT_MAILBOX,
@@ -56,7 +56,7 @@ export function core_is_debug(): bool {
  * reset state, every frame but pfn 0 free. Returns 0 or a negative errno (layout.ts).
  */
 export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u32, maxphys: i32, flags: u32): i32 {
-  const r = __machine_init(cpus, frames, backed, kheap_size, maxphys, flags | (DEBUG ? 1 : 0));
+  const r = __machine_init(cpus, frames, backed, kheap_size, maxphys, flags | (DEBUG ? MF_DEBUG : 0));
   if (r < 0) return r;
   __machine_attach();
   set_this_cpu(0);

@@ -6,8 +6,8 @@
 import { per_cpu_ptr, PC_CR0, PC_CR3, PC_CR4, PC_EFER, PC_RFLAGS, PC_CPL, ram_limit, backed_limit, maxphyaddr } from "../../layout";
 import { EINVAL, EFAULT } from "../../errno";
 import { do_pending_ipis } from "./smp";
-import { tlb_flush_all, tlb_flush_pcid, TLB_KEEP_GLOBAL, TLB_ALL_PCIDS } from "./tlb";
-import { this_cpu } from "../../percpu";
+import { tlb_flush_all, tlb_flush_pcid, TLB_ALL_PCIDS } from "./tlb";
+import { this_cpu, count_event, STAT_CR3_LOAD } from "../../percpu";
 
 export const X86_CR0_PE: u64 = 1 << 0;
 export const X86_CR0_WP: u64 = 1 << 16;
@@ -77,6 +77,7 @@ export function write_cr3(val: u64): i32 {
   if ((val & CR3_ADDR_MASK) >= backed_limit) return -EFAULT;
   const pcide = (load<u64>(p + PC_CR4) & X86_CR4_PCIDE) != 0;
   store<u64>(p + PC_CR3, val & ~CR3_NOFLUSH);
+  count_event(STAT_CR3_LOAD);
   if (!pcide) tlb_flush_pcid(p, 0);
   else if ((val & CR3_NOFLUSH) == 0) tlb_flush_pcid(p, <u32>(val & CR3_PCID_MASK));
   return 0;

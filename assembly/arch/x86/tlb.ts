@@ -45,14 +45,37 @@ export const TLB_SIZE_1G: u32 = 2;
 
 /** Argument of tlb_flush_all: every PCID. */
 export const TLB_ALL_PCIDS: u32 = 0xffffffff;
-export const TLB_KEEP_GLOBAL: bool = true;
 
 const VA_MASK: u64 = 0x0000_ffff_ffff_ffff;
 
+// Count on the CPU whose TLB this is (p), which for a flush applied on behalf of an idle CPU is not the
+// running one: that CPU is not running, and the initiator holds its mailbox lock.
 // @ts-ignore: decorator
 @inline function stat(p: usize, s: i32): void {
   const a = p + PC_STATS + (<usize>s << 3);
   store<u64>(a, load<u64>(a) + 1);
+}
+
+// Geometry of the array that caches pages of size class size (TLB_SIZE_*).
+// @ts-ignore: decorator
+@inline function size_shift(size: u32): u64 { return size == TLB_SIZE_4K ? 12 : (size == TLB_SIZE_2M ? 21 : 30); }
+// @ts-ignore: decorator
+@inline function size_sets(size: u32): u32 { return size == TLB_SIZE_4K ? TLB_4K_SETS : (size == TLB_SIZE_2M ? TLB_2M_SETS : TLB_1G_SETS); }
+// @ts-ignore: decorator
+@inline function size_array(size: u32): u32 { return size == TLB_SIZE_4K ? TLB_4K_OFF : (size == TLB_SIZE_2M ? TLB_2M_OFF : TLB_1G_OFF); }
+// First replacement cursor of the array (one byte per set, 4 KiB sets first).
+// @ts-ignore: decorator
+@inline function size_cursors(size: u32): u32 { return size == TLB_SIZE_4K ? 0 : (size == TLB_SIZE_2M ? TLB_4K_SETS : TLB_4K_SETS + TLB_2M_SETS); }
+
+/** Index of the set that caches key in the array of size class size. */
+// @ts-ignore: decorator
+@inline function set_index(size: u32, key: u64): u32 {
+  return <u32>(key >> TLB_VPN_SHIFT) & (size_sets(size) - 1);
+}
+
+// @ts-ignore: decorator
+@inline function set_ptr(p: usize, size: u32, si: u32): usize {
+  return p + size_array(size) + <usize>si * TLB_WAYS * TLB_ENTRY_SIZE;
 }
 
 // @ts-ignore: decorator
@@ -76,27 +99,29 @@ const VA_MASK: u64 = 0x0000_ffff_ffff_ffff;
   return 0;
 }
 
+// The entry of the size-class array that translates va under pcid, or 0.
+// @ts-ignore: decorator
+@inline function lookup_size(p: usize, size: u32, va: u64, pcid: u32): usize {
+  const key = tlb_key(va, size_shift(size), pcid);
+  return probe(set_ptr(p, size, set_index(size, key)), key);
+}
+
 /**
  * tlb_lookup - the entry of CPU p's TLB that translates va under pcid, or 0 on a miss.
  * Probes the 4 KiB array, then 2 MiB, then 1 GiB (real TLBs probe in parallel).
  */
 // @ts-ignore: decorator
 @inline export function tlb_lookup(p: usize, va: u64, pcid: u32): usize {
-  let key = tlb_key(va, 12, pcid);
-  let e = probe(p + TLB_4K_OFF + <usize>((key >> TLB_VPN_SHIFT) & (TLB_4K_SETS - 1)) * TLB_WAYS * TLB_ENTRY_SIZE, key);
-  if (e != 0) return e;
-  key = tlb_key(va, 21, pcid);
-  e = probe(p + TLB_2M_OFF + <usize>((key >> TLB_VPN_SHIFT) & (TLB_2M_SETS - 1)) * TLB_WAYS * TLB_ENTRY_SIZE, key);
-  if (e != 0) return e;
-  key = tlb_key(va, 30, pcid);
-  return probe(p + TLB_1G_OFF + <usize>((key >> TLB_VPN_SHIFT) & (TLB_1G_SETS - 1)) * TLB_WAYS * TLB_ENTRY_SIZE, key);
+  let e = lookup_size(p, TLB_SIZE_4K, va, pcid);
+  if (e == 0) e = lookup_size(p, TLB_SIZE_2M, va, pcid);
+  if (e == 0) e = lookup_size(p, TLB_SIZE_1G, va, pcid);
+  return e;
 }
 
 /** Page shift (12, 21, 30) of a cached translation, from its data word. */
 // @ts-ignore: decorator
 @inline export function tlb_page_shift(data: u64): u32 {
-  const size = <u32>(data >> TLB_D_SIZE_SHIFT) & 3;
-  return size == TLB_SIZE_4K ? 12 : (size == TLB_SIZE_2M ? 21 : 30);
+  return <u32>size_shift(<u32>(data >> TLB_D_SIZE_SHIFT) & 3);
 }
 
 /** Page-offset mask of a cached translation, from its data word. */
@@ -116,19 +141,16 @@ const VA_MASK: u64 = 0x0000_ffff_ffff_ffff;
  * way if the set has one, else the set's round-robin victim.
  */
 export function tlb_fill(p: usize, va: u64, pcid: u32, size: u32, frame: u64, rights: u64, global: bool): void {
-  let shift: u64 = 12, off = TLB_4K_OFF, sets = TLB_4K_SETS, cursor_base: u32 = 0;
-  if (size == TLB_SIZE_2M) { shift = 21; off = TLB_2M_OFF; sets = TLB_2M_SETS; cursor_base = TLB_4K_SETS; }
-  else if (size == TLB_SIZE_1G) { shift = 30; off = TLB_1G_OFF; sets = TLB_1G_SETS; cursor_base = TLB_4K_SETS + TLB_2M_SETS; }
-  const key = tlb_key(va, shift, pcid) | (global ? TLB_G : 0);
-  const si = <u32>(key >> TLB_VPN_SHIFT) & (sets - 1);
-  const set = p + off + <usize>si * TLB_WAYS * TLB_ENTRY_SIZE;
+  const key = tlb_key(va, size_shift(size), pcid) | (global ? TLB_G : 0);
+  const si = set_index(size, key);
+  const set = set_ptr(p, size, si);
   let victim: usize = 0;
   for (let w: u32 = 0; w < TLB_WAYS; w++) {
     const e = set + <usize>w * TLB_ENTRY_SIZE;
     if ((load<u64>(e) & TLB_V) == 0) { victim = e; break; }
   }
   if (victim == 0) {
-    const c = p + PC_TLB_CURSOR + cursor_base + si;
+    const c = p + PC_TLB_CURSOR + size_cursors(size) + si;
     const w = <u32>load<u8>(c);
     store<u8>(c, <u8>((w + 1) & (TLB_WAYS - 1)));
     victim = set + <usize>w * TLB_ENTRY_SIZE;
@@ -144,12 +166,9 @@ export function tlb_fill(p: usize, va: u64, pcid: u32, size: u32, frame: u64, ri
  * type 0 (individual address).
  */
 export function tlb_flush_one(p: usize, va: u64, pcid: u32, keep_global: bool): void {
-  for (let size: u32 = 0; size < 3; size++) {
-    const shift: u64 = size == 0 ? 12 : (size == 1 ? 21 : 30);
-    const off = size == 0 ? TLB_4K_OFF : (size == 1 ? TLB_2M_OFF : TLB_1G_OFF);
-    const sets = size == 0 ? TLB_4K_SETS : (size == 1 ? TLB_2M_SETS : TLB_1G_SETS);
-    const key = tlb_key(va, shift, pcid);
-    const set = p + off + <usize>(<u32>(key >> TLB_VPN_SHIFT) & (sets - 1)) * TLB_WAYS * TLB_ENTRY_SIZE;
+  for (let size: u32 = TLB_SIZE_4K; size <= TLB_SIZE_1G; size++) {
+    const key = tlb_key(va, size_shift(size), pcid);
+    const set = set_ptr(p, size, set_index(size, key));
     for (let w: u32 = 0; w < TLB_WAYS; w++) {
       const e = set + <usize>w * TLB_ENTRY_SIZE;
       const t = load<u64>(e);
