@@ -67,15 +67,17 @@ export function cpu_reset(cpu: i32): void {
  * write_cr3 - MOV to CR3 on this CPU (SDM 4.10.4.1).
  * Without PCIDs every non-global TLB entry is invalidated. With PCIDs, bit 63 clear invalidates the
  * new PCID's non-global entries, bit 63 set keeps them (bit 63 is not stored).
- * Returns 0; -EINVAL when reserved bits (M..62) are set (#GP); -EFAULT when the PML4 table is not in
+ * Returns 0; -EINVAL when reserved bits (M..63; M..62 with PCIDs) are set (#GP); -EFAULT when the PML4 table is not in
  * RAM with contents (the architecture would accept it and fault on every walk; the model refuses).
  */
 export function write_cr3(val: u64): i32 {
   const p = this_cpu();
-  const rsvd: u64 = ~CR3_NOFLUSH & ~((<u64>1 << <u64>maxphyaddr) - 1);
+  const pcide = (load<u64>(p + PC_CR4) & X86_CR4_PCIDE) != 0;
+  // Bits M..63 are reserved, except bit 63 ("no flush") with PCIDs (SDM 4.5 table 4-12, 4.10.4.1).
+  let rsvd: u64 = ~((<u64>1 << <u64>maxphyaddr) - 1);
+  if (pcide) rsvd &= ~CR3_NOFLUSH;
   if ((val & rsvd) != 0) return -EINVAL;
   if ((val & CR3_ADDR_MASK) >= backed_limit) return -EFAULT;
-  const pcide = (load<u64>(p + PC_CR4) & X86_CR4_PCIDE) != 0;
   store<u64>(p + PC_CR3, val & ~CR3_NOFLUSH);
   count_event(STAT_CR3_LOAD);
   if (!pcide) tlb_flush_pcid(p, 0);
