@@ -5,10 +5,11 @@
 // errno failure; translations return a physical address or a negated exception vector
 // (arch/x86/fault.ts). Layout constants are exported as globals so the host reads every offset from
 // here and never restates it.
-import { nr_cpus, machine_attach as __machine_attach, machine_init as __machine_init, per_cpu_ptr, MF_DEBUG } from "./layout";
+import { nr_cpus, machine_attach as __machine_attach, machine_init as __machine_init, per_cpu_ptr, MF_DEBUG, MF_VIRTUAL } from "./layout";
 import { set_this_cpu } from "./percpu";
 import { EINVAL } from "./errno";
 import { DEBUG } from "./config";
+import { VIRTUAL } from "./kernel/sched_config";
 import { cpu_reset, write_cr0, write_cr3, write_cr4, write_efer, write_rflags, set_cpl } from "./arch/x86/processor";
 import { mmu_translate, mmu_walk, invlpg, invpcid } from "./arch/x86/mmu";
 import { ACC_VALID_MASK } from "./arch/x86/pgtable_types";
@@ -26,7 +27,8 @@ export {
 export {
   machine_layout, machine_base_for_heap, HEADER_SIZE, PERCPU_SIZE, STRUCT_PAGE_SIZE,
   HDR_NR_CPUS, HDR_NR_FRAMES, HDR_NR_BACKED, HDR_MAXPHYADDR, HDR_PERCPU_BASE, HDR_MEM_MAP, HDR_KHEAP_BASE,
-  HDR_KHEAP_SIZE, HDR_FRAMES_BASE, HDR_TOTAL_SIZE, HDR_FLAGS, MF_DEBUG,
+  HDR_KHEAP_SIZE, HDR_FRAMES_BASE, HDR_TOTAL_SIZE, HDR_FLAGS, HDR_VSTACK_BASE, MF_DEBUG, MF_VIRTUAL, VSTACK_SIZE,
+  PC_VCLOCK, PC_WAIT_WORD, PC_WAIT_VAL, PC_WAKE_AT, PC_JOB, PC_JOB_STATE, PC_JOB_ARGS, NR_JOB_ARGS,
   PC_CR0, PC_CR3, PC_CR4, PC_EFER, PC_RFLAGS, PC_CPL, PC_FAULT_VECTOR, PC_FAULT_ERROR, PC_FAULT_CR2,
   PC_FAULT_ADDR, PC_XLAT_SHIFT, PC_STATE, PC_STATE_ARG, PC_STATE_ARG2, PC_STATS, NR_CPU_STATS,
 } from "./layout";
@@ -36,7 +38,8 @@ export {
   STAT_FLUSH_PCID, STAT_FLUSH_ALL, STAT_CR3_LOAD, STAT_SHOOTDOWN_SENT, STAT_SHOOTDOWN_RECV,
   STAT_SHOOTDOWN_REMOTE, STAT_PGALLOC, STAT_PGFREE, STAT_PCP_REFILL, STAT_PCP_DRAIN, STAT_SLAB_ALLOC,
   STAT_SLAB_FREE, STAT_SPIN_CONTENDED, STAT_SPIN_LOOPS, STAT_TLB_FILL, NR_STATS_USED,
-  CPU_IDLE, CPU_RUNNING, CPU_SPINNING, CPU_WAIT_ACK, CPU_BARRIER, CPU_WAIT_MAILBOX,
+  CPU_IDLE, CPU_RUNNING, CPU_SPINNING, CPU_WAIT_ACK, CPU_BARRIER, CPU_WAIT_MAILBOX, CPU_SLEEPING,
+  STAT_SLEEP, STAT_WAKEUP,
 } from "./percpu";
 export {
   PAGE_FLAGS, PAGE_REFCOUNT, PAGE_MAPCOUNT, PAGE_MAPPING, PAGE_INDEX, PAGE_PRIVATE,
@@ -45,6 +48,14 @@ export {
 export { __GFP_ZERO, __GFP_HIGHMEM } from "./mm/page_alloc";
 export { FLUSH_RANGE, FLUSH_PCID, FLUSH_ALL, FLUSH_ALL_GLOBAL } from "./arch/x86/smp";
 export { BENCH_INDEPENDENT, BENCH_DEPENDENT, BENCH_SEQUENTIAL } from "./lib/bench_walk";
+
+export { sched_set_horizon, SWITCH_PREEMPT, SWITCH_SPIN, SWITCH_SLEEP } from "./kernel/sched";
+export { cost_set, NR_COSTS } from "./kernel/cost";
+
+/** Whether this is a virtual build (Asyncify coroutines, virtual time). */
+export function core_is_virtual(): bool {
+  return VIRTUAL;
+}
 
 /** Whether this is the debug build (VM_BUG_ON on). */
 export function core_is_debug(): bool {
@@ -56,6 +67,7 @@ export function core_is_debug(): bool {
  * reset state, every frame but pfn 0 free. Returns 0 or a negative errno (layout.ts).
  */
 export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u32, maxphys: i32, flags: u32): i32 {
+  if ((flags & MF_VIRTUAL) != 0 && !VIRTUAL) return -EINVAL; // a virtual machine needs the virtual build
   const r = __machine_init(cpus, frames, backed, kheap_size, maxphys, flags | (DEBUG ? MF_DEBUG : 0));
   if (r < 0) return r;
   __machine_attach();

@@ -11,6 +11,8 @@
 //                                    shootdown mailbox, per-CPU page lists, counters, slab arrays, TLB)
 //   mem_map ......... +F x 32 B     struct page, one per frame (mm/mm_types.ts)
 //   kheap_base ...... +kheap_size   kernel-object heap: slab pages for kmem caches (mm/slab.ts)
+//   vstack_base ..... +N x 32 KiB   virtual machines only (MF_VIRTUAL): each CPU's Asyncify save area,
+//                                    where its coroutine's stack is kept while it is switched out
 //   frames_base ..... +B x 4 KiB    page frames with contents: physical address pa lives at
 //                                    frames_base + pa for pa < B x 4 KiB
 //   (end) ........................ total_size = the memory's byte length
@@ -43,6 +45,7 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +16   nr_frames u32 | nr_backed u32 | maxphyaddr u32 | kheap_size u32
 //   +32   base u32 | percpu_base u32 | mem_map u32 | kheap_base u32
 //   +48   frames_base u32 | nr_kmem_caches u32 | total_size u64
+//   +64.. see below; vstack_base u32 at +448
 //   +64   zone[ZONE_NORMAL]  (64 B, own cache line)                 zone->lock
 //   +128  zone[ZONE_NODATA]  (64 B)                                  zone->lock
 //   +192  kheap: lock u32 | brk u32                                  kheap lock
@@ -72,12 +75,18 @@ export const HDR_KHEAP_BRK: u32 = 196;
 export const HDR_BARRIER_COUNT: u32 = 256;
 export const HDR_BARRIER_GEN: u32 = 260;
 export const HDR_CPU_ONLINE_MASK: u32 = 320;
+export const HDR_VSTACK_BASE: u32 = 448;
 export const HDR_KMEM_CACHES: u32 = 512;
 export const KMEM_CACHE_STRIDE: u32 = 64;
 export const HEADER_SIZE: u32 = 4096;
 
 /** Machine flags (HDR_FLAGS). */
-export const MF_DEBUG: u32 = 1 << 0; // built with MMEMU_DEBUG
+export const MF_DEBUG: u32 = 1 << 0;   // built with MMEMU_DEBUG
+export const MF_VIRTUAL: u32 = 1 << 1; // CPUs run in virtual time in one instance: has vstacks
+export const MF_KNOWN: u32 = MF_DEBUG | MF_VIRTUAL;
+
+/** Bytes of Asyncify save area per CPU in a virtual machine. */
+export const VSTACK_SIZE: u32 = 32768;
 
 // struct zone (ZONE_STRIDE bytes)
 //   +0 free_list: struct freelist (lib/freelist.ts: lock | nr_free | first free pfn)
@@ -95,11 +104,18 @@ export const ZONE_END_PFN: u32 = 16;
 //   +64    fault record: vector u32 | error_code u32 | cr2 u64 | addr u64 (bus fault: the pa)
 //   +96    last translation: page shift u32 (12, 21 or 30) of the last successful translation
 //   +128   state: activity u32 | arg u32 | arg2 u64          read by the host to report a stuck CPU
+//   +144   scheduling (kernel/sched.ts): vclock u64 | wait_word u32 | wait_val u32 | wake_at u64
+//          vclock: the CPU's virtual time in cycles (timed and explore modes); wait_word/wait_val: the
+//          word a sleeping CPU waits to change from wait_val (0 = not sleeping); wake_at: earliest
+//          virtual time a woken CPU runs again (set by its waker)
 //   +192   shootdown mailbox (arch/x86/smp.ts), own cache line
 //   +256   per-CPU page lists, one struct freelist per zone (mm/page_alloc.ts), 16 B apart
 //   +320   counters: NR_CPU_STATS x u64 (percpu.ts names them)
 //   +640   TLB replacement cursors: one byte per set
 //   +768   per-CPU slab free lists: one struct freelist per kmem cache (mm/slab.ts), 16 B apart
+//   +1024  job (kernel/vcpu.ts): id u32 | state u32 | args 6 x u64: what the CPU runs in virtual time
+//   +1088  lock waiter (locking/): this CPU's entry on a sleeping lock's wait list, 64 B
+//   +1152  lockdep (locking/lockdep.ts): held-lock stack, 256 B
 //   +1792  TLB entries: 4 KiB set (TLB_4K_SETS x TLB_WAYS), then 2 MiB set, then 1 GiB set, 16 B each
 // ---------------------------------------------------------------------------------------------
 export const PC_CR0: u32 = 0;
@@ -117,6 +133,10 @@ export const PC_XLAT_SHIFT: u32 = 96;
 export const PC_STATE: u32 = 128;
 export const PC_STATE_ARG: u32 = 132;
 export const PC_STATE_ARG2: u32 = 136;
+export const PC_VCLOCK: u32 = 144;
+export const PC_WAIT_WORD: u32 = 152;
+export const PC_WAIT_VAL: u32 = 156;
+export const PC_WAKE_AT: u32 = 160;
 export const PC_MAILBOX: u32 = 192;
 export const PC_PCP: u32 = 256;
 export const PCP_STRIDE: u32 = 16;
@@ -125,6 +145,14 @@ export const NR_CPU_STATS: u32 = 40;
 export const PC_TLB_CURSOR: u32 = 640;
 export const PC_SLAB_ARRAYS: u32 = 768;
 export const SLAB_ARRAY_STRIDE: u32 = 16;
+export const PC_JOB: u32 = 1024;
+export const PC_JOB_STATE: u32 = 1028;
+export const PC_JOB_ARGS: u32 = 1032;
+export const NR_JOB_ARGS: u32 = 6;
+export const PC_LOCK_WAITER: u32 = 1088;
+export const LOCK_WAITER_SIZE: u32 = 64;
+export const PC_LOCKDEP: u32 = 1152;
+export const LOCKDEP_SIZE: u32 = 256;
 export const PC_TLB: u32 = 1792;
 
 // TLB geometry (arch/x86/tlb.ts has the entry format).
@@ -150,6 +178,7 @@ export let percpu_base: usize = 0;
 export let mem_map: usize = 0;
 export let frames_base: usize = 0;
 export let kheap_base: usize = 0;
+export let vstack_base: usize = 0;
 export let nr_cpus: i32 = 0;
 export let nr_frames: u32 = 0;
 export let nr_backed: u32 = 0;
@@ -170,13 +199,14 @@ function align_up(x: u64, a: u64): u64 {
 
 /**
  * machine_layout - compute the size of a machine without touching memory.
- * Takes the CPU count, frames of RAM, how many of them carry contents and the kernel heap size.
- * Returns the total byte size the shared memory must have, or a negative errno: -EINVAL for a CPU
- * count outside 1..NR_CPUS, no RAM, more backed frames than frames or a heap that is not whole
- * pages; -ENOMEM when the machine does not fit in the 4 GiB a wasm32 memory can hold.
+ * Takes the CPU count, frames of RAM, how many of them carry contents, the kernel heap size and the
+ * machine flags (MF_*). Returns the total byte size the shared memory must have, or a negative errno:
+ * -EINVAL for a CPU count outside 1..NR_CPUS, unknown flags, no RAM, more backed frames than frames
+ * or a heap that is not whole pages; -ENOMEM when the machine does not fit in the 4 GiB a wasm32
+ * memory can hold.
  */
-export function machine_layout(cpus: i32, frames: u32, backed: u32, kheap_size: u32): i64 {
-  if (cpus < 1 || cpus > NR_CPUS) return -EINVAL;
+export function machine_layout(cpus: i32, frames: u32, backed: u32, kheap_size: u32, flags: u32): i64 {
+  if (cpus < 1 || cpus > NR_CPUS || (flags & ~MF_KNOWN) != 0) return -EINVAL;
   if (frames < 2 || backed < 2 || backed > frames) return -EINVAL;
   if ((kheap_size & (PAGE_SIZE - 1)) != 0) return -EINVAL;
   let at: u64 = machine_base_for_heap() + HEADER_SIZE;
@@ -184,6 +214,7 @@ export function machine_layout(cpus: i32, frames: u32, backed: u32, kheap_size: 
   at += <u64>frames * STRUCT_PAGE_SIZE;
   at = align_up(at, PAGE_SIZE);
   at += kheap_size;
+  if ((flags & MF_VIRTUAL) != 0) at += <u64>cpus * VSTACK_SIZE;
   at += <u64>backed << PAGE_SHIFT;
   at = align_up(at, WASM_PAGE);
   if (at > WASM_MAX_BYTES) return -ENOMEM;
@@ -196,7 +227,7 @@ export function machine_layout(cpus: i32, frames: u32, backed: u32, kheap_size: 
  * Returns 0 or the negative errno of machine_layout; -ENOMEM also when memory.size() is short.
  */
 export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u32, maxphys: i32, flags: u32): i32 {
-  const total = machine_layout(cpus, frames, backed, kheap_size);
+  const total = machine_layout(cpus, frames, backed, kheap_size, flags);
   if (total < 0) return <i32>total;
   if (maxphys < 36 || maxphys > 52) return -EINVAL;
   if ((<u64>frames << PAGE_SHIFT) > (<u64>1 << <u64>maxphys)) return -EINVAL;
@@ -205,7 +236,8 @@ export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u3
   const percpu = base + HEADER_SIZE;
   const map = percpu + <usize>cpus * PERCPU_SIZE;
   const kheap = <usize>align_up(<u64>map + <u64>frames * STRUCT_PAGE_SIZE, PAGE_SIZE);
-  const frames_at = kheap + kheap_size;
+  const vstacks = kheap + kheap_size;
+  const frames_at = vstacks + ((flags & MF_VIRTUAL) != 0 ? <usize>cpus * VSTACK_SIZE : 0);
   store<u32>(base + HDR_ABI, MMEMU_ABI_VERSION);
   store<u32>(base + HDR_FLAGS, flags);
   store<u32>(base + HDR_NR_CPUS, cpus);
@@ -218,6 +250,7 @@ export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u3
   store<u32>(base + HDR_MEM_MAP, map);
   store<u32>(base + HDR_KHEAP_BASE, kheap);
   store<u32>(base + HDR_FRAMES_BASE, frames_at);
+  store<u32>(base + HDR_VSTACK_BASE, (flags & MF_VIRTUAL) != 0 ? vstacks : 0);
   store<u64>(base + HDR_TOTAL_SIZE, <u64>total);
   store<u32>(base + HDR_KHEAP_BRK, kheap);
   for (let c = 0; c < cpus; c++) store<u32>(percpu + <usize>c * PERCPU_SIZE + PC_CPU, c);
@@ -238,6 +271,7 @@ export function machine_attach(): i32 {
   mem_map = load<u32>(base + HDR_MEM_MAP);
   kheap_base = load<u32>(base + HDR_KHEAP_BASE);
   frames_base = load<u32>(base + HDR_FRAMES_BASE);
+  vstack_base = load<u32>(base + HDR_VSTACK_BASE);
   nr_cpus = load<u32>(base + HDR_NR_CPUS);
   nr_frames = load<u32>(base + HDR_NR_FRAMES);
   nr_backed = load<u32>(base + HDR_NR_BACKED);
@@ -266,7 +300,11 @@ export function machine_attach(): i32 {
 }
 
 // Compile-time checks of the per-CPU layout (a failed one is a build error, not a runtime cost).
-if (!(PC_SLAB_ARRAYS + <u32>MAX_KMEM_CACHES * SLAB_ARRAY_STRIDE <= PC_TLB)) ERROR("percpu: slab arrays overlap the TLB");
+if (!(PC_SLAB_ARRAYS + <u32>MAX_KMEM_CACHES * SLAB_ARRAY_STRIDE <= PC_JOB)) ERROR("percpu: slab arrays overlap the job");
+if (!(PC_JOB_ARGS + NR_JOB_ARGS * 8 <= PC_LOCK_WAITER)) ERROR("percpu: job overlaps the lock waiter");
+if (!(PC_LOCK_WAITER + LOCK_WAITER_SIZE <= PC_LOCKDEP)) ERROR("percpu: lock waiter overlaps lockdep");
+if (!(PC_LOCKDEP + LOCKDEP_SIZE <= PC_TLB)) ERROR("percpu: lockdep overlaps the TLB");
+if (!(PC_WAKE_AT + 8 <= PC_MAILBOX)) ERROR("percpu: scheduling overlaps the mailbox");
 if (!(TLB_END <= PERCPU_SIZE)) ERROR("percpu: TLB does not fit");
 if (!(PC_STATS + NR_CPU_STATS * 8 <= PC_TLB_CURSOR)) ERROR("percpu: counters overlap");
 if (!(TLB_4K_SETS + TLB_2M_SETS + TLB_1G_SETS <= PC_SLAB_ARRAYS - PC_TLB_CURSOR)) ERROR("percpu: cursors");

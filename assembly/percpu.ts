@@ -55,7 +55,9 @@ export const STAT_SLAB_FREE: i32 = 23;
 export const STAT_SPIN_CONTENDED: i32 = 24;
 export const STAT_SPIN_LOOPS: i32 = 25;
 export const STAT_TLB_FILL: i32 = 26;
-export const NR_STATS_USED: i32 = 27;
+export const STAT_SLEEP: i32 = 27;
+export const STAT_WAKEUP: i32 = 28;
+export const NR_STATS_USED: i32 = 29;
 
 // @ts-ignore: decorator
 @inline export function count_event(stat: i32): void {
@@ -76,6 +78,7 @@ export const CPU_SPINNING: u32 = 2;   // arg = address of the lock, arg2 = the t
 export const CPU_WAIT_ACK: u32 = 3;   // arg = target CPU, arg2 = generation awaited
 export const CPU_BARRIER: u32 = 4;    // arg = parties expected, arg2 = barrier generation
 export const CPU_WAIT_MAILBOX: u32 = 5; // arg = target CPU whose mailbox is still busy
+export const CPU_SLEEPING: u32 = 6;   // arg = address of the word it sleeps on, arg2 = its value then
 
 /** Record what this CPU is about to wait on; returns the previous activity to restore. */
 // @ts-ignore: decorator

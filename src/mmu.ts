@@ -67,7 +67,7 @@ function machineBytes(module: WebAssembly.Module, o: ResolvedOptions): number {
   const probeMem = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
   const probe = instantiateCore(module, probeMem, { cpuStuck: () => { throw new MmemuError("probe"); } });
   if (Number(probe.machine_base_for_heap()) > 65536) throw new MmemuError("core static data exceeds one Wasm page");
-  const total = probe.machine_layout(o.cpus, o.frames, o.backedFrames, o.kernelHeapBytes);
+  const total = probe.machine_layout(o.cpus, o.frames, o.backedFrames, o.kernelHeapBytes, 0);
   if (total === -BigInt(ENOMEM)) {
     throw new ConfigError(`memory: a machine of ${o.frames} frames (${o.backedFrames} with contents), ${o.cpus} CPUs and a ` +
       `${o.kernelHeapBytes}-byte kernel heap does not fit in the 4 GiB a wasm32 memory can hold; use frameData: false`);

@@ -10,7 +10,9 @@ export interface CoreExports {
   HEADER_SIZE: G; PERCPU_SIZE: G; STRUCT_PAGE_SIZE: G;
   HDR_NR_CPUS: G; HDR_NR_FRAMES: G; HDR_NR_BACKED: G; HDR_MAXPHYADDR: G; HDR_PERCPU_BASE: G;
   HDR_MEM_MAP: G; HDR_KHEAP_BASE: G; HDR_KHEAP_SIZE: G; HDR_FRAMES_BASE: G; HDR_TOTAL_SIZE: G;
-  HDR_FLAGS: G; MF_DEBUG: G;
+  HDR_FLAGS: G; HDR_VSTACK_BASE: G; MF_DEBUG: G; MF_VIRTUAL: G; VSTACK_SIZE: G;
+  PC_VCLOCK: G; PC_WAIT_WORD: G; PC_WAIT_VAL: G; PC_WAKE_AT: G; PC_JOB: G; PC_JOB_STATE: G; PC_JOB_ARGS: G; NR_JOB_ARGS: G;
+  SWITCH_PREEMPT: G; SWITCH_SPIN: G; SWITCH_SLEEP: G; NR_COSTS: G; CPU_SLEEPING: G;
   PC_CR0: G; PC_CR3: G; PC_CR4: G; PC_EFER: G; PC_RFLAGS: G; PC_CPL: G;
   PC_FAULT_VECTOR: G; PC_FAULT_ERROR: G; PC_FAULT_CR2: G; PC_FAULT_ADDR: G; PC_XLAT_SHIFT: G;
   PC_STATE: G; PC_STATE_ARG: G; PC_STATE_ARG2: G; PC_STATS: G; NR_CPU_STATS: G; NR_STATS_USED: G;
@@ -24,8 +26,11 @@ export interface CoreExports {
 
   // machine
   core_is_debug(): number;
+  core_is_virtual(): number;
+  sched_set_horizon(h: bigint): void;
+  cost_set(id: number, cycles: number): number;
   machine_base_for_heap(): bigint;
-  machine_layout(cpus: number, frames: number, backed: number, kheapSize: number): bigint;
+  machine_layout(cpus: number, frames: number, backed: number, kheapSize: number, flags: number): bigint;
   machine_init(cpus: number, frames: number, backed: number, kheapSize: number, maxphys: number, flags: number): number;
   machine_attach(): number;
 

@@ -47,6 +47,9 @@ export function readCpuActivity(x: CoreExports, layout: MachineLayout, cpu: numb
   } else if (what === c("CPU_WAIT_MAILBOX")) {
     activity = "waiting for a busy shootdown mailbox";
     detail = `of CPU ${arg}, pending generation ${arg2}`;
+  } else if (what === c("CPU_SLEEPING")) {
+    activity = "sleeping";
+    detail = `on the word at ${hex(arg)} while it holds ${arg2}`;
   } else if (what === c("CPU_BARRIER")) {
     activity = "waiting at the start barrier";
     detail = `for ${arg} parties, round ${arg2}`;

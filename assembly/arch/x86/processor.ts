@@ -8,6 +8,8 @@ import { EINVAL, EFAULT } from "../../errno";
 import { do_pending_ipis } from "./smp";
 import { tlb_flush_all, tlb_flush_pcid, TLB_ALL_PCIDS } from "./tlb";
 import { this_cpu, count_event, STAT_CR3_LOAD } from "../../percpu";
+import { charge, preempt_point, SWITCH_SPIN } from "../../kernel/sched";
+import { cost, COST_SPIN } from "../../kernel/cost";
 
 export const X86_CR0_PE: u64 = 1 << 0;
 export const X86_CR0_WP: u64 = 1 << 16;
@@ -162,8 +164,12 @@ export function set_cpl(cpl: i32): i32 {
  * cpu_relax - one iteration of a spin-wait (PAUSE). With interrupts enabled (RFLAGS.IF) a spinning
  * CPU takes its pending IPIs here, as a real CPU spinning in spin_lock() with interrupts on does: this
  * is what keeps two CPUs that shoot down each other's TLBs while spinning from deadlocking.
+ * In virtual time each iteration costs COST_SPIN and is a preemption point, so a spinner lets the
+ * CPU it waits for run.
  */
 export function cpu_relax(): void {
+  charge(cost(COST_SPIN));
+  preempt_point(SWITCH_SPIN);
   if ((load<u64>(this_cpu() + PC_RFLAGS) & X86_EFLAGS_IF) != 0) do_pending_ipis();
 }
 
