@@ -29,6 +29,11 @@ export const SLAB_CPU_HIGH: u32 = 32;
 /** Objects moved between a CPU's list and the cache's shared list at once (array_cache->batchcount). */
 export const SLAB_CPU_BATCH: u32 = 16;
 
+/** Lock classes the machine can configure (locking/lock_types.ts names them). */
+export const MAX_LOCK_CLASSES: i32 = 16;
+/** Locks one CPU may hold at once (lockdep's held-lock stack; MAX_LOCK_DEPTH is 48 in Linux). */
+export const MAX_LOCK_DEPTH: i32 = 10;
+
 /** Per-CPU page lists: refill/drain batch and high watermark (pcp->batch, pcp->high). */
 export const PCP_BATCH: u32 = 31;
 export const PCP_HIGH: u32 = 186;

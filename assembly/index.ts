@@ -19,6 +19,11 @@ import { free_area_init, alloc_page, put_page, get_page, nr_free_pages, drain_al
 import { kmem_cache_create, kmem_cache_alloc, kmem_cache_free, kmem_cache_object_size, kmem_cache_nr_objs, kmem_cache_nr_free } from "./mm/slab";
 import { machine_barrier_wait } from "./lib/barrier";
 import { bench_translate } from "./lib/bench_walk";
+import { lock_init, lock_acquire, lock_release, MM_LOCK_SIZE } from "./locking/lock";
+import { lock_class_set, lock_classes_init, lock_class_name, lock_class_type, lock_class_policy, lock_class_flags,
+  NR_LOCK_CLASSES } from "./locking/lock_types";
+import { torture_writer, torture_reader } from "./locking/locktorture";
+import { lockdep_depth } from "./locking/lockdep";
 import { test_ad_walker, test_ad_clearer, test_page_alloc_exhaust, test_page_alloc_release, test_page_alloc_churn } from "./lib/test_pgtable";
 
 export {
@@ -28,7 +33,7 @@ export {
   machine_layout, machine_base_for_heap, HEADER_SIZE, PERCPU_SIZE, STRUCT_PAGE_SIZE,
   HDR_NR_CPUS, HDR_NR_FRAMES, HDR_NR_BACKED, HDR_MAXPHYADDR, HDR_PERCPU_BASE, HDR_MEM_MAP, HDR_KHEAP_BASE,
   HDR_KHEAP_SIZE, HDR_FRAMES_BASE, HDR_TOTAL_SIZE, HDR_FLAGS, HDR_VSTACK_BASE, MF_DEBUG, MF_VIRTUAL, VSTACK_SIZE,
-  PC_VCLOCK, PC_WAIT_WORD, PC_WAIT_VAL, PC_WAKE_AT, PC_JOB, PC_JOB_STATE, PC_JOB_ARGS, NR_JOB_ARGS,
+  PC_LOCK_STAT, LOCK_STAT_SIZE, PC_VCLOCK, PC_WAIT_WORD, PC_WAIT_VAL, PC_WAKE_AT, PC_JOB, PC_JOB_STATE, PC_JOB_ARGS, NR_JOB_ARGS,
   PC_CR0, PC_CR3, PC_CR4, PC_EFER, PC_RFLAGS, PC_CPL, PC_FAULT_VECTOR, PC_FAULT_ERROR, PC_FAULT_CR2,
   PC_FAULT_ADDR, PC_XLAT_SHIFT, PC_STATE, PC_STATE_ARG, PC_STATE_ARG2, PC_STATS, NR_CPU_STATS,
 } from "./layout";
@@ -46,6 +51,15 @@ export {
   PG_buddy, PG_reserved,
 } from "./mm/mm_types";
 export { __GFP_ZERO, __GFP_HIGHMEM } from "./mm/page_alloc";
+export { MM_LOCK_SIZE, ML_WORD, ML_OWNER, ML_INST_ACQUIRED, ML_INST_CONTENDED, ML_INST_SLEEPS, ML_INST_HANDOFFS, ML_STATS,
+  MODE_READ, MODE_WRITE, MODE_NESTED } from "./locking/lock";
+export { LOCK_TICKET, LOCK_TAS, LOCK_MUTEX, LOCK_RWSEM, LOCK_BROKEN, MUTEX_OPT_SPIN, RWSEM_HANDOFF, RWSEM_STEAL,
+  RWSEM_OPT_SPIN, LC_TIMED, NR_LOCK_CLASSES, LOCK_CLASS_MMAP_SEM, LOCK_CLASS_I_MMAP, LOCK_CLASS_ANON_VMA,
+  LOCK_CLASS_PAGE_TABLE_LOCK, LOCK_CLASS_PTE_LOCK, LOCK_CLASS_SWAP_LOCK, LOCK_CLASS_MMLIST_LOCK,
+  LOCK_CLASS_TORTURE_A, LOCK_CLASS_TORTURE_B } from "./locking/lock_types";
+export { LS_ACQ_READ, LS_ACQ_WRITE, LS_CONTENDED, LS_SPIN, LS_SLEEP, LS_WAKEUP, LS_HANDOFF, LS_STEAL, LS_WAIT, LS_HOLD,
+  NR_LOCK_STATS } from "./locking/lock_stat";
+export { LD_ORDER, LD_CYCLE, LD_RECURSIVE, LD_NOT_HELD, LD_TOO_DEEP } from "./locking/lockdep";
 export { FLUSH_RANGE, FLUSH_PCID, FLUSH_ALL, FLUSH_ALL_GLOBAL } from "./arch/x86/smp";
 export { BENCH_INDEPENDENT, BENCH_DEPENDENT, BENCH_SEQUENTIAL } from "./lib/bench_walk";
 
@@ -74,6 +88,7 @@ export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u3
   set_this_cpu(0);
   for (let c = 0; c < cpus; c++) cpu_reset(c);
   free_area_init();
+  lock_classes_init();
   return 0;
 }
 
@@ -194,3 +209,57 @@ export function cpu_test_page_alloc_release(cpu: i32, head: u32): i32 {
 export function cpu_test_page_alloc_churn(cpu: i32, iters: u32, hold: u32, seed: u32): i32 {
   return enter(cpu) ? test_page_alloc_churn(iters, hold, seed) : -EINVAL;
 }
+
+// ---- locks ----------------------------------------------------------------------------------------
+
+/** Give lock class c a type, policy and flags (before CPUs run). -EINVAL for a bad combination. */
+export function mm_lock_class_set(c: i32, type: u8, policy: u8, flags: u16): i32 {
+  return lock_class_set(c, type, policy, flags);
+}
+
+/** Lock class c's configuration: type | policy << 8 | flags << 16, or -EINVAL for an unknown class. */
+export function mm_lock_class_get(c: i32): i32 {
+  if (c < 0 || c >= NR_LOCK_CLASSES) return -EINVAL;
+  return <i32>lock_class_type(c) | (<i32>lock_class_policy(c) << 8) | (<i32>lock_class_flags(c) << 16);
+}
+
+/** The name of lock class c (a string in the instance's static data), or 0 for an unknown class. */
+export function mm_lock_class_name(c: i32): usize {
+  return c >= 0 && c < NR_LOCK_CLASSES ? changetype<usize>(lock_class_name(c)) : 0;
+}
+
+/** Make the MM_LOCK_SIZE bytes at lock a free lock of class c (flags: ML_STATS). */
+export function mm_lock_init(lock: usize, c: i32, flags: u8): i32 {
+  return lock_init(lock, c, flags);
+}
+
+/** Take lock in mode as CPU cpu (site "host"). */
+export function cpu_lock_acquire(cpu: i32, lock: usize, mode: u32): i32 {
+  if (!enter(cpu)) return -EINVAL;
+  lock_acquire(lock, mode, "host");
+  return 0;
+}
+
+export function cpu_lock_release(cpu: i32, lock: usize, mode: u32): i32 {
+  if (!enter(cpu)) return -EINVAL;
+  lock_release(lock, mode);
+  return 0;
+}
+
+/** Locks CPU cpu holds, as lockdep and lock_stat recorded them. */
+export function cpu_lockdep_depth(cpu: i32): i32 {
+  return enter(cpu) ? <i32>lockdep_depth() : -EINVAL;
+}
+
+export function cpu_torture_writer(cpu: i32, lock: usize, data: usize, iters: u32, hold: u32): i32 {
+  if (!enter(cpu) || (data & 7) != 0) return -EINVAL;
+  return <i32>torture_writer(lock, data, iters, hold);
+}
+
+export function cpu_torture_reader(cpu: i32, lock: usize, data: usize, iters: u32, hold: u32): i32 {
+  if (!enter(cpu) || (data & 7) != 0) return -EINVAL;
+  return <i32>torture_reader(lock, data, iters, hold);
+}
+
+// ---- virtual CPUs: the job table and the coroutine entry (kernel/vcpu.ts; every export of it) ----
+export * from "./kernel/vcpu";

@@ -7,7 +7,7 @@
 //   0 ............... __heap_base   per-instance static data (strings for messages); not shared state
 //   base ............ +4 KiB        struct machine_header (below): sizes, region offsets, zones,
 //                                    kernel heap, kmem caches, start barrier
-//   percpu_base ..... +N x 8 KiB    struct percpu, one per CPU (registers, fault record, state,
+//   percpu_base ..... +N x 12 KiB   struct percpu, one per CPU (registers, fault record, state,
 //                                    shootdown mailbox, per-CPU page lists, counters, slab arrays, TLB)
 //   mem_map ......... +F x 32 B     struct page, one per frame (mm/mm_types.ts)
 //   kheap_base ...... +kheap_size   kernel-object heap: slab pages for kmem caches (mm/slab.ts)
@@ -25,7 +25,7 @@
 //
 // Each instance caches the read-only region offsets in Wasm globals (machine_attach); globals are
 // per instance, and nothing that changes after machine_init is ever cached.
-import { NR_CPUS, L1_CACHE_BYTES, PAGE_SIZE, PAGE_SHIFT, MAX_KMEM_CACHES, MMEMU_ABI_VERSION } from "./config";
+import { NR_CPUS, L1_CACHE_BYTES, PAGE_SIZE, PAGE_SHIFT, MAX_KMEM_CACHES, MAX_LOCK_CLASSES, MMEMU_ABI_VERSION } from "./config";
 import { EINVAL, ENOMEM } from "./errno";
 
 export const MACHINE_MAGIC: u32 = 0x4d4d454d; // "MEMM" little-endian
@@ -50,8 +50,9 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +128  zone[ZONE_NODATA]  (64 B)                                  zone->lock
 //   +192  kheap: lock u32 | brk u32                                  kheap lock
 //   +256  start barrier: count u32 | generation u32                  atomics only
-//   +320  online cpumask u64                                         atomics only
+//   +320  lockdep dependency matrix: MAX_LOCK_CLASSES u32 rows     atomics only (locking/lockdep.ts)
 //   +512  kmem_cache[MAX_KMEM_CACHES] (64 B each)                    kmem_cache->lock
+//   +1536 lock class table: MAX_LOCK_CLASSES x 16 B (locking/lock_types.ts)   set before CPUs run
 // ---------------------------------------------------------------------------------------------
 export const HDR_MAGIC: u32 = 0;
 export const HDR_ABI: u32 = 4;
@@ -74,10 +75,12 @@ export const HDR_KHEAP_LOCK: u32 = 192;
 export const HDR_KHEAP_BRK: u32 = 196;
 export const HDR_BARRIER_COUNT: u32 = 256;
 export const HDR_BARRIER_GEN: u32 = 260;
-export const HDR_CPU_ONLINE_MASK: u32 = 320;
+export const HDR_LOCKDEP_DEPS: u32 = 320;
 export const HDR_VSTACK_BASE: u32 = 448;
 export const HDR_KMEM_CACHES: u32 = 512;
 export const KMEM_CACHE_STRIDE: u32 = 64;
+export const HDR_LOCK_CLASSES: u32 = 1536;
+export const LOCK_CLASS_STRIDE: u32 = 16;
 export const HEADER_SIZE: u32 = 4096;
 
 /** Machine flags (HDR_FLAGS). */
@@ -117,6 +120,7 @@ export const ZONE_END_PFN: u32 = 16;
 //   +1088  lock waiter (locking/): this CPU's entry on a sleeping lock's wait list, 64 B
 //   +1152  lockdep (locking/lockdep.ts): held-lock stack, 256 B
 //   +1792  TLB entries: 4 KiB set (TLB_4K_SETS x TLB_WAYS), then 2 MiB set, then 1 GiB set, 16 B each
+//   +6464  lock statistics: MAX_LOCK_CLASSES x struct lock_class_stats (128 B; locking/lock_stat.ts)
 // ---------------------------------------------------------------------------------------------
 export const PC_CR0: u32 = 0;
 export const PC_CR3: u32 = 8;
@@ -165,7 +169,9 @@ export const TLB_4K_OFF: u32 = PC_TLB;
 export const TLB_2M_OFF: u32 = TLB_4K_OFF + TLB_4K_SETS * TLB_WAYS * TLB_ENTRY_SIZE;
 export const TLB_1G_OFF: u32 = TLB_2M_OFF + TLB_2M_SETS * TLB_WAYS * TLB_ENTRY_SIZE;
 export const TLB_END: u32 = TLB_1G_OFF + TLB_1G_SETS * TLB_WAYS * TLB_ENTRY_SIZE;
-export const PERCPU_SIZE: u32 = 8192;
+export const PC_LOCK_STAT: u32 = 6464;
+export const LOCK_STAT_SIZE: u32 = 128;
+export const PERCPU_SIZE: u32 = 12288;
 
 /** struct page size (mm/mm_types.ts). */
 export const STRUCT_PAGE_SIZE: u32 = 32;
@@ -305,7 +311,10 @@ if (!(PC_JOB_ARGS + NR_JOB_ARGS * 8 <= PC_LOCK_WAITER)) ERROR("percpu: job overl
 if (!(PC_LOCK_WAITER + LOCK_WAITER_SIZE <= PC_LOCKDEP)) ERROR("percpu: lock waiter overlaps lockdep");
 if (!(PC_LOCKDEP + LOCKDEP_SIZE <= PC_TLB)) ERROR("percpu: lockdep overlaps the TLB");
 if (!(PC_WAKE_AT + 8 <= PC_MAILBOX)) ERROR("percpu: scheduling overlaps the mailbox");
-if (!(TLB_END <= PERCPU_SIZE)) ERROR("percpu: TLB does not fit");
+if (!(TLB_END <= PC_LOCK_STAT)) ERROR("percpu: TLB overlaps the lock statistics");
+if (!(PC_LOCK_STAT + <u32>MAX_LOCK_CLASSES * LOCK_STAT_SIZE <= PERCPU_SIZE)) ERROR("percpu: lock statistics do not fit");
+if (!(HDR_LOCK_CLASSES + <u32>MAX_LOCK_CLASSES * LOCK_CLASS_STRIDE <= HEADER_SIZE)) ERROR("header: lock classes do not fit");
+if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_VSTACK_BASE)) ERROR("header: lockdep matrix does not fit");
 if (!(PC_STATS + NR_CPU_STATS * 8 <= PC_TLB_CURSOR)) ERROR("percpu: counters overlap");
 if (!(TLB_4K_SETS + TLB_2M_SETS + TLB_1G_SETS <= PC_SLAB_ARRAYS - PC_TLB_CURSOR)) ERROR("percpu: cursors");
 if (!(HDR_KMEM_CACHES + <u32>MAX_KMEM_CACHES * KMEM_CACHE_STRIDE <= HEADER_SIZE)) ERROR("header too small");

@@ -5,7 +5,7 @@ export { PageTableBuilder, TABLE_FLAGS, type PageSize } from "./pagetable.js";
 export type { MachineOptions } from "./options.js";
 export * from "./arch/x86.js";
 export {
-  MmemuError, ConfigError, ErrnoError, InvariantError, CpuStuckError, CpuDiedError, MachineDestroyedError,
+  MmemuError, ConfigError, ErrnoError, InvariantError, LockdepError, CpuStuckError, CpuDiedError, MachineDestroyedError,
   type CpuActivity,
 } from "./core/errors.js";
 export type { CpuStats } from "./core/cpu-state.js";

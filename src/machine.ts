@@ -13,7 +13,8 @@ import { Mmu } from "./mmu.js";
 import { resolveOptions, type MachineOptions } from "./options.js";
 import type { CoreFunction } from "./core/abi.js";
 import type { cpuApi, CpuWorkerData } from "./cpu/worker.js";
-import { ConfigError, CpuDiedError, CpuStuckError, InvariantError, MachineDestroyedError, MmemuError } from "./core/errors.js";
+import { ConfigError, CpuDiedError, CpuStuckError, MachineDestroyedError } from "./core/errors.js";
+import { installErrorTransfer } from "./core/error-transfer.js";
 
 export interface MachineCreateOptions extends MachineOptions {
   /** Reject a CPU call that has not finished after this many milliseconds (default: no limit). */
@@ -70,6 +71,7 @@ export class Machine {
   }
 
   private constructor(mmu: Mmu, timeoutMs: number | undefined) {
+    installErrorTransfer();
     this.mmu = mmu;
     this.timeoutMs = timeoutMs;
     const { url, data } = workerEntry();
@@ -107,17 +109,6 @@ export class Machine {
     return s;
   }
 
-  // Map an error that crossed the worker boundary (comlink keeps name and message) to its type.
-  private retype(cpu: number, e: unknown): unknown {
-    if (!(e instanceof Error) || e instanceof MmemuError) return e;
-    if (e.name === "CpuStuckError") return new CpuStuckError(this.mmu.activity(cpu), "it spun past its bound");
-    if (e.name === "InvariantError") {
-      const m = /^invariant violated: (.*) \((.*)\)$/.exec(e.message);
-      return new InvariantError(m?.[1] ?? e.message, m?.[2] ?? `CPU ${cpu}`);
-    }
-    return e;
-  }
-
   private async guard<T>(cpu: number, op: Promise<T>): Promise<T> {
     const s = this.slot(cpu);
     const racers: Promise<T>[] = [op, s.died];
@@ -135,8 +126,6 @@ export class Machine {
     }
     try {
       return await Promise.race(racers);
-    } catch (e) {
-      throw this.retype(cpu, e);
     } finally {
       if (timer) clearTimeout(timer);
     }

@@ -11,6 +11,8 @@ import { ConfigError, CpuStuckError, ErrnoError, MmemuError, type CpuActivity } 
 import { EINVAL, ENOMEM } from "./core/errno.js";
 import { resolveOptions, type MachineOptions, type ResolvedOptions } from "./options.js";
 import { ACC, VECTOR } from "./arch/x86.js";
+import { applyLockConfig } from "./locking/lock-config.js";
+import { readLockStats, type LockClassStat } from "./locking/lock-stat.js";
 
 export type Address = bigint | number;
 
@@ -104,6 +106,7 @@ export class Mmu {
     const r = mmu.exports.machine_init(o.cpus, o.frames, o.backedFrames, o.kernelHeapBytes, o.maxPhysAddr, 0);
     if (r < 0) throw new ErrnoError("machine_init", r);
     mmu.attach();
+    applyLockConfig(mmu.exports, o.locks, o.lockStatTiming);
     return mmu;
   }
 
@@ -302,6 +305,11 @@ export class Mmu {
   cpuStats(cpu: number): CpuStats {
     this.checkCpu(cpu);
     return readCpuStats(this.exports, this.layout, cpu, this.stats);
+  }
+
+  /** Lock statistics per class (classes never acquired left out unless all), /proc/lock_stat style. */
+  lockStats(all = false): LockClassStat[] {
+    return readLockStats(this.exports, this.layout, "ns", all);
   }
 
   /** What CPU cpu is doing, from its state word (for reports of stuck or dead CPUs). */

@@ -18,8 +18,12 @@ export interface MachineOptions {
   kernelHeap?: number | string;
   /** MAXPHYADDR, 36..52 (default 46): entry bits from here to 51 are reserved. */
   maxPhysAddr?: number;
-  /** Use the debug build of the core: VM_BUG_ON invariants checked. Default false. */
+  /** Use the debug build of the core: VM_BUG_ON invariants and lockdep checked. Default false. */
   debug?: boolean;
+  /** Lock type per lock class, e.g. { anon_vma: "rwsem-handoff" } (src/locking/lock-config.ts). */
+  locks?: Record<string, string>;
+  /** Measure lock wait and hold times in parallel mode (a host clock read per acquisition). */
+  lockStatTiming?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -29,9 +33,11 @@ export interface ResolvedOptions {
   kernelHeapBytes: number;
   maxPhysAddr: number;
   debug: boolean;
+  locks: Record<string, string>;
+  lockStatTiming: boolean;
 }
 
-const KNOWN = new Set(["cpus", "memory", "frameData", "backedMemory", "kernelHeap", "maxPhysAddr", "debug"]);
+const KNOWN = new Set(["cpus", "memory", "frameData", "backedMemory", "kernelHeap", "maxPhysAddr", "debug", "locks", "lockStatTiming"]);
 export const MAX_CPUS = 64;
 const UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
 
@@ -91,5 +97,9 @@ export function resolveOptions(opts: MachineOptions, defaultCpus: number): Resol
   }
   const debug = opts.debug ?? false;
   if (typeof debug !== "boolean") throw new ConfigError("debug: expected true or false");
-  return { cpus, frames, backedFrames, kernelHeapBytes, maxPhysAddr, debug };
+  const locks = opts.locks ?? {};
+  if (locks === null || typeof locks !== "object" || Array.isArray(locks)) throw new ConfigError("locks: expected { class: type, ... }");
+  const lockStatTiming = opts.lockStatTiming ?? false;
+  if (typeof lockStatTiming !== "boolean") throw new ConfigError("lockStatTiming: expected true or false");
+  return { cpus, frames, backedFrames, kernelHeapBytes, maxPhysAddr, debug, locks: { ...locks }, lockStatTiming };
 }

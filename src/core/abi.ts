@@ -23,6 +23,8 @@ export interface CoreExports {
   FLUSH_RANGE: G; FLUSH_PCID: G; FLUSH_ALL: G; FLUSH_ALL_GLOBAL: G;
   BENCH_INDEPENDENT: G; BENCH_DEPENDENT: G; BENCH_SEQUENTIAL: G;
   [stat: `STAT_${string}`]: G;
+  [lock: `LOCK_${string}` | `RWSEM_${string}` | `ML_${string}` | `MODE_${string}` | `LS_${string}` | `LD_${string}`]: G;
+  MUTEX_OPT_SPIN: G; LC_TIMED: G; NR_LOCK_CLASSES: G; NR_LOCK_STATS: G; PC_LOCK_STAT: G; MM_LOCK_SIZE: G;
 
   // machine
   core_is_debug(): number;
@@ -66,6 +68,17 @@ export interface CoreExports {
   kmem_cache_object_size(cache: number): number;
   kmem_cache_nr_objs(cache: number): number;
   kmem_cache_nr_free(cache: number): number;
+
+  // locks
+  mm_lock_class_set(c: number, type: number, policy: number, flags: number): number;
+  mm_lock_class_name(c: number): number;
+  mm_lock_class_get(c: number): number;
+  mm_lock_init(lock: number, c: number, flags: number): number;
+  cpu_lock_acquire(cpu: number, lock: number, mode: number): number;
+  cpu_lock_release(cpu: number, lock: number, mode: number): number;
+  cpu_lockdep_depth(cpu: number): number;
+  cpu_torture_writer(cpu: number, lock: number, data: number, iters: number, hold: number): number;
+  cpu_torture_reader(cpu: number, lock: number, data: number, iters: number, hold: number): number;
 
   // kernels
   cpu_bench_translate(cpu: number, vaBase: bigint, spanPages: number, iters: number, seed: number, order: number, tlb: number): bigint;

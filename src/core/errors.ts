@@ -42,6 +42,17 @@ export class CpuStuckError extends MmemuError {
   }
 }
 
+/** Lockdep found a locking bug: the kind, both lock classes and both code sites. */
+export class LockdepError extends MmemuError {
+  override name = "LockdepError";
+  constructor(readonly kind: string, readonly heldClass: string, readonly lockClass: string,
+    readonly heldSite: string, readonly site: string) {
+    super(kind === "release of a lock that is not held" || kind === "too many locks held"
+      ? `lockdep: ${kind}: ${lockClass}${site ? ` at ${site}` : ""}`
+      : `lockdep: ${kind}: taking ${lockClass} at ${site} while holding ${heldClass} (taken at ${heldSite})`);
+  }
+}
+
 /** A CPU's worker thread died; the machine can still be destroyed. */
 export class CpuDiedError extends MmemuError {
   override name = "CpuDiedError";
@@ -56,4 +67,30 @@ export class MachineDestroyedError extends MmemuError {
   constructor() {
     super("the machine has been destroyed");
   }
+}
+
+const ERROR_CLASSES: Record<string, { prototype: MmemuError }> = {
+  MmemuError, ConfigError, ErrnoError, InvariantError, LockdepError, CpuStuckError, CpuDiedError, MachineDestroyedError,
+};
+
+/** A typed error as plain data, to cross a worker boundary (comlink keeps only name and message). */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  fields: Record<string, unknown>;
+}
+
+export function serializeError(e: MmemuError): SerializedError {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) if (k !== "name") fields[k] = v;
+  return { name: e.name, message: e.message, stack: e.stack, fields };
+}
+
+/** The typed error again, with its class and fields; an MmemuError for an unknown name. */
+export function deserializeError(s: SerializedError): MmemuError {
+  const cls = ERROR_CLASSES[s.name] ?? MmemuError;
+  const e = Object.create(cls.prototype) as MmemuError;
+  Object.assign(e, s.fields, { message: s.message, stack: s.stack });
+  return e;
 }

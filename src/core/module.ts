@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { CoreExports } from "./abi.js";
-import { InvariantError, MmemuError } from "./errors.js";
+import { InvariantError, LockdepError, MmemuError } from "./errors.js";
 
 export type CoreFlavor = "release" | "debug";
 
@@ -46,6 +46,11 @@ export interface CoreHooks {
   cpuStuck(cpu: number): never;
 }
 
+const LOCKDEP_KINDS: Record<number, string> = {
+  1: "lock order violated", 2: "possible circular locking dependency (AB-BA)", 3: "possible recursive locking",
+  4: "release of a lock that is not held", 5: "too many locks held",
+};
+
 /**
  * Instantiate the core on memory. The imports turn the core's reports into typed host errors: a
  * failed VM_BUG_ON becomes an InvariantError, a stuck CPU whatever hooks.cpuStuck throws.
@@ -60,7 +65,16 @@ export function instantiateCore(module: WebAssembly.Module, memory: WebAssembly.
     cpu_stuck(cpu: number): never {
       return hooks.cpuStuck(cpu);
     },
+    now_ns(): bigint {
+      return process.hrtime.bigint();
+    },
+    lockdep_report(kind: number, heldClass: number, lockClass: number, heldSite: number, site: number): never {
+      const name = (c: number) => readCoreString(memory, Number(exports.mm_lock_class_name(c))) || `class ${c}`;
+      throw new LockdepError(LOCKDEP_KINDS[kind] ?? `lockdep report ${kind}`, name(heldClass), name(lockClass),
+        readCoreString(memory, heldSite), readCoreString(memory, site));
+    },
   };
   const instance = new WebAssembly.Instance(module, { env });
-  return { ...(instance.exports as unknown as CoreExports), memory };
+  const exports: CoreExports = { ...(instance.exports as unknown as CoreExports), memory };
+  return exports;
 }

@@ -5,6 +5,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { expose } from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { Mmu } from "../mmu.js";
+import { installErrorTransfer } from "../core/error-transfer.js";
 import type { CoreFunction } from "../core/abi.js";
 import type { CoreFlavor } from "../core/module.js";
 
@@ -15,6 +16,7 @@ export interface CpuWorkerData {
 }
 
 const { memory, flavor, cpu } = workerData as CpuWorkerData;
+installErrorTransfer();
 const mmu = Mmu.attach(memory, flavor);
 
 function running<T>(body: () => T): T {
