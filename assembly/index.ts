@@ -24,6 +24,7 @@ import { lock_class_set, lock_classes_init, lock_class_name, lock_class_type, lo
   NR_LOCK_CLASSES } from "./locking/lock_types";
 import { torture_writer, torture_reader } from "./locking/locktorture";
 import { lockdep_depth } from "./locking/lockdep";
+import { bench_lock_uncontended, bench_lock_pingpong } from "./lib/bench_lock";
 import { test_ad_walker, test_ad_clearer, test_page_alloc_exhaust, test_page_alloc_release, test_page_alloc_churn } from "./lib/test_pgtable";
 
 export {
@@ -251,6 +252,17 @@ export function cpu_lockdep_depth(cpu: i32): i32 {
   return enter(cpu) ? <i32>lockdep_depth() : -EINVAL;
 }
 
+export function cpu_bench_lock_uncontended(cpu: i32, lock: usize, mode: u32, iters: u32): i32 {
+  if (!enter(cpu)) return -EINVAL;
+  bench_lock_uncontended(lock, mode, iters);
+  return 0;
+}
+
+export function cpu_bench_lock_pingpong(cpu: i32, lock: usize, turn: usize, parity: u32, iters: u32): i64 {
+  if (!enter(cpu) || parity > 1 || (turn & 3) != 0) return -EINVAL;
+  return <i64>bench_lock_pingpong(lock, turn, parity, iters);
+}
+
 export function cpu_torture_writer(cpu: i32, lock: usize, data: usize, iters: u32, hold: u32): i32 {
   if (!enter(cpu) || (data & 7) != 0) return -EINVAL;
   return <i32>torture_writer(lock, data, iters, hold);
@@ -263,3 +275,48 @@ export function cpu_torture_reader(cpu: i32, lock: usize, data: usize, iters: u3
 
 // ---- virtual CPUs: the job table and the coroutine entry (kernel/vcpu.ts; every export of it) ----
 export * from "./kernel/vcpu";
+export { COST_LOAD_L1, COST_LOAD_LLC, COST_LOAD_MEM, COST_ATOMIC, COST_LINE_TRANSFER, COST_SPIN, COST_IPI_SEND,
+  COST_IPI_DELIVER, COST_SLEEP, COST_WAKEUP, COST_WAKE_LATENCY, COST_CTX_SWITCH, COST_TICK, COST_WALK_LEVEL } from "./kernel/cost";
+
+// ---- cost-model calibration kernels (lib/calibrate.ts; `mmemu calibrate`, src/cost/calibrate.ts) ----
+// Measuring tools: they charge no virtual time. Each returns -EINVAL for a bad CPU id or alignment.
+import { calib_mul_chain, calib_atomic_rmw, calib_chase, calib_cas_pingpong, calib_wait_pingpong, calib_clock } from "./lib/calibrate";
+
+/** iters x 8 dependent multiplications x *= k (the host's clock); returns x (bit 63 cleared). */
+export function cpu_calib_mul_chain(cpu: i32, x: u64, k: u64, iters: u32): i64 {
+  if (!enter(cpu)) return -EINVAL;
+  return <i64>(calib_mul_chain(x, k, iters) & 0x7fff_ffff_ffff_ffff);
+}
+
+/** iters x 4 uncontended locked adds on the u32 at word; returns the sum of the old values (31 bits). */
+export function cpu_calib_atomic_rmw(cpu: i32, word: usize, iters: u32): i32 {
+  if (!enter(cpu) || (word & 3) != 0) return -EINVAL;
+  return <i32>(calib_atomic_rmw(word, iters) & 0x7fff_ffff);
+}
+
+/** iters x 8 dependent loads p = *(u32 *)p from start; returns where the chase stopped. */
+export function cpu_calib_chase(cpu: i32, start: usize, iters: u32): i64 {
+  if (!enter(cpu) || (start & 3) != 0) return -EINVAL;
+  return <i64>calib_chase(start, iters);
+}
+
+/** One side of a compare-and-swap ping-pong on the u32 at word; returns its ns. */
+export function cpu_calib_cas_pingpong(cpu: i32, word: usize, parity: u32, iters: u32): i64 {
+  if (!enter(cpu) || parity > 1 || (word & 3) != 0) return -EINVAL;
+  return calib_cas_pingpong(word, parity, iters);
+}
+
+/**
+ * One side of a wait32/notify ping-pong on the u32 at word (8-aligned; the i64 at word + 64 is its time
+ * stamp): notify ns, sleeps and wake-up latencies at out; returns its ns.
+ */
+export function cpu_calib_wait_pingpong(cpu: i32, word: usize, parity: u32, iters: u32, out: usize): i64 {
+  if (!enter(cpu) || parity > 1 || (word & 7) != 0 || (out & 7) != 0) return -EINVAL;
+  return calib_wait_pingpong(word, parity, iters, out);
+}
+
+/** iters empty brackets of two host clock reads; returns their total ns. */
+export function cpu_calib_clock(cpu: i32, iters: u32): i64 {
+  if (!enter(cpu)) return -EINVAL;
+  return calib_clock(iters);
+}

@@ -104,6 +104,18 @@ export const ZONE_END_PFN: u32 = 16;
 // CPU is not running, its TLB (flushed by an initiator on its behalf under the same lock).
 //
 //   +0     registers: cr0 u64 | cr3 u64 | cr4 u64 | efer u64 | rflags u64 | cpl u32 | cpu u32
+//   +48    paging mode u32: the register bits translation reads, in one word loaded once per
+//          translation; recomputed from the registers by every register write (arch/x86/processor.ts):
+//
+//            31..29   28..17   16   15..11    10     9      8     7     6      5      4    3     2     1    0
+//          +--------+--------+----+--------+-----+-------+------+----+------+------+-----+---+-------+----+---+
+//          |   0    |  PCID  | PG |   0    | PGE | PCIDE | CPL3 | AC | SMAP | SMEP | NXE | 0 | SMAPD | WP | 0 |
+//          +--------+--------+----+--------+-----+-------+------+----+------+------+-----+---+-------+----+---+
+//          PG, WP: CR0. SMEP, SMAP, PGE, PCIDE: CR4. NXE: EFER. AC: RFLAGS. CPL3: the CPL is 3.
+//          SMAPD: SMAP and not AC (a supervisor data access to a user page faults). PCID: CR3[11:0]
+//          with PCIDE, else 0. WP, SMAPD, NXE and CPL3 sit at the bits of the access kinds they are
+//          checked with (ACC_WRITE, ACC_USER, ACC_FETCH, ACC_IMPLICIT); with PG set, bits 16..28 are
+//          (PCID << 1) | 1, the low bits of the TLB tags of the current PCID (arch/x86/tlb.ts).
 //   +64    fault record: vector u32 | error_code u32 | cr2 u64 | addr u64 (bus fault: the pa)
 //   +96    last translation: page shift u32 (12, 21 or 30) of the last successful translation
 //   +128   state: activity u32 | arg u32 | arg2 u64          read by the host to report a stuck CPU
@@ -129,6 +141,7 @@ export const PC_EFER: u32 = 24;
 export const PC_RFLAGS: u32 = 32;
 export const PC_CPL: u32 = 40;
 export const PC_CPU: u32 = 44;
+export const PC_PAGING_MODE: u32 = 48;
 export const PC_FAULT_VECTOR: u32 = 64;
 export const PC_FAULT_ERROR: u32 = 68;
 export const PC_FAULT_CR2: u32 = 72;
@@ -310,6 +323,7 @@ if (!(PC_SLAB_ARRAYS + <u32>MAX_KMEM_CACHES * SLAB_ARRAY_STRIDE <= PC_JOB)) ERRO
 if (!(PC_JOB_ARGS + NR_JOB_ARGS * 8 <= PC_LOCK_WAITER)) ERROR("percpu: job overlaps the lock waiter");
 if (!(PC_LOCK_WAITER + LOCK_WAITER_SIZE <= PC_LOCKDEP)) ERROR("percpu: lock waiter overlaps lockdep");
 if (!(PC_LOCKDEP + LOCKDEP_SIZE <= PC_TLB)) ERROR("percpu: lockdep overlaps the TLB");
+if (!(PC_PAGING_MODE + 4 <= PC_FAULT_VECTOR)) ERROR("percpu: paging mode overlaps the fault record");
 if (!(PC_WAKE_AT + 8 <= PC_MAILBOX)) ERROR("percpu: scheduling overlaps the mailbox");
 if (!(TLB_END <= PC_LOCK_STAT)) ERROR("percpu: TLB overlaps the lock statistics");
 if (!(PC_LOCK_STAT + <u32>MAX_LOCK_CLASSES * LOCK_STAT_SIZE <= PERCPU_SIZE)) ERROR("percpu: lock statistics do not fit");

@@ -1,8 +1,13 @@
 // The mmemu command line. Each command has --help; errors print one line and exit with 2 (usage)
 // or 1 (failure).
 import { parseArgs } from "node:util";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { runDemo } from "./demo.js";
+import { tortureParallel, tortureVirtual, type TortureResult, type VirtualTortureResult } from "./locking/torture.js";
+import { LOCK_SPECS, LOCK_SPEC_HELP } from "./locking/lock-config.js";
+import { table } from "./report/format.js";
+import { calibrate, formatCalibration } from "./cost/calibrate.js";
+import { profileToJson } from "./cost/profile.js";
 import { MmemuError } from "./core/errors.js";
 import { MAX_CPUS } from "./options.js";
 
@@ -25,7 +30,57 @@ function intOption(name: string, v: string | undefined, lo: number, hi: number, 
   return Number(v);
 }
 
+function printTorture(r: TortureResult | VirtualTortureResult): void {
+  const s = r.stat;
+  const how = r.mode === "parallel" ? "parallel: worker threads" : r.mode === "timed"
+    ? `timed, seed ${r.seed}: ${r.makespan} virtual cycles, ${r.switches} switches, schedule ${r.digest}`
+    : `explore, seeds ${r.seed}..${r.seed + r.runs - 1}: ${r.runs} schedules`;
+  console.log(`torture ${r.lock} (${how}): ${r.writers} writers, ${r.readers} readers, ${r.iters} iterations each, ` +
+    `${r.elapsedMs.toFixed(0)} ms of host time`);
+  console.log(table(["cpu", "role", "acquisitions"], s.perCpu.map((n, c) => [`CPU ${c}`, c < r.writers ? "writer" : "reader", String(n)])));
+  console.log(`fairness (max/min acquisitions): ${s.fairness.toFixed(2)}; contentions ${s.contentions}, spins ${s.spins}, ` +
+    `sleeps ${s.sleeps}, wake-ups ${s.wakeups}, handoffs ${s.handoffs}, steals ${s.steals}`);
+  console.log(r.ok ? "PASS: mutual exclusion held" : `FAIL: ${r.errors} inconsistent sections seen, ${r.lost} writer sections lost` +
+    ("failingSeed" in r && r.failingSeed !== undefined ? `; replay: mmemu torture --lock ${r.lock} --mode explore --cpus ${r.cpus} ` +
+      `--iters ${r.iters} --seed ${r.failingSeed} --runs 1` : ""));
+}
+
 const commands: Record<string, Command> = {
+  torture: {
+    summary: "hammer one lock type with writers and readers and check that it excludes (locktorture)",
+    usage: "mmemu torture [--lock TYPE] [--mode timed|parallel|explore] [--cpus N] [--seed S] [--runs N] [--readers N] [--iters N] [--json]\n\n" +
+      `  --lock TYPE   one of:\n${LOCK_SPECS.map((l) => `                  ${l.padEnd(14)}${LOCK_SPEC_HELP[l]}`).join("\n")}\n` +
+      "                (default ticket)\n" +
+      "  --mode M      timed: deterministic, in virtual time (default); parallel: one worker thread per CPU;\n" +
+      "                explore: schedules chosen to find races (PCT), stopping at the first that breaks the lock\n" +
+      "  --cpus N      CPUs (1..64, default 4; parallel mode: at most the host's cores makes sense)\n" +
+      "  --seed S      seed of the timed run, or the first explored schedule (default 1)\n" +
+      "  --runs N      explore: schedules to try (default 100)\n" +
+      "  --readers N   CPUs that take the lock for read (default: half of them for an rwsem, else 0)\n" +
+      "  --iters N     acquisitions per CPU (default 20000)\n" +
+      "  --json        print the result as JSON\n\nExit code 1 when the lock failed to exclude.",
+    async run(args) {
+      const { values } = parseArgs({ args, strict: true, options: {
+        lock: { type: "string" }, mode: { type: "string" }, cpus: { type: "string" }, readers: { type: "string" },
+        iters: { type: "string" }, seed: { type: "string" }, runs: { type: "string" }, json: { type: "boolean" },
+        help: { type: "boolean" } } });
+      if (values.help) { console.log(this.usage); return 0; }
+      const mode = values.mode ?? "timed";
+      if (mode !== "parallel" && mode !== "timed" && mode !== "explore") {
+        throw new UsageError(`--mode: "${mode}" is not a mode (timed, parallel, explore)`);
+      }
+      const cpus = intOption("cpus", values.cpus, 1, MAX_CPUS, 4);
+      const common = {
+        lock: values.lock ?? "ticket", cpus, iters: intOption("iters", values.iters, 1, 1e9, mode === "explore" ? 50 : 20_000),
+        readers: values.readers === undefined ? undefined : intOption("readers", values.readers, 0, cpus - 1, 0) };
+      const r = mode === "parallel" ? await tortureParallel(common)
+        : await tortureVirtual({ ...common, mode, seed: intOption("seed", values.seed, 0, Number.MAX_SAFE_INTEGER, 1),
+          runs: intOption("runs", values.runs, 1, 1e6, 100) });
+      if (values.json) console.log(JSON.stringify(r, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2));
+      else printTorture(r);
+      return r.ok ? 0 : 1;
+    },
+  },
   demo: {
     summary: "boot a machine with CPUs on workers, map memory, print translations and TLB statistics",
     usage: "mmemu demo [--cpus N]\n\n  --cpus N   worker CPUs (1..64, default 2)",
@@ -33,6 +88,31 @@ const commands: Record<string, Command> = {
       const { values } = parseArgs({ args, options: { cpus: { type: "string" }, help: { type: "boolean" } }, strict: true });
       if (values.help) { console.log(this.usage); return 0; }
       await runDemo({ cpus: intOption("cpus", values.cpus, 1, MAX_CPUS, 2) });
+      return 0;
+    },
+  },
+  calibrate: {
+    summary: "measure this host's costs for the virtual-time cost model, next to the shipped defaults",
+    usage: "mmemu calibrate [--out FILE] [--json] [--ghz X] [--quick]\n\n" +
+      "  --out FILE  write the calibrated cost profile (JSON, for the timed and explore modes) to FILE\n" +
+      "  --json      print the whole result (measurements, constants, profile) as JSON\n" +
+      "  --ghz X     convert ns to cycles at X GHz instead of the measured clock\n" +
+      "  --quick     fewer and shorter samples (a few seconds instead of ~15)\n\n" +
+      "Measures with two worker CPUs where it needs them; run it on a quiet machine. The deterministic\n" +
+      "modes never measure the host: they use the shipped defaults or a profile written here.",
+    async run(args) {
+      const { values } = parseArgs({ args, strict: true, options: {
+        out: { type: "string" }, json: { type: "boolean" }, ghz: { type: "string" }, quick: { type: "boolean" }, help: { type: "boolean" } } });
+      if (values.help) { console.log(this.usage); return 0; }
+      let ghz: number | undefined;
+      if (values.ghz !== undefined) {
+        ghz = Number(values.ghz);
+        if (!/^\d+(\.\d+)?$/.test(values.ghz) || !(ghz > 0 && ghz <= 100)) throw new UsageError(`--ghz: "${values.ghz}" is not a clock in GHz (e.g. 2.5)`);
+      }
+      const r = await calibrate({ size: values.quick ? "quick" : "full", ghz, log: values.json ? undefined : (l) => process.stderr.write(`${l}\n`) });
+      if (values.out !== undefined) writeFileSync(values.out, profileToJson(r.profile));
+      if (values.json) console.log(JSON.stringify(r, null, 2));
+      else console.log(formatCalibration(r) + (values.out !== undefined ? `\nProfile written to ${values.out}.` : ""));
       return 0;
     },
   },

@@ -10,3 +10,15 @@ export {
 } from "./core/errors.js";
 export type { CpuStats } from "./core/cpu-state.js";
 export type { CoreExports, CoreFunction } from "./core/abi.js";
+// Virtual time: every CPU a coroutine of one instance, timed or explore mode (src/sched/).
+export { VirtualMachine, type VirtualMachineOptions, type RunResult, type CpuRunResult } from "./sched/virtual-machine.js";
+export type { RunOptions } from "./sched/run-options.js";
+export type { ExploreOptions, ExploreResult, ExploreFailure } from "./sched/explore.js";
+export type { JobSpec } from "./sched/jobs.js";
+export { DeadlockError, StepLimitError } from "./core/errors.js";
+// The cost model of virtual time: profiles, their validation and the shipped default; calibration.
+export {
+  COST_NAMES, loadProfile, parseProfile, applyProfile, profileToJson, cyclesByName, type CostName, type CostProfile, type CostConstant,
+} from "./cost/profile.js";
+export { DEFAULT_PROFILE } from "./cost/default-profile.js";
+export { calibrate, formatCalibration, type CalibrateOptions, type CalibrationResult } from "./cost/calibrate.js";

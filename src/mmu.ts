@@ -63,19 +63,34 @@ function accessBits(a: AccessKind | undefined): number {
   return (a.write ? ACC.WRITE : 0) | (a.user ? ACC.USER : 0) | (a.fetch ? ACC.FETCH : 0) | (a.implicit ? ACC.IMPLICIT : 0);
 }
 
-/** Memory size in Wasm pages that a machine with these options needs, or a ConfigError. */
-function machineBytes(module: WebAssembly.Module, o: ResolvedOptions): number {
+/**
+ * Memory size in bytes that a machine with these options needs (a ConfigError if none), and the
+ * machine flags to boot it with (MF_VIRTUAL for a virtual machine).
+ */
+function machineBytes(module: WebAssembly.Module, o: ResolvedOptions, virtual: boolean): { bytes: number; flags: number } {
   // A throwaway instance on one Wasm page answers the (pure) layout question.
   const probeMem = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
   const probe = instantiateCore(module, probeMem, { cpuStuck: () => { throw new MmemuError("probe"); } });
   if (Number(probe.machine_base_for_heap()) > 65536) throw new MmemuError("core static data exceeds one Wasm page");
-  const total = probe.machine_layout(o.cpus, o.frames, o.backedFrames, o.kernelHeapBytes, 0);
+  const flags = virtual ? constant(probe, "MF_VIRTUAL") : 0;
+  const total = probe.machine_layout(o.cpus, o.frames, o.backedFrames, o.kernelHeapBytes, flags);
   if (total === -BigInt(ENOMEM)) {
     throw new ConfigError(`memory: a machine of ${o.frames} frames (${o.backedFrames} with contents), ${o.cpus} CPUs and a ` +
       `${o.kernelHeapBytes}-byte kernel heap does not fit in the 4 GiB a wasm32 memory can hold; use frameData: false`);
   }
   if (total < 0n) throw new ConfigError(`machine layout refused: ${total}`);
-  return Number(total);
+  return { bytes: Number(total), flags };
+}
+
+/** How Mmu.boot builds a machine. */
+export interface BootOptions {
+  /**
+   * The virtual build: every CPU an Asyncify coroutine of this one instance, with a save area each
+   * (MF_VIRTUAL). Only src/sched/ drives such a machine's CPUs.
+   */
+  virtual?: boolean;
+  /** Virtual build: the scheduler entered at env.sched_switch (see CoreHooks.schedSwitch). */
+  schedSwitch?: (reason: number) => void;
 }
 
 export class Mmu {
@@ -92,18 +107,18 @@ export class Mmu {
   }
 
   /** @internal Boot from resolved options (Machine uses this too). */
-  static boot(o: ResolvedOptions): Mmu {
-    const flavor: CoreFlavor = o.debug ? "debug" : "release";
+  static boot(o: ResolvedOptions, how: BootOptions = {}): Mmu {
+    const flavor: CoreFlavor = how.virtual ? (o.debug ? "virtual-debug" : "virtual") : (o.debug ? "debug" : "release");
     const module = loadCoreModule(flavor);
-    const bytes = machineBytes(module, o);
+    const { bytes, flags } = machineBytes(module, o, how.virtual ?? false);
     let memory: WebAssembly.Memory;
     try {
       memory = new WebAssembly.Memory({ initial: bytes / 65536, maximum: bytes / 65536, shared: true });
     } catch (e) {
       throw new ConfigError(`memory: the host could not provide ${bytes} bytes of shared memory (${(e as Error).message})`);
     }
-    const mmu = new Mmu(module, memory, flavor);
-    const r = mmu.exports.machine_init(o.cpus, o.frames, o.backedFrames, o.kernelHeapBytes, o.maxPhysAddr, 0);
+    const mmu = new Mmu(module, memory, flavor, how.schedSwitch);
+    const r = mmu.exports.machine_init(o.cpus, o.frames, o.backedFrames, o.kernelHeapBytes, o.maxPhysAddr, flags);
     if (r < 0) throw new ErrnoError("machine_init", r);
     mmu.attach();
     applyLockConfig(mmu.exports, o.locks, o.lockStatTiming);
@@ -117,7 +132,7 @@ export class Mmu {
     return mmu;
   }
 
-  private constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, flavor: CoreFlavor) {
+  private constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, flavor: CoreFlavor, schedSwitch?: (reason: number) => void) {
     this.memory = memory;
     this.flavor = flavor;
     const self = this;
@@ -125,6 +140,7 @@ export class Mmu {
       cpuStuck(cpu: number): never {
         throw new CpuStuckError(self.activity(cpu), "it spun past its bound");
       },
+      schedSwitch,
     });
     this.layout = undefined as unknown as MachineLayout;
   }
@@ -307,9 +323,12 @@ export class Mmu {
     return readCpuStats(this.exports, this.layout, cpu, this.stats);
   }
 
-  /** Lock statistics per class (classes never acquired left out unless all), /proc/lock_stat style. */
+  /**
+   * Lock statistics per class (classes never acquired left out unless all), /proc/lock_stat style;
+   * times in nanoseconds, or virtual cycles on a virtual machine.
+   */
   lockStats(all = false): LockClassStat[] {
-    return readLockStats(this.exports, this.layout, "ns", all);
+    return readLockStats(this.exports, this.layout, this.flavor.startsWith("virtual") ? "cycles" : "ns", all);
   }
 
   /** What CPU cpu is doing, from its state word (for reports of stuck or dead CPUs). */

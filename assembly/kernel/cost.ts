@@ -1,6 +1,6 @@
 // The cost model of virtual time (timed and explore modes): what each operation charges to the
 // running CPU's virtual clock, in cycles. The values are set by the host from a profile
-// (src/sched/cost-profile.ts: calibrated on the host by `mmemu calibrate`, or the shipped defaults
+// (src/cost/profile.ts: calibrated on the host by `mmemu calibrate`, or the shipped defaults
 // with their sources); nothing here is tuned to make an experiment land on a number.
 // In the parallel build (VIRTUAL false) every charge compiles to nothing.
 import { VIRTUAL } from "./sched_config";

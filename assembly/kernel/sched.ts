@@ -10,8 +10,10 @@
 // any other runnable CPU; 0 in explore mode, where every point asks the schedule). A sleeping CPU is
 // switched out until its word changes; its waker sets the virtual time it may run again.
 //
-// Contract of env.sched_switch(reason): returns when this CPU is scheduled again. On return from a
-// SWITCH_SLEEP the word has changed (or the host reports the CPU stuck: every CPU asleep is a deadlock).
+// Contract of env.sched_switch(reason): returns when this CPU is scheduled again (src/sched/: the host
+// may unwind the CPU's stack with Asyncify meanwhile and rewind it later). On return from a
+// SWITCH_SLEEP the word has changed; when every unfinished CPU waits, the host throws a DeadlockError
+// instead of returning.
 import { VIRTUAL } from "./sched_config";
 import { cost, COST_SLEEP, COST_WAKEUP, COST_WAKE_LATENCY, COST_CTX_SWITCH } from "./cost";
 import { PC_VCLOCK, PC_WAIT_WORD, PC_WAIT_VAL, PC_WAKE_AT, per_cpu_ptr, nr_cpus } from "../layout";
@@ -27,12 +29,28 @@ export const SWITCH_SLEEP: u32 = 2;   // sleeping until the CPU's wait word chan
 @external("env", "sched_switch")
 declare function host_sched_switch(reason: u32): void;
 
-/** The running CPU gives way when its clock passes this (set by the host per slice; per instance). */
-let horizon: u64 = 0;
+/**
+ * The running CPU gives way when its clock reaches this (set by the host per slice; per instance).
+ * Between runs it is "never", so calls the host makes into the virtual build outside a run do not
+ * enter the scheduler.
+ */
+let horizon: u64 = u64.MAX_VALUE;
 
 /** sched_set_horizon - the host's scheduler sets the running CPU's horizon before resuming it. */
 export function sched_set_horizon(h: u64): void {
   horizon = h;
+}
+
+/**
+ * sched_reset - put the CPU whose struct percpu is at p back to virtual time 0, not sleeping (the
+ * host starts every run of a job from here: kernel/vcpu.ts). Its coroutine must not be suspended, or
+ * be abandoned by the host.
+ */
+export function sched_reset(p: usize): void {
+  store<u64>(p + PC_VCLOCK, 0);
+  store<u32>(p + PC_WAIT_WORD, 0);
+  store<u32>(p + PC_WAIT_VAL, 0);
+  store<u64>(p + PC_WAKE_AT, 0);
 }
 
 /** charge - add cycles to this CPU's virtual clock (nothing in the parallel build). */
@@ -90,17 +108,24 @@ export function sched_sleep(word: usize, expected: u32): void {
 
 /**
  * sched_wake - wake up to count CPUs sleeping on word (after the caller changed it). Counts a wake-up.
- * Virtual: every CPU asleep on word may run again from this CPU's clock plus the wake-up latency.
+ * Virtual: every CPU asleep on word may run again from this CPU's clock plus the wake-up latency, and
+ * this CPU's horizon comes down to that time, so that it gives way at its next preemption point past
+ * it instead of running on while the woken CPU should already be running.
  */
 export function sched_wake(word: usize, count: u32): void {
   count_event(STAT_WAKEUP);
   if (VIRTUAL) {
     charge(cost(COST_WAKEUP));
     const at = load<u64>(this_cpu() + PC_VCLOCK) + cost(COST_WAKE_LATENCY);
+    let woken = false;
     for (let c = 0; c < nr_cpus; c++) {
       const q = per_cpu_ptr(c);
-      if (load<u32>(q + PC_WAIT_WORD) == <u32>word && load<u64>(q + PC_WAKE_AT) < at) store<u64>(q + PC_WAKE_AT, at);
+      if (load<u32>(q + PC_WAIT_WORD) == <u32>word) {
+        woken = true;
+        if (load<u64>(q + PC_WAKE_AT) < at) store<u64>(q + PC_WAKE_AT, at);
+      }
     }
+    if (woken && at < horizon) horizon = at;
   } else {
     atomic.notify(word, count);
   }

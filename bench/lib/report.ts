@@ -2,7 +2,7 @@
 // target verdicts, a plain-text table for stdout and the JSON file under bench/results/ (BigInts are
 // written as strings: hex for checksums and addresses).
 import { cpus, totalmem, platform, arch, release, loadavg } from "node:os";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Task } from "tinybench";
 
@@ -118,35 +118,5 @@ export function writeJsonFile(path: string, value: unknown): void {
   writeFileSync(path, toJson(value) + "\n");
 }
 
-/** Busy and steal time of the whole system (Linux /proc/stat, in USER_HZ = 1/100 s ticks), or null. */
-export interface SystemCpu { busyTicks: number; stealTicks: number; wallMs: number; ownCpuUs: number }
-
-export function systemCpu(): SystemCpu | null {
-  try {
-    const line = readFileSync("/proc/stat", "utf8").split("\n").find((l) => l.startsWith("cpu "));
-    if (!line) return null;
-    // user nice system idle iowait irq softirq steal guest guest_nice
-    const f = line.trim().split(/\s+/).slice(1).map(Number);
-    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0);
-    const u = process.cpuUsage();
-    return { busyTicks: busy, stealTicks: f[7] ?? 0, wallMs: performance.now(), ownCpuUs: u.user + u.system };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * CPU used by other processes between two snapshots, in percent of one CPU (this process's own
- * CPU time and `childCpuMs` of its children, e.g. the native walker, taken out), and the
- * hypervisor's steal time, also in percent of one CPU. Null where /proc/stat does not exist.
- */
-export function otherCpuLoad(a: SystemCpu | null, b: SystemCpu | null, childCpuMs: number): { othersPercent: number; stealPercent: number } | null {
-  if (!a || !b || b.wallMs <= a.wallMs) return null;
-  const wall = b.wallMs - a.wallMs;
-  const busyMs = (b.busyTicks - a.busyTicks) * 10;
-  const ownMs = (b.ownCpuUs - a.ownCpuUs) / 1000 + childCpuMs;
-  return {
-    othersPercent: round(Math.max(0, ((busyMs - ownMs) / wall) * 100), 1),
-    stealPercent: round((((b.stealTicks - a.stealTicks) * 10) / wall) * 100, 1),
-  };
-}
+// The host-load snapshots live with the CLI's reports (mmemu calibrate uses them too).
+export { systemCpu, otherCpuLoad, type SystemCpu } from "../../src/report/host-load.js";

@@ -1,9 +1,10 @@
-// Building and running the native reference walker (bench/native/walk.c) for bench/walk.ts.
-// The C source is compiled at bench time with `$CC` or `cc` (-O2) into a temporary directory, next
-// to a dump of the machine's RAM with contents (frames [0, nr_backed): the page tables), so the C
-// walker walks byte-identical tables at the same physical addresses. Without a compiler (or when it
-// fails) everything here reports a reason instead of throwing: the benchmark then records
-// "native": null with that reason.
+// Building and running the native references of the benchmarks: the page walker (bench/native/walk.c)
+// for bench/walk.ts, the locks (bench/native/locks.c) for bench/locks.ts. A C source is compiled at
+// bench time with `$CC` or `cc` (-O2) into a temporary directory; for the walker, next to a dump of
+// the machine's RAM with contents (frames [0, nr_backed): the page tables), so the C walker walks
+// byte-identical tables at the same physical addresses. Without a compiler (or when it fails)
+// everything here reports a reason instead of throwing: the benchmark then records "native": null
+// with that reason.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -51,10 +52,19 @@ export function repoRoot(): string {
   }
 }
 
-/** Compile walk.c; never throws. */
-export function buildNative(): NativeBuild {
+export interface NativeSource {
+  /** The C file under bench/native/ (default walk.c). */
+  file?: string;
+  /** Flags after the source (libraries, e.g. ["-pthread"]). */
+  libs?: string[];
+}
+
+/** Compile a C source of bench/native/ (walk.c by default); never throws. */
+export function buildNative(what: NativeSource = {}): NativeBuild {
   const compiler = process.env.CC || "cc";
-  const source = join(repoRoot(), "bench", "native", "walk.c");
+  const file = what.file ?? "walk.c";
+  const name = file.replace(/\.c$/, "");
+  const source = join(repoRoot(), "bench", "native", file);
   if (!existsSync(source)) return { ok: false, reason: `${source} is missing` };
   const probe = spawnSync(compiler, ["--version"], { encoding: "utf8" });
   if (probe.error || probe.status !== 0) {
@@ -62,15 +72,16 @@ export function buildNative(): NativeBuild {
     return { ok: false, reason: `no C compiler: \`${compiler} --version\` failed (${why}); set CC or install cc to get the native figures` };
   }
   const compilerVersion = (probe.stdout.split("\n")[0] ?? "").trim();
-  const dir = mkdtempSync(join(tmpdir(), "mmemu-walk-"));
-  const exe = join(dir, "walk");
+  const dir = mkdtempSync(join(tmpdir(), `mmemu-${name}-`));
+  const exe = join(dir, name);
   const t0 = performance.now();
-  const cc = spawnSync(compiler, [...CFLAGS, "-o", exe, source], { encoding: "utf8" });
+  const libs = what.libs ?? [];
+  const cc = spawnSync(compiler, [...CFLAGS, "-o", exe, source, ...libs], { encoding: "utf8" });
   if (cc.error || cc.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
-    return { ok: false, reason: `\`${compiler} ${CFLAGS.join(" ")} walk.c\` failed: ${(cc.stderr || cc.error?.message || "").trim().slice(0, 500)}` };
+    return { ok: false, reason: `\`${compiler} ${[...CFLAGS, file, ...libs].join(" ")}\` failed: ${(cc.stderr || cc.error?.message || "").trim().slice(0, 500)}` };
   }
-  return { ok: true, exe, dir, compiler, compilerVersion, cflags: CFLAGS, buildMs: performance.now() - t0 };
+  return { ok: true, exe, dir, compiler, compilerVersion, cflags: [...CFLAGS, ...libs], buildMs: performance.now() - t0 };
 }
 
 /**

@@ -25,6 +25,8 @@ export interface CoreExports {
   [stat: `STAT_${string}`]: G;
   [lock: `LOCK_${string}` | `RWSEM_${string}` | `ML_${string}` | `MODE_${string}` | `LS_${string}` | `LD_${string}`]: G;
   MUTEX_OPT_SPIN: G; LC_TIMED: G; NR_LOCK_CLASSES: G; NR_LOCK_STATS: G; PC_LOCK_STAT: G; MM_LOCK_SIZE: G;
+  [sched: `JOB_${string}` | `VJ_${string}` | `COST_${string}`]: G;
+  PC_JOB_RESULT: G;
 
   // machine
   core_is_debug(): number;
@@ -35,6 +37,12 @@ export interface CoreExports {
   machine_layout(cpus: number, frames: number, backed: number, kheapSize: number, flags: number): bigint;
   machine_init(cpus: number, frames: number, backed: number, kheapSize: number, maxphys: number, flags: number): number;
   machine_attach(): number;
+
+  // virtual CPUs (kernel/vcpu.ts; vcpu_entry and sched_enter_cpu drive coroutines in virtual builds only)
+  vcpu_set_job(cpu: number, job: number, a0: bigint, a1: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): number;
+  vcpu_entry(cpu: number): number;
+  sched_enter_cpu(cpu: number): number;
+  cpu_run_job(cpu: number): bigint;
 
   // CPUs
   cpu_percpu(cpu: number): number;
@@ -77,6 +85,8 @@ export interface CoreExports {
   cpu_lock_acquire(cpu: number, lock: number, mode: number): number;
   cpu_lock_release(cpu: number, lock: number, mode: number): number;
   cpu_lockdep_depth(cpu: number): number;
+  cpu_bench_lock_uncontended(cpu: number, lock: number, mode: number, iters: number): number;
+  cpu_bench_lock_pingpong(cpu: number, lock: number, turn: number, parity: number, iters: number): bigint;
   cpu_torture_writer(cpu: number, lock: number, data: number, iters: number, hold: number): number;
   cpu_torture_reader(cpu: number, lock: number, data: number, iters: number, hold: number): number;
 
@@ -87,6 +97,24 @@ export interface CoreExports {
   cpu_test_page_alloc_exhaust(cpu: number, highmem: number, headOut: number): number;
   cpu_test_page_alloc_release(cpu: number, head: number): number;
   cpu_test_page_alloc_churn(cpu: number, iters: number, hold: number, seed: number): number;
+
+  // cost-model calibration kernels (assembly/lib/calibrate.ts; src/cost/calibrate.ts)
+  cpu_calib_mul_chain(cpu: number, x: bigint, k: bigint, iters: number): bigint;
+  cpu_calib_atomic_rmw(cpu: number, word: number, iters: number): number;
+  cpu_calib_chase(cpu: number, start: number, iters: number): bigint;
+  cpu_calib_cas_pingpong(cpu: number, word: number, parity: number, iters: number): bigint;
+  cpu_calib_wait_pingpong(cpu: number, word: number, parity: number, iters: number, out: number): bigint;
+  cpu_calib_clock(cpu: number, iters: number): bigint;
+}
+
+/** The exports Binaryen's Asyncify pass adds to the virtual builds (src/sched/). */
+export interface AsyncifyExports {
+  asyncify_start_unwind(data: number): void;
+  asyncify_stop_unwind(): void;
+  asyncify_start_rewind(data: number): void;
+  asyncify_stop_rewind(): void;
+  /** 0 normal, 1 unwinding, 2 rewinding. */
+  asyncify_get_state(): number;
 }
 
 /** Names of core exports a worker may be asked to run (functions only). */

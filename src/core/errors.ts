@@ -53,6 +53,28 @@ export class LockdepError extends MmemuError {
   }
 }
 
+/**
+ * Virtual time (src/sched/): every CPU that has not finished its job waits for something only another
+ * of them could do: each is asleep on a word nobody will change, or spins on a lock nobody will free.
+ * Names each CPU with what it waits on, and the seed that replays the schedule.
+ */
+export class DeadlockError extends MmemuError {
+  override name = "DeadlockError";
+  constructor(readonly waiting: CpuActivity[], readonly seed: number, readonly replay: string) {
+    super(`deadlock: ${waiting.map((w) => `CPU ${w.cpu} is ${w.activity}${w.detail ? ` (${w.detail})` : ""}`).join("; ")}` +
+      ` [${replay}]`);
+  }
+}
+
+/** Virtual time: a run took more scheduling steps than its maxSteps (a livelock, or too small a bound). */
+export class StepLimitError extends MmemuError {
+  override name = "StepLimitError";
+  constructor(readonly steps: number, readonly running: CpuActivity[], readonly seed: number, readonly replay: string) {
+    super(`no end after ${steps} scheduling steps: ${running.map((w) => `CPU ${w.cpu} is ${w.activity}` +
+      `${w.detail ? ` (${w.detail})` : ""}`).join("; ")} [${replay}]`);
+  }
+}
+
 /** A CPU's worker thread died; the machine can still be destroyed. */
 export class CpuDiedError extends MmemuError {
   override name = "CpuDiedError";
@@ -71,6 +93,7 @@ export class MachineDestroyedError extends MmemuError {
 
 const ERROR_CLASSES: Record<string, { prototype: MmemuError }> = {
   MmemuError, ConfigError, ErrnoError, InvariantError, LockdepError, CpuStuckError, CpuDiedError, MachineDestroyedError,
+  DeadlockError, StepLimitError,
 };
 
 /** A typed error as plain data, to cross a worker boundary (comlink keeps only name and message). */

@@ -4,9 +4,15 @@ import { fileURLToPath } from "node:url";
 import type { CoreExports } from "./abi.js";
 import { InvariantError, LockdepError, MmemuError } from "./errors.js";
 
-export type CoreFlavor = "release" | "debug";
+/**
+ * Builds of the core: one CPU per instance ("release", "debug"), or every CPU of a machine as an
+ * Asyncify coroutine in one instance, in virtual time ("virtual", "virtual-debug": src/sched/).
+ */
+export type CoreFlavor = "release" | "debug" | "virtual" | "virtual-debug";
 
-const FILES: Record<CoreFlavor, string> = { release: "mmemu.wasm", debug: "mmemu.debug.wasm" };
+const FILES: Record<CoreFlavor, string> = {
+  release: "mmemu.wasm", debug: "mmemu.debug.wasm", virtual: "mmemu.virtual.wasm", "virtual-debug": "mmemu.virtual.debug.wasm",
+};
 const cache = new Map<CoreFlavor, WebAssembly.Module>();
 
 /** Where the built core lives (build/ at the package root, from src/ or dist/src/). */
@@ -44,6 +50,11 @@ export function readCoreString(memory: WebAssembly.Memory, ptr: number): string 
 export interface CoreHooks {
   /** The core reports CPU cpu stuck (it spun past its bound); must throw. */
   cpuStuck(cpu: number): never;
+  /**
+   * Virtual builds: the running CPU enters the scheduler (env.sched_switch, assembly/kernel/sched.ts)
+   * with a SWITCH_* reason. Without this hook the call returns at once (no run in progress).
+   */
+  schedSwitch?(reason: number): void;
 }
 
 const LOCKDEP_KINDS: Record<number, string> = {
@@ -65,6 +76,7 @@ export function instantiateCore(module: WebAssembly.Module, memory: WebAssembly.
     cpu_stuck(cpu: number): never {
       return hooks.cpuStuck(cpu);
     },
+    sched_switch: hooks.schedSwitch ?? ((): void => undefined),
     now_ns(): bigint {
       return process.hrtime.bigint();
     },

@@ -1,23 +1,23 @@
 // The MMU as the CPU uses it: TLB first, then the page walker; plus INVLPG/INVPCID.
-import { PC_CR0, PC_CPL, PC_XLAT_SHIFT, ram_limit } from "../../layout";
+import { PC_XLAT_SHIFT, ram_limit } from "../../layout";
 import { ACC_USER, ACC_WRITE, ACC_IMPLICIT, PF_PROT } from "./pgtable_types";
-import { X86_CR0_PG, current_pcid } from "./processor";
-import { tlb_lookup, tlb_offset_mask, tlb_page_shift, tlb_invalidate_entry, tlb_flush_one, tlb_flush_pcid, tlb_flush_all,
-  TLB_D_W, TLB_D_U, TLB_D_XD, TLB_D_DIRTY, TLB_D_ADDR, TLB_ALL_PCIDS } from "./tlb";
-import { paging_walk, access_denied, pf_error_code } from "./pgtable";
+import { MODE_PG, MODE_CPL3, MODE_PCID_SHIFT, MODE_TAG_SHIFT, current_pcid, paging_mode, mode_pcid } from "./processor";
+import { tlb_probe_4k, TLB_V, TLB_PCID_SHIFT, tlb_lookup_large, tlb_page_shift, tlb_invalidate_entry, tlb_flush_one, tlb_flush_pcid, tlb_flush_all,
+  TLB_D_DIRTY, TLB_D_ADDR, TLB_ALL_PCIDS } from "./tlb";
+import { paging_walk, mode_access_denied, mode_pf_error_code, access_need, access_deny } from "./pgtable";
 import { raise_gp, raise_pf, raise_bus_fault } from "./fault";
 import { EINVAL } from "../../errno";
+import { VM_BUG_ON } from "../../debug";
 import { count_event, STAT_TLB_HIT, STAT_TLB_MISS, STAT_TLB_DIRTY_REWALK, STAT_TLB_FAULT_INVAL } from "../../percpu";
+
+const CANONICAL_BIAS: u64 = <u64>1 << 47;
+if (MODE_PG >> MODE_TAG_SHIFT != <u32>TLB_V || MODE_PCID_SHIFT - MODE_TAG_SHIFT != <u32>TLB_PCID_SHIFT) ERROR("mmu: the mode word must hold a TLB tag's low bits");
+if (<u64>ACC_WRITE << 5 != TLB_D_DIRTY) ERROR("mmu: ACC_WRITE << 5 must be TLB_D_DIRTY");
 
 /** Is va canonical for 48-bit linear addresses (bits 63..47 all equal)? */
 // @ts-ignore: decorator
 @inline export function is_canonical(va: u64): bool {
   return <u64>((<i64>(va << 16)) >> 16) == va;
-}
-
-// @ts-ignore: decorator
-@inline function paging_enabled(p: usize): bool {
-  return (load<u64>(p + PC_CR0) & X86_CR0_PG) != 0;
 }
 
 // With CR0.PG = 0 the linear address is the physical address.
@@ -27,10 +27,33 @@ function translate_unpaged(p: usize, va: u64): i64 {
   return <i64>va;
 }
 
-// At CPL 3 every access that is not implicit is a user access.
+// At CPL 3 every access that is not implicit is a user access. MODE_CPL3 is ACC_IMPLICIT's bit: the
+// user bit is (CPL3 and not implicit), moved from bit 8 to bit 2.
+if (MODE_CPL3 != ACC_IMPLICIT || ACC_IMPLICIT >> 6 != ACC_USER) ERROR("mmu: MODE_CPL3 must be ACC_IMPLICIT's bit");
 // @ts-ignore: decorator
-@inline function effective_access(p: usize, access: u32): u32 {
-  return load<u32>(p + PC_CPL) == 3 && (access & ACC_IMPLICIT) == 0 ? access | ACC_USER : access;
+@inline function effective_access(mode: u32, access: u32): u32 {
+  return access | ((mode & ~access & MODE_CPL3) >> 6);
+}
+
+/** What tlb_hit() returns when the access must walk instead: never a translation's result. */
+const TLB_REWALK: i64 = -1;
+
+// A hit on TLB entry e (data word data, page shift shift) for access: the result, or TLB_REWALK.
+// @ts-ignore: decorator
+@inline function tlb_hit(p: usize, va: u64, access: u32, mode: u32, e: usize, data: u64, shift: u32): i64 {
+  if (mode_access_denied(mode, access, data)) {
+    tlb_invalidate_entry(e);
+    count_event(STAT_TLB_FAULT_INVAL);
+    return raise_pf(p, va, mode_pf_error_code(mode, access, PF_PROT));
+  }
+  if ((access & ACC_WRITE) == 0 || (data & TLB_D_DIRTY) != 0) {
+    count_event(STAT_TLB_HIT);
+    store<u32>(p + PC_XLAT_SHIFT, shift);
+    return <i64>((data & TLB_D_ADDR) | (va & ((<u64>1 << <u64>shift) - 1)));
+  }
+  tlb_invalidate_entry(e);
+  count_event(STAT_TLB_DIRTY_REWALK);
+  return TLB_REWALK;
 }
 
 /**
@@ -42,25 +65,42 @@ function translate_unpaged(p: usize, va: u64): i64 {
  * Returns the physical address (its page's shift is left in the CPU's PC_XLAT_SHIFT), or the negated
  * vector with the fault recorded (arch/x86/fault.ts).
  */
-export function mmu_translate(p: usize, va: u64, access: u32): i64 {
-  if (!paging_enabled(p)) return translate_unpaged(p, va);
-  if (!is_canonical(va)) return raise_gp(p, va);
-  access = effective_access(p, access);
-  const e = tlb_lookup(p, va, current_pcid(p));
+// @ts-ignore: decorator
+@inline export function mmu_translate(p: usize, va: u64, access: u32): i64 {
+  const mode = paging_mode(p);
+  // Paging on and va canonical, in one test (va + 2^47 < 2^48 when bits 63..47 are all equal).
+  if ((((va + CANONICAL_BIAS) >> 48) | <u64>(~mode & MODE_PG)) != 0) {
+    return (mode & MODE_PG) == 0 ? translate_unpaged(p, va) : raise_gp(p, va);
+  }
+  access = effective_access(mode, access);
+  // The TLB's arrays in order, 4 KiB first (real TLBs probe in parallel). The fast path (inlined in
+  // the caller): a hit in the 4 KiB array that allows the access. The rights check needs D for a
+  // write (ACC_WRITE << 5 is TLB_D_DIRTY): an entry that refuses the access, or through which a write
+  // must walk again to set D, goes to translate_tlb() as any other case.
+  const e = tlb_probe_4k(p, va, <u64>(mode >> MODE_TAG_SHIFT));
   if (e != 0) {
-    const data = load<u64>(e + 8);
-    if (access_denied(p, access, (data & TLB_D_W) != 0, (data & TLB_D_U) != 0, (data & TLB_D_XD) != 0)) {
-      tlb_invalidate_entry(e);
-      count_event(STAT_TLB_FAULT_INVAL);
-      return raise_pf(p, va, pf_error_code(p, access, PF_PROT));
-    }
-    if ((access & ACC_WRITE) == 0 || (data & TLB_D_DIRTY) != 0) {
+    const data = load<u64>(e, 8);
+    const need = access_need(mode, access) | (<u64>(access & ACC_WRITE) << 5);
+    if (((data ^ need) & (need | access_deny(mode, access))) == 0) {
+      VM_BUG_ON(tlb_page_shift(data) != 12, "mmu_translate: an entry of the 4 KiB array is not 4 KiB");
       count_event(STAT_TLB_HIT);
-      store<u32>(p + PC_XLAT_SHIFT, tlb_page_shift(data));
-      return <i64>((data & TLB_D_ADDR) | (va & tlb_offset_mask(data)));
+      store<u32>(p + PC_XLAT_SHIFT, 12);
+      return <i64>((data & TLB_D_ADDR) | (va & 0xfff));
     }
-    tlb_invalidate_entry(e);
-    count_event(STAT_TLB_DIRTY_REWALK);
+  }
+  return translate_tlb(p, va, access, mode, e);
+}
+
+// mmu_translate() from the TLB lookup on, for the effective access, with e the entry of the 4 KiB
+// array that translates va (0 if none): a hit in another array, a hit that faults or must walk again,
+// a miss.
+function translate_tlb(p: usize, va: u64, access: u32, mode: u32, e: usize): i64 {
+  if (e == 0) e = tlb_lookup_large(p, va, mode_pcid(mode));
+  if (e != 0) {
+    // An entry of an array always has the array's page size.
+    const data = load<u64>(e, 8);
+    const r = tlb_hit(p, va, access, mode, e, data, tlb_page_shift(data));
+    if (r != TLB_REWALK) return r;
   } else {
     count_event(STAT_TLB_MISS);
   }
@@ -71,10 +111,12 @@ export function mmu_translate(p: usize, va: u64, access: u32): i64 {
  * mmu_walk - as mmu_translate, but always a full page walk: the TLB is not looked up (the walk
  * still fills it). For tools that want the walk itself, and for measuring it.
  */
-export function mmu_walk(p: usize, va: u64, access: u32): i64 {
-  if (!paging_enabled(p)) return translate_unpaged(p, va);
+// @ts-ignore: decorator
+@inline export function mmu_walk(p: usize, va: u64, access: u32): i64 {
+  const mode = paging_mode(p);
+  if ((mode & MODE_PG) == 0) return translate_unpaged(p, va);
   if (!is_canonical(va)) return raise_gp(p, va);
-  return paging_walk(p, va, effective_access(p, access));
+  return paging_walk(p, va, effective_access(mode, access));
 }
 
 /** invlpg - INVLPG va on CPU p: its current PCID's translations of va and va's global ones. */

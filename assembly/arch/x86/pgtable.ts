@@ -9,20 +9,89 @@
 // under it, as a processor's locked update does concurrently with software that clears A and D.
 // Modelled choice: a leaf whose access is refused is left as it was (no A set); upper levels keep the
 // A the walk set on its way down.
-import { frames_base, backed_limit, ram_limit, maxphyaddr, PC_CR3, PC_CR0, PC_CR4, PC_EFER, PC_RFLAGS, PC_XLAT_SHIFT } from "../../layout";
+//
+// For speed the four levels are written out (walk() below), each with one test for the common case,
+// and the registers come from the CPU's paging mode word (processor.ts), loaded once per walk; the
+// rights are kept as a TLB data word and checked with masks (mode_access_denied).
+import { frames_base, backed_limit, ram_limit, maxphyaddr, PC_CR3, PC_XLAT_SHIFT } from "../../layout";
 import {
   _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PSE, _PAGE_GLOBAL, _PAGE_NX,
   PTE_PFN_MASK, PF_PROT, PF_WRITE, PF_USER, PF_RSVD, PF_INSTR, ACC_WRITE, ACC_USER, ACC_FETCH, ACC_IMPLICIT,
   rsvd_phys_mask,
 } from "./pgtable_types";
-import { X86_CR0_WP, X86_CR4_SMEP, X86_CR4_SMAP, X86_CR4_PGE, EFER_NX, X86_EFLAGS_AC, CR3_ADDR_MASK, current_pcid } from "./processor";
-import { tlb_fill, TLB_D_W, TLB_D_U, TLB_D_XD, TLB_D_DIRTY, TLB_SIZE_4K, TLB_SIZE_2M, TLB_SIZE_1G } from "./tlb";
+import {
+  MODE_WP, MODE_SMAP_DATA, MODE_SMEP, MODE_SMAP, MODE_PGE, MODE_NXE, MODE_AC, CR3_ADDR_MASK, paging_mode, mode_pcid,
+} from "./processor";
+import { tlb_fill_inline, TLB_D_W, TLB_D_U, TLB_D_XD, TLB_D_DIRTY, TLB_SIZE_4K, TLB_SIZE_2M, TLB_SIZE_1G } from "./tlb";
 import { count_event, STAT_WALK, STAT_WALK_RESTART, STAT_SET_ACCESSED, STAT_SET_DIRTY } from "../../percpu";
 import { raise_pf, raise_bus_fault } from "./fault";
 
 /** Reserved bits 13..29 of a 1 GiB leaf and 13..20 of a 2 MiB leaf (bit 12 is their PAT bit). */
 const RSVD_1G: u64 = 0x3fff_e000;
 const RSVD_2M: u64 = 0x001f_e000;
+
+// A translation's rights are kept in the TLB's data format (tlb.ts), whose W, U, XD and D bits are
+// the entry's R/W, U/S, XD and D: the AND of the entries of a walk gives R/W and U/S, their OR XD.
+if (TLB_D_W != _PAGE_RW || TLB_D_U != _PAGE_USER || TLB_D_XD != _PAGE_NX || TLB_D_DIRTY != _PAGE_DIRTY) {
+  ERROR("pgtable: the TLB's rights bits must be the entry's");
+}
+const RIGHTS_ANDED: u64 = _PAGE_RW | _PAGE_USER;
+const RIGHTS_ORED: u64 = _PAGE_NX;
+
+// The rights check computes masks of TLB rights bits from the access kind and the mode word, whose
+// bits line up: ACC_WRITE, TLB_D_W and MODE_WP are bit 1; ACC_USER, TLB_D_U and MODE_SMAP_DATA bit 2.
+if (ACC_WRITE != <u32>TLB_D_W || ACC_USER != <u32>TLB_D_U || MODE_WP != ACC_WRITE || MODE_SMAP_DATA != ACC_USER || ACC_USER >> 1 != ACC_WRITE) {
+  ERROR("pgtable: the access, TLB rights and mode bits must line up");
+}
+
+// The rights whose presence refuses a fetch or an implicit access (see mode_access_denied).
+// @ts-ignore: decorator
+@inline function deny_fetch_implicit(mode: u32, access: u32): u64 {
+  const fetch = (access & ACC_FETCH) != 0;
+  // Fetches need XD clear when NXE is on.
+  let deny: u64 = fetch && (mode & MODE_NXE) != 0 ? TLB_D_XD : 0;
+  if ((access & ACC_USER) == 0) {
+    // A supervisor access to a user page: SMEP forbids fetches; SMAP forbids implicit data accesses
+    // and explicit ones with RFLAGS.AC = 0.
+    const smep = fetch && (mode & MODE_SMEP) != 0;
+    const smap = !fetch && (mode & MODE_SMAP) != 0 && ((access & ACC_IMPLICIT) != 0 || (mode & MODE_AC) == 0);
+    if (smep || smap) deny |= TLB_D_U;
+  }
+  return deny;
+}
+
+/**
+ * access_need - the rights (TLB_D_W, TLB_D_U) an access of kind access (ACC_*; at CPL 3 an explicit
+ * access is already a user access) needs in paging mode mode (processor.ts, MODE_*): U/S for a user
+ * access; R/W for a write that is a user access (ACC_USER >> 1 is bit 1) or made with CR0.WP = 1
+ * (MODE_WP is bit 1). User accesses ignore WP.
+ */
+// @ts-ignore: decorator
+@inline export function access_need(mode: u32, access: u32): u64 {
+  return <u64>((access & ACC_USER) | (access & ((access >> 1) | mode) & ACC_WRITE));
+}
+
+/**
+ * access_deny - the rights (TLB_D_U, TLB_D_XD) whose presence refuses an access of kind access in
+ * paging mode mode. An explicit data access: a user page to a supervisor access when SMAP is on and
+ * RFLAGS.AC = 0 (MODE_SMAP_DATA, bit 2 as TLB_D_U). Fetches and implicit accesses: above.
+ */
+// @ts-ignore: decorator
+@inline export function access_deny(mode: u32, access: u32): u64 {
+  return (access & (ACC_FETCH | ACC_IMPLICIT)) == 0 ? <u64>(~access & mode & MODE_SMAP_DATA) : deny_fetch_implicit(mode, access);
+}
+
+/**
+ * mode_access_denied - the rights check of SDM 4.6 for an access of kind access (ACC_*; at CPL 3 an
+ * explicit access is already a user access) in paging mode mode to a translation with effective
+ * rights (TLB_D_W, TLB_D_U: R/W and U/S ANDed over the levels; TLB_D_XD: XD ORed; other bits
+ * ignored). Returns true when the access is refused (a protection #PF).
+ */
+// @ts-ignore: decorator
+@inline export function mode_access_denied(mode: u32, access: u32, rights: u64): bool {
+  const need = access_need(mode, access);
+  return ((rights ^ need) & (need | access_deny(mode, access))) != 0;
+}
 
 /**
  * The rights check of SDM 4.6 for an access of kind access (ACC_*) on CPU p to a translation with
@@ -31,37 +100,138 @@ const RSVD_2M: u64 = 0x001f_e000;
  */
 // @ts-ignore: decorator
 @inline export function access_denied(p: usize, access: u32, rw: bool, us: bool, xd: bool): bool {
-  const nxe = (load<u64>(p + PC_EFER) & EFER_NX) != 0;
-  const fetch = (access & ACC_FETCH) != 0;
-  const write = (access & ACC_WRITE) != 0;
-  if ((access & ACC_USER) != 0) {
-    // User-mode access: only user pages; writes need R/W whatever CR0.WP; fetches need XD clear.
-    if (!us) return true;
-    if (write && !rw) return true;
-    return fetch && nxe && xd;
-  }
-  const cr4 = load<u64>(p + PC_CR4);
-  if (us) {
-    // Supervisor access to a user page: SMEP forbids fetches; SMAP forbids implicit data accesses and
-    // explicit ones with RFLAGS.AC = 0.
-    if (fetch) {
-      if ((cr4 & X86_CR4_SMEP) != 0) return true;
-    } else if ((cr4 & X86_CR4_SMAP) != 0) {
-      if ((access & ACC_IMPLICIT) != 0 || (load<u64>(p + PC_RFLAGS) & X86_EFLAGS_AC) == 0) return true;
-    }
-  }
-  if (write && !rw && (load<u64>(p + PC_CR0) & X86_CR0_WP) != 0) return true;
-  return fetch && nxe && xd;
+  return mode_access_denied(paging_mode(p), access, (rw ? TLB_D_W : 0) | (us ? TLB_D_U : 0) | (xd ? TLB_D_XD : 0));
+}
+
+/** The page-fault error code for access in paging mode mode, with prot/rsvd as found (SDM 4.7). */
+// @ts-ignore: decorator
+@inline export function mode_pf_error_code(mode: u32, access: u32, flags: u32): u32 {
+  let ec = flags | (access & (PF_WRITE | PF_USER));
+  // I/D is reported only when a fetch could be refused for it: SMEP or (PAE paging and NXE).
+  if ((access & ACC_FETCH) != 0 && (mode & (MODE_SMEP | MODE_NXE)) != 0) ec |= PF_INSTR;
+  return ec;
 }
 
 /** The page-fault error code for access on CPU p, with prot/rsvd as found (SDM 4.7). */
 // @ts-ignore: decorator
 @inline export function pf_error_code(p: usize, access: u32, flags: u32): u32 {
-  let ec = flags | (access & (PF_WRITE | PF_USER));
-  // I/D is reported only when a fetch could be refused for it: SMEP or (PAE paging and NXE).
-  if ((access & ACC_FETCH) != 0 &&
-      ((load<u64>(p + PC_CR4) & X86_CR4_SMEP) != 0 || (load<u64>(p + PC_EFER) & EFER_NX) != 0)) ec |= PF_INSTR;
-  return ec;
+  return mode_pf_error_code(paging_mode(p), access, flags);
+}
+
+/** What walk() returns when an entry changed under its compare-and-swap: never a result of the walk. */
+const WALK_RESTART: i64 = -1;
+
+/** Byte offset, in its table, of the entry for va at the level whose entries map 2^shift bytes. */
+// @ts-ignore: decorator
+@inline function pte_offset(va: u64, shift: u64): u32 {
+  return (<u32>(va >> shift) & 511) << 3;
+}
+
+// A paging-structure entry that is not present or has a reserved bit set: the #PF (out of line).
+function entry_fault(p: usize, va: u64, access: u32, mode: u32, e: u64): i64 {
+  const flags = (e & _PAGE_PRESENT) == 0 ? 0 : PF_PROT | PF_RSVD;
+  return raise_pf(p, va, mode_pf_error_code(mode, access, flags));
+}
+
+// Set A in the non-leaf entry e at host with a locked update; false when the entry changed under it.
+// @ts-ignore: decorator
+@inline function set_accessed(host: usize, e: u64): bool {
+  if (atomic.cmpxchg<u64>(host, e, e | _PAGE_ACCESSED) != e) return false;
+  count_event(STAT_SET_ACCESSED);
+  return true;
+}
+
+// The leaf e (at host, mapping 2^shift bytes, TLB size class size), reached with the AND (all) and
+// OR (any) of the walk's entries: the rights check, A/D, the TLB fill. Returns the physical address,
+// a fault, or WALK_RESTART.
+// @ts-ignore: decorator
+@inline function walk_leaf(p: usize, va: u64, access: u32, mode: u32, host: usize, e: u64, all: u64, any: u64, shift: u32, size: u32): i64 {
+  const rights = (all & RIGHTS_ANDED) | (any & RIGHTS_ORED);
+  if (mode_access_denied(mode, access, rights)) return raise_pf(p, va, mode_pf_error_code(mode, access, PF_PROT));
+  const offmask: u64 = (<u64>1 << <u64>shift) - 1;
+  const frame = e & PTE_PFN_MASK & ~offmask;
+  const pa = frame | (va & offmask);
+  if (pa >= ram_limit) return raise_bus_fault(p, va, pa);
+  const ne = e | _PAGE_ACCESSED | ((access & ACC_WRITE) != 0 ? _PAGE_DIRTY : 0);
+  if (ne != e) {
+    if (atomic.cmpxchg<u64>(host, e, ne) != e) return WALK_RESTART;
+    if ((e & _PAGE_ACCESSED) == 0) count_event(STAT_SET_ACCESSED);
+    if ((ne & ~e & _PAGE_DIRTY) != 0) count_event(STAT_SET_DIRTY);
+  }
+  const global = (e & _PAGE_GLOBAL) != 0 && (mode & MODE_PGE) != 0;
+  tlb_fill_inline(p, va, mode_pcid(mode), size, frame, rights | (ne & _PAGE_DIRTY), global);
+  store<u32>(p + PC_XLAT_SHIFT, shift);
+  return <i64>pa;
+}
+
+// One pass of the walk from CR3 (rsvd: bits M..51, and XD without NXE), one block per level: each
+// reads its entry (a per-level cost, kernel/sched.ts charge(), belongs at the top of the block) and
+// tests the common case at once (present, no reserved bit, A set, and above the PT not a leaf); the
+// rest of a level is out of the way. A paging structure outside the frames with contents is a bus
+// fault: tables and backed_limit are 4 KiB-aligned, so the check of a table's address is the check of
+// each of its entries'.
+// @ts-ignore: decorator
+@inline function walk(p: usize, va: u64, access: u32, mode: u32, rsvd: u64): i64 {
+  const limit = backed_limit;
+  const base = frames_base;
+  const P = _PAGE_PRESENT, A = _PAGE_ACCESSED, PS = _PAGE_PSE;
+
+  // PML4 (level 4): PS is reserved.
+  let table: u64 = load<u64>(p + PC_CR3) & CR3_ADDR_MASK;
+  let off = pte_offset(va, 39);
+  if (table >= limit) return raise_bus_fault(p, va, table | off);
+  let host = base + <usize>table + off;
+  let e = atomic.load<u64>(host);
+  if ((e & (P | A | PS | rsvd)) != (P | A)) {
+    if ((e & (P | PS | rsvd)) != P) return entry_fault(p, va, access, mode, e);
+    if (!set_accessed(host, e)) return WALK_RESTART;
+  }
+  let all = e, any = e;
+
+  // PDPT (level 3): PS maps a 1 GiB page.
+  table = e & PTE_PFN_MASK;
+  off = pte_offset(va, 30);
+  if (table >= limit) return raise_bus_fault(p, va, table | off);
+  host = base + <usize>table + off;
+  e = atomic.load<u64>(host);
+  all &= e;
+  any |= e;
+  if ((e & (P | A | PS | rsvd)) != (P | A)) {
+    if ((e & (P | rsvd)) != P) return entry_fault(p, va, access, mode, e);
+    if ((e & PS) != 0) {
+      if ((e & RSVD_1G) != 0) return entry_fault(p, va, access, mode, e);
+      return walk_leaf(p, va, access, mode, host, e, all, any, 30, TLB_SIZE_1G);
+    }
+    if (!set_accessed(host, e)) return WALK_RESTART;
+  }
+
+  // PD (level 2): PS maps a 2 MiB page.
+  table = e & PTE_PFN_MASK;
+  off = pte_offset(va, 21);
+  if (table >= limit) return raise_bus_fault(p, va, table | off);
+  host = base + <usize>table + off;
+  e = atomic.load<u64>(host);
+  all &= e;
+  any |= e;
+  if ((e & (P | A | PS | rsvd)) != (P | A)) {
+    if ((e & (P | rsvd)) != P) return entry_fault(p, va, access, mode, e);
+    if ((e & PS) != 0) {
+      if ((e & RSVD_2M) != 0) return entry_fault(p, va, access, mode, e);
+      return walk_leaf(p, va, access, mode, host, e, all, any, 21, TLB_SIZE_2M);
+    }
+    if (!set_accessed(host, e)) return WALK_RESTART;
+  }
+
+  // PT (level 1): always a leaf (bit 7 is PAT).
+  table = e & PTE_PFN_MASK;
+  off = pte_offset(va, 12);
+  if (table >= limit) return raise_bus_fault(p, va, table | off);
+  host = base + <usize>table + off;
+  e = atomic.load<u64>(host);
+  all &= e;
+  any |= e;
+  if ((e & (P | rsvd)) != P) return entry_fault(p, va, access, mode, e);
+  return walk_leaf(p, va, access, mode, host, e, all, any, 12, TLB_SIZE_4K);
 }
 
 /**
@@ -73,61 +243,13 @@ const RSVD_2M: u64 = 0x001f_e000;
  * RAM with contents, or a leaf frame beyond RAM).
  */
 export function paging_walk(p: usize, va: u64, access: u32): i64 {
-  const m = maxphyaddr;
-  const nxe = (load<u64>(p + PC_EFER) & EFER_NX) != 0;
-  const rsvd = rsvd_phys_mask(m) | (nxe ? 0 : _PAGE_NX);
-  const write = (access & ACC_WRITE) != 0;
+  const mode = paging_mode(p);
+  const rsvd = rsvd_phys_mask(maxphyaddr) | ((mode & MODE_NXE) != 0 ? 0 : _PAGE_NX);
   count_event(STAT_WALK);
   for (;;) { // restart point: an entry changed under a locked A/D update
-    let table: u64 = load<u64>(p + PC_CR3) & CR3_ADDR_MASK;
-    let rw = true, us = true, xd = false;
-    let shift: u64 = 39;
-    let level = 4;
-    for (;;) {
-      const ep: u64 = table | (((va >> shift) & 511) << 3);
-      if (ep >= backed_limit) return raise_bus_fault(p, va, ep);
-      const host = frames_base + <usize>ep;
-      const e = atomic.load<u64>(host);
-      if ((e & _PAGE_PRESENT) == 0) return raise_pf(p, va, pf_error_code(p, access, 0));
-      let bad = e & rsvd;
-      const leaf = level == 1 || (level <= 3 && (e & _PAGE_PSE) != 0);
-      if (level == 4) bad |= e & _PAGE_PSE;
-      else if (leaf && level == 3) bad |= e & RSVD_1G;
-      else if (leaf && level == 2) bad |= e & RSVD_2M;
-      if (bad != 0) return raise_pf(p, va, pf_error_code(p, access, PF_PROT | PF_RSVD));
-      rw = rw && (e & _PAGE_RW) != 0;
-      us = us && (e & _PAGE_USER) != 0;
-      xd = xd || (e & _PAGE_NX) != 0;
-      if (!leaf) {
-        if ((e & _PAGE_ACCESSED) == 0) {
-          if (atomic.cmpxchg<u64>(host, e, e | _PAGE_ACCESSED) != e) break;
-          count_event(STAT_SET_ACCESSED);
-        }
-        table = e & PTE_PFN_MASK;
-        shift -= 9;
-        level--;
-        continue;
-      }
-      if (access_denied(p, access, rw, us, xd)) return raise_pf(p, va, pf_error_code(p, access, PF_PROT));
-      const offmask: u64 = (<u64>1 << shift) - 1;
-      const frame = e & PTE_PFN_MASK & ~offmask;
-      const pa = frame | (va & offmask);
-      if (pa >= ram_limit) return raise_bus_fault(p, va, pa);
-      let ne = e | _PAGE_ACCESSED;
-      if (write) ne |= _PAGE_DIRTY;
-      if (ne != e) {
-        if (atomic.cmpxchg<u64>(host, e, ne) != e) break;
-        if ((e & _PAGE_ACCESSED) == 0) count_event(STAT_SET_ACCESSED);
-        if ((ne & ~e & _PAGE_DIRTY) != 0) count_event(STAT_SET_DIRTY);
-      }
-      const size = level == 1 ? TLB_SIZE_4K : (level == 2 ? TLB_SIZE_2M : TLB_SIZE_1G);
-      const rights = (rw ? TLB_D_W : 0) | (us ? TLB_D_U : 0) | (xd ? TLB_D_XD : 0) | ((ne & _PAGE_DIRTY) != 0 ? TLB_D_DIRTY : 0);
-      const global = (e & _PAGE_GLOBAL) != 0 && (load<u64>(p + PC_CR4) & X86_CR4_PGE) != 0;
-      tlb_fill(p, va, current_pcid(p), size, frame, rights, global);
-      store<u32>(p + PC_XLAT_SHIFT, <u32>shift);
-      return <i64>pa;
-    }
-    count_event(STAT_WALK_RESTART); // only a failed compare-and-swap leaves the inner loop
+    const r = walk(p, va, access, mode, rsvd);
+    if (r != WALK_RESTART) return r;
+    count_event(STAT_WALK_RESTART);
   }
   return unreachable(); // the loop above only ends by returning
 }

@@ -48,6 +48,8 @@ export const TLB_ALL_PCIDS: u32 = 0xffffffff;
 
 const VA_MASK: u64 = 0x0000_ffff_ffff_ffff;
 
+if (TLB_WAYS != 4) ERROR("tlb: probe() and tlb_fill_inline() handle exactly 4 ways");
+
 // Count on the CPU whose TLB this is (p), which for a flush applied on behalf of an idle CPU is not the
 // running one: that CPU is not running, and the initiator holds its mailbox lock.
 // @ts-ignore: decorator
@@ -73,37 +75,90 @@ const VA_MASK: u64 = 0x0000_ffff_ffff_ffff;
   return <u32>(key >> TLB_VPN_SHIFT) & (size_sets(size) - 1);
 }
 
+/** Offset in its array of the set that caches va's page, for size class size (set_index of its key x 64). */
+// @ts-ignore: decorator
+@inline function va_set_offset(size: u32, va: u64): usize {
+  return <usize>(va >> (size_shift(size) - 6)) & ((size_sets(size) - 1) << 6);
+}
+if (TLB_WAYS * TLB_ENTRY_SIZE != 1 << 6) ERROR("tlb: va_set_offset() assumes 64-byte sets");
+
 // @ts-ignore: decorator
 @inline function set_ptr(p: usize, size: u32, si: u32): usize {
   return p + size_array(size) + <usize>si * TLB_WAYS * TLB_ENTRY_SIZE;
 }
 
+/** The VPN field of a tag for va in the array of pages of 2^shift bytes: ((va & VA_MASK) >> shift) << TLB_VPN_SHIFT. */
+// @ts-ignore: decorator
+@inline function tag_vpn(va: u64, shift: u64): u64 {
+  const mask = (VA_MASK >> shift) << TLB_VPN_SHIFT;
+  return shift <= TLB_VPN_SHIFT ? (va << (TLB_VPN_SHIFT - shift)) & mask : (va >> (shift - TLB_VPN_SHIFT)) & mask;
+}
+
 // @ts-ignore: decorator
 @inline export function tlb_key(va: u64, shift: u64, pcid: u32): u64 {
-  return (((va & VA_MASK) >> shift) << TLB_VPN_SHIFT) | (<u64>pcid << TLB_PCID_SHIFT) | TLB_V;
+  return tag_vpn(va, shift) | (<u64>pcid << TLB_PCID_SHIFT) | TLB_V;
 }
 
-/** Does tag t translate the page of key (same VPN, and the same PCID unless the entry is global)? */
+/**
+ * Does tag t translate the page of key (same VPN, and the same PCID unless the entry is global)?
+ * key has G = 0, so a non-global entry matches when t == key, and a global one when t and key differ
+ * in G and nowhere else outside the PCID. No branches: the probe below evaluates it for every way.
+ */
 // @ts-ignore: decorator
 @inline function tag_matches(t: u64, key: u64): bool {
-  const diff = t ^ key;
-  return (diff & ~(TLB_PCID_MASK | TLB_G)) == 0 && ((t & TLB_G) != 0 || (diff & TLB_PCID_MASK) == 0);
+  return (t == key) | (((t ^ key) & ~TLB_PCID_MASK) == TLB_G);
 }
 
+// The entry of the set at set that matches key, the lowest way first, or 0. The ways are compared all
+// at once and the hit is selected without branches: which way hits is as unpredictable as the
+// replacement, and a loop that leaves at the hit mispredicts its exit. Without a global entry in the
+// set, a match is an equal tag.
 // @ts-ignore: decorator
 @inline function probe(set: usize, key: u64): usize {
-  for (let w: u32 = 0; w < TLB_WAYS; w++) {
-    const e = set + <usize>w * TLB_ENTRY_SIZE;
-    if (tag_matches(load<u64>(e), key)) return e;
-  }
-  return 0;
+  const t0 = load<u64>(set), t1 = load<u64>(set, TLB_ENTRY_SIZE);
+  const t2 = load<u64>(set, 2 * TLB_ENTRY_SIZE), t3 = load<u64>(set, 3 * TLB_ENTRY_SIZE);
+  if (((t0 | t1 | t2 | t3) & TLB_G) != 0) return probe_global(set, key, t0, t1, t2, t3);
+  let e: usize = t3 == key ? set + 3 * TLB_ENTRY_SIZE : 0;
+  e = t2 == key ? set + 2 * TLB_ENTRY_SIZE : e;
+  e = t1 == key ? set + TLB_ENTRY_SIZE : e;
+  return t0 == key ? set : e;
+}
+
+// probe() for a set that holds a global entry (tags t0..t3).
+// @ts-ignore: decorator
+@inline function probe_global(set: usize, key: u64, t0: u64, t1: u64, t2: u64, t3: u64): usize {
+  let e: usize = tag_matches(t3, key) ? set + 3 * TLB_ENTRY_SIZE : 0;
+  e = tag_matches(t2, key) ? set + 2 * TLB_ENTRY_SIZE : e;
+  e = tag_matches(t1, key) ? set + TLB_ENTRY_SIZE : e;
+  return tag_matches(t0, key) ? set : e;
 }
 
 // The entry of the size-class array that translates va under pcid, or 0.
 // @ts-ignore: decorator
 @inline function lookup_size(p: usize, size: u32, va: u64, pcid: u32): usize {
-  const key = tlb_key(va, size_shift(size), pcid);
-  return probe(set_ptr(p, size, set_index(size, key)), key);
+  return probe(p + size_array(size) + va_set_offset(size, va), tlb_key(va, size_shift(size), pcid));
+}
+
+/**
+ * tlb_probe_4k - tlb_lookup_4k with the low bits of the key given: tag_low = (pcid << TLB_PCID_SHIFT)
+ * | TLB_V (the mode word has them, processor.ts).
+ */
+// @ts-ignore: decorator
+@inline export function tlb_probe_4k(p: usize, va: u64, tag_low: u64): usize {
+  return probe(p + TLB_4K_OFF + va_set_offset(TLB_SIZE_4K, va), tag_vpn(va, 12) | tag_low);
+}
+
+/** tlb_lookup_4k - the entry of CPU p's 4 KiB array that translates va under pcid, or 0. */
+// @ts-ignore: decorator
+@inline export function tlb_lookup_4k(p: usize, va: u64, pcid: u32): usize {
+  return lookup_size(p, TLB_SIZE_4K, va, pcid);
+}
+
+/** tlb_lookup_large - the entry of CPU p's 2 MiB array, else of its 1 GiB array, that translates va under pcid, or 0. */
+// @ts-ignore: decorator
+@inline export function tlb_lookup_large(p: usize, va: u64, pcid: u32): usize {
+  const e = lookup_size(p, TLB_SIZE_2M, va, pcid);
+  return e != 0 ? e : lookup_size(p, TLB_SIZE_1G, va, pcid);
 }
 
 /**
@@ -112,10 +167,8 @@ const VA_MASK: u64 = 0x0000_ffff_ffff_ffff;
  */
 // @ts-ignore: decorator
 @inline export function tlb_lookup(p: usize, va: u64, pcid: u32): usize {
-  let e = lookup_size(p, TLB_SIZE_4K, va, pcid);
-  if (e == 0) e = lookup_size(p, TLB_SIZE_2M, va, pcid);
-  if (e == 0) e = lookup_size(p, TLB_SIZE_1G, va, pcid);
-  return e;
+  const e = tlb_lookup_4k(p, va, pcid);
+  return e != 0 ? e : tlb_lookup_large(p, va, pcid);
 }
 
 /** Page shift (12, 21, 30) of a cached translation, from its data word. */
@@ -141,14 +194,20 @@ const VA_MASK: u64 = 0x0000_ffff_ffff_ffff;
  * way if the set has one, else the set's round-robin victim.
  */
 export function tlb_fill(p: usize, va: u64, pcid: u32, size: u32, frame: u64, rights: u64, global: bool): void {
+  tlb_fill_inline(p, va, pcid, size, frame, rights, global);
+}
+
+/** tlb_fill_inline - tlb_fill, inlined (the walker's, with a constant size). */
+// @ts-ignore: decorator
+@inline export function tlb_fill_inline(p: usize, va: u64, pcid: u32, size: u32, frame: u64, rights: u64, global: bool): void {
   const key = tlb_key(va, size_shift(size), pcid) | (global ? TLB_G : 0);
   const si = set_index(size, key);
   const set = set_ptr(p, size, si);
-  let victim: usize = 0;
-  for (let w: u32 = 0; w < TLB_WAYS; w++) {
-    const e = set + <usize>w * TLB_ENTRY_SIZE;
-    if ((load<u64>(e) & TLB_V) == 0) { victim = e; break; }
-  }
+  // The first invalid way, without a loop (as probe()).
+  let victim: usize = (load<u64>(set, 3 * TLB_ENTRY_SIZE) & TLB_V) == 0 ? set + 3 * TLB_ENTRY_SIZE : 0;
+  victim = (load<u64>(set, 2 * TLB_ENTRY_SIZE) & TLB_V) == 0 ? set + 2 * TLB_ENTRY_SIZE : victim;
+  victim = (load<u64>(set, TLB_ENTRY_SIZE) & TLB_V) == 0 ? set + TLB_ENTRY_SIZE : victim;
+  victim = (load<u64>(set) & TLB_V) == 0 ? set : victim;
   if (victim == 0) {
     const c = p + PC_TLB_CURSOR + size_cursors(size) + si;
     const w = <u32>load<u8>(c);
