@@ -16,6 +16,7 @@ import { ACC_VALID_MASK } from "./arch/x86/pgtable_types";
 import { tlb_count_valid } from "./arch/x86/tlb";
 import { tlb_mailbox_post, tlb_mailbox_wait, do_pending_ipis, cpu_set_running } from "./arch/x86/smp";
 import { free_area_init, alloc_page, put_page, get_page, nr_free_pages, drain_all_pages } from "./mm/page_alloc";
+import { mm_caches_init } from "./mm/mm_init";
 import { kmem_cache_create, kmem_cache_alloc, kmem_cache_free, kmem_cache_object_size, kmem_cache_nr_objs, kmem_cache_nr_free } from "./mm/slab";
 import { machine_barrier_wait } from "./lib/barrier";
 import { bench_translate } from "./lib/bench_walk";
@@ -90,6 +91,7 @@ export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u3
   for (let c = 0; c < cpus; c++) cpu_reset(c);
   free_area_init();
   lock_classes_init();
+  mm_caches_init();
   return 0;
 }
 

@@ -131,8 +131,13 @@ export const ZONE_END_PFN: u32 = 16;
 //   +1024  job (kernel/vcpu.ts): id u32 | state u32 | args 6 x u64: what the CPU runs in virtual time
 //   +1088  lock waiter (locking/): this CPU's entry on a sleeping lock's wait list, 64 B
 //   +1152  lockdep (locking/lockdep.ts): held-lock stack, 256 B
+//   +1408  task and TLB state (kernel/task.ts, arch/x86/mm/tlb.ts's cpu_tlbstate):
+//          current u32 | loaded_mm u32 | tlbstate u32 (TLBSTATE_OK, TLBSTATE_LAZY) | pad u32 |
+//          loaded_mm_tlb_gen u64: the mm's tlb_gen this CPU's TLB is up to date with
 //   +1792  TLB entries: 4 KiB set (TLB_4K_SETS x TLB_WAYS), then 2 MiB set, then 1 GiB set, 16 B each
 //   +6464  lock statistics: MAX_LOCK_CLASSES x struct lock_class_stats (128 B; locking/lock_stat.ts)
+//   +8512  struct mmu_gather (mm/mmu_gather.ts): this CPU's gather, MMU_GATHER_SIZE bytes (its
+//          layout is in mmu_gather.ts; the kernel keeps it on the stack, the model keeps one per CPU)
 // ---------------------------------------------------------------------------------------------
 export const PC_CR0: u32 = 0;
 export const PC_CR3: u32 = 8;
@@ -170,6 +175,10 @@ export const PC_LOCK_WAITER: u32 = 1088;
 export const LOCK_WAITER_SIZE: u32 = 64;
 export const PC_LOCKDEP: u32 = 1152;
 export const LOCKDEP_SIZE: u32 = 256;
+export const PC_CURRENT: u32 = 1408;
+export const PC_LOADED_MM: u32 = 1412;
+export const PC_TLBSTATE: u32 = 1416;
+export const PC_LOADED_MM_TLB_GEN: u32 = 1424;
 export const PC_TLB: u32 = 1792;
 
 // TLB geometry (arch/x86/tlb.ts has the entry format).
@@ -184,6 +193,8 @@ export const TLB_1G_OFF: u32 = TLB_2M_OFF + TLB_2M_SETS * TLB_WAYS * TLB_ENTRY_S
 export const TLB_END: u32 = TLB_1G_OFF + TLB_1G_SETS * TLB_WAYS * TLB_ENTRY_SIZE;
 export const PC_LOCK_STAT: u32 = 6464;
 export const LOCK_STAT_SIZE: u32 = 128;
+export const PC_MMU_GATHER: u32 = 8512;
+export const MMU_GATHER_SIZE: u32 = 3072;
 export const PERCPU_SIZE: u32 = 12288;
 
 /** struct page size (mm/mm_types.ts). */
@@ -326,7 +337,9 @@ if (!(PC_LOCKDEP + LOCKDEP_SIZE <= PC_TLB)) ERROR("percpu: lockdep overlaps the 
 if (!(PC_PAGING_MODE + 4 <= PC_FAULT_VECTOR)) ERROR("percpu: paging mode overlaps the fault record");
 if (!(PC_WAKE_AT + 8 <= PC_MAILBOX)) ERROR("percpu: scheduling overlaps the mailbox");
 if (!(TLB_END <= PC_LOCK_STAT)) ERROR("percpu: TLB overlaps the lock statistics");
-if (!(PC_LOCK_STAT + <u32>MAX_LOCK_CLASSES * LOCK_STAT_SIZE <= PERCPU_SIZE)) ERROR("percpu: lock statistics do not fit");
+if (!(PC_LOCKDEP + LOCKDEP_SIZE <= PC_CURRENT && PC_LOADED_MM_TLB_GEN + 8 <= PC_TLB)) ERROR("percpu: task state");
+if (!(PC_LOCK_STAT + <u32>MAX_LOCK_CLASSES * LOCK_STAT_SIZE <= PC_MMU_GATHER)) ERROR("percpu: lock statistics overlap the gather");
+if (!(PC_MMU_GATHER + MMU_GATHER_SIZE <= PERCPU_SIZE)) ERROR("percpu: the mmu_gather does not fit");
 if (!(HDR_LOCK_CLASSES + <u32>MAX_LOCK_CLASSES * LOCK_CLASS_STRIDE <= HEADER_SIZE)) ERROR("header: lock classes do not fit");
 if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_VSTACK_BASE)) ERROR("header: lockdep matrix does not fit");
 if (!(PC_STATS + NR_CPU_STATS * 8 <= PC_TLB_CURSOR)) ERROR("percpu: counters overlap");
