@@ -50,6 +50,8 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +128  zone[ZONE_NODATA]  (64 B)                                  zone->lock
 //   +192  kheap: lock u32 | brk u32                                  kheap lock
 //   +256  start barrier: count u32 | generation u32                  atomics only
+//   +264  tasks: tasklist_lock u32 | first task u32 | last pid u32 | nr_threads u32   tasklist_lock
+//         (kernel/task.ts; the list links are task_struct's tasks_next/tasks_prev)
 //   +320  lockdep dependency matrix: MAX_LOCK_CLASSES u32 rows     atomics only (locking/lockdep.ts)
 //   +512  kmem_cache[MAX_KMEM_CACHES] (64 B each)                    kmem_cache->lock
 //   +1536 lock class table: MAX_LOCK_CLASSES x 16 B (locking/lock_types.ts)   set before CPUs run
@@ -75,6 +77,10 @@ export const HDR_KHEAP_LOCK: u32 = 192;
 export const HDR_KHEAP_BRK: u32 = 196;
 export const HDR_BARRIER_COUNT: u32 = 256;
 export const HDR_BARRIER_GEN: u32 = 260;
+export const HDR_TASKLIST_LOCK: u32 = 264;
+export const HDR_TASKS: u32 = 268;
+export const HDR_LAST_PID: u32 = 272;
+export const HDR_NR_THREADS: u32 = 276;
 export const HDR_LOCKDEP_DEPS: u32 = 320;
 export const HDR_VSTACK_BASE: u32 = 448;
 export const HDR_KMEM_CACHES: u32 = 512;

@@ -297,6 +297,8 @@ export const ADDRESS_SPACE_SIZE: u32 = 96;
 //   +28  on_cpu     i32   the CPU it runs on, -1 when it is not running
 //   +32  exit_code  i32
 //   +36  parent     u32   the task that forked it
+//   -- tasklist_lock (the header's HDR_TASKLIST_LOCK, layout.ts) --
+//   +40  tasks_next u32 | +44 tasks_prev u32   the list of every task (init_task.tasks), from HDR_TASKS
 export const TASK_PID: usize = 0;
 export const TASK_TGID: usize = 4;
 export const TASK_FLAGS: usize = 8;
@@ -307,6 +309,8 @@ export const TASK_STATE: usize = 24;
 export const TASK_ON_CPU: usize = 28;
 export const TASK_EXIT_CODE: usize = 32;
 export const TASK_PARENT: usize = 36;
+export const TASK_TASKS_NEXT: usize = 40;
+export const TASK_TASKS_PREV: usize = 44;
 export const TASK_STRUCT_SIZE: u32 = 64;
 
 export const PF_KTHREAD: u32 = 1 << 0;

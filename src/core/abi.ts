@@ -26,7 +26,10 @@ export interface CoreExports {
   [lock: `LOCK_${string}` | `RWSEM_${string}` | `ML_${string}` | `MODE_${string}` | `LS_${string}` | `LD_${string}`]: G;
   MUTEX_OPT_SPIN: G; LC_TIMED: G; NR_LOCK_CLASSES: G; NR_LOCK_STATS: G; PC_LOCK_STAT: G; MM_LOCK_SIZE: G;
   [sched: `JOB_${string}` | `VJ_${string}` | `COST_${string}`]: G;
-  PC_JOB_RESULT: G;
+  PC_JOB_RESULT: G; NR_MM_CACHES: G;
+  // the MM core's struct layouts (assembly/mm/mm_types.ts) and the task list in the header
+  [mm: `MM_${string}` | `MMF_${string}` | `VMA_${string}` | `VM_${string}` | `AV_${string}` | `AVC_${string}` | `AS_${string}`
+    | `TASK_${string}` | `KMEM_${string}` | `ANON_${string}` | `ADDRESS_${string}` | `RB_${string}` | `PF_${string}` | `PG_${string}` | `PAGE_${string}` | `HDR_${string}`]: G;
 
   // machine
   core_is_debug(): number;
