@@ -148,7 +148,7 @@ function checkVmaSet(m: MmView, mm: number, vmas: VmaView[], who: string, bad: (
   const count = m.u32(mm + o.mm.mapCount);
   if (count !== vmas.length) bad(`${who}: map_count ${count}, the list holds ${vmas.length} vmas`);
   const inorder = m.rbInorder(m.u32(mm + o.mm.rb), o.vma.rb);
-  if (inorder.length !== vmas.length || inorder.some((a, i) => a !== vmas[i].addr))
+  if (inorder.length !== vmas.length || inorder.some((a, i) => a !== vmas[i]?.addr))
     bad(`${who}: the vma tree in order (${inorder.length} vmas) is not the vm_next list (${vmas.length})`);
 }
 
