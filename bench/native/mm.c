@@ -27,7 +27,8 @@
  *                   migrate: move_pages(MPOL_MF_MOVE_ALL) of a private anonymous page, written by the
  *                            parent before fork, between two NUMA nodes; migration walks the anon_vma
  *                            twice (try_to_migrate, then remove_migration_ptes). Needs two nodes with
- *                            memory and CAP_SYS_NICE; each op's status must show the target node
+ *                            memory (exit status 2 otherwise) and CAP_SYS_NICE; each op's status must
+ *                            show the target node
  *                   remove:  madvise(MADV_REMOVE) of one page of a MAP_SHARED|MAP_ANONYMOUS (shmem)
  *                            mapping mapped by the N processes: shmem_fallocate(PUNCH_HOLE) ->
  *                            unmap_mapping_range walks the file rmap (mapping->i_mmap) and zaps the
@@ -223,9 +224,13 @@ static void choose_rmap_method(void)
 	int can_migrate = nr_mem_nodes >= 2 && geteuid() == 0; /* MOVE_ALL: CAP_SYS_NICE; root as a proxy */
 	if (rmap_method == RMAP_AUTO)
 		rmap_method = can_migrate ? RMAP_MIGRATE : RMAP_REMOVE;
+	if (rmap_method == RMAP_MIGRATE && nr_mem_nodes < 2) {
+		fprintf(stderr, "mm: --rmap=migrate needs two NUMA nodes with memory (this host has %d)\n", nr_mem_nodes);
+		exit(2);
+	}
 	if (rmap_method == RMAP_MIGRATE)
 		rmap_reason = can_migrate ? "two memory nodes: move_pages(MPOL_MF_MOVE_ALL) between them"
-					  : "forced (--rmap=migrate) without two memory nodes or root: moves will fail";
+					  : "forced (--rmap=migrate) without root: moves of shared pages may fail (EPERM)";
 	else
 		rmap_reason = nr_mem_nodes < 2 ? "one memory node: no migration between nodes; MADV_REMOVE on shmem"
 					       : "MADV_REMOVE on shmem (--rmap=remove, or no root for MPOL_MF_MOVE_ALL)";
