@@ -20,7 +20,7 @@
 // integrator adds a measurement per operation to EMULATOR (tinybench via emulatorSamples, as
 // bench/locks.ts times the Wasm side), and everything else (table, ratios, growth, JSON) follows.
 //
-// Timing: mm.c times each run with clock_gettime (one untimed warm-up run per case, then REPS runs of
+// Timing: mm.c (bound to one CPU) times each run with clock_gettime (one untimed warm-up run per case, then REPS runs of
 // many operations; one sample = one run); the table shows the minimum sample by default
 // (--stat=median|mean), for the reasons bench/README.md gives; medians and means are in the JSON.
 //
@@ -139,7 +139,7 @@ export async function emulatorSamples(label: string, fn: () => unknown | Promise
 
 interface NativeCaseOut { name: MmOp; param: number; ops?: number; reps?: number; ns?: number[]; skipped?: string }
 interface NativeOut {
-  host: { kernel: string; page_size: number; available_pages: number; thp: string; memory_nodes: number; euid: number; rmap_method: string; rmap_reason: string };
+  host: { kernel: string; page_size: number; available_pages: number; thp: string; cpu: number; memory_nodes: number; euid: number; rmap_method: string; rmap_reason: string };
   cases: NativeCaseOut[];
 }
 

@@ -39,6 +39,9 @@
  *                   auto (default): migrate when the host has two memory nodes and we may move
  *                            shared pages, else remove (bench/README.md says why, not MADV_PAGEOUT)
  *
+ * The program binds itself (and so every child it forks) to the CPU it starts on: one CPU, as the
+ * emulator is measured.
+ *
  * Usage: mm [--rmap=auto|migrate|remove] REPS CASE...
  * Each case runs once untimed (warm-up), then REPS timed runs (clock_gettime(CLOCK_MONOTONIC)).
  * Prints one JSON object: {"host":{...}, "cases":[{"name", "param", "ops" (per run), "reps", "ns" (ns
@@ -48,6 +51,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -446,6 +450,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	choose_rmap_method();
+	/*
+	 * One CPU, as the emulator's figures are taken (and as will-it-scale binds each task): the
+	 * program and every child it forks run on the CPU it started on.
+	 */
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (cpu < 0 || sched_setaffinity(0, sizeof(set), &set) != 0)
+		die("sched_setaffinity");
 	double *ns = calloc(reps, sizeof(double)), *sorted = calloc(reps, sizeof(double));
 	struct utsname u;
 	uname(&u);
@@ -454,7 +468,7 @@ int main(int argc, char **argv)
 	json_string(u.release);
 	printf(",\"page_size\":%ld,\"available_pages\":%ld,\"thp\":", sysconf(_SC_PAGESIZE), avail);
 	json_string(thp_setting());
-	printf(",\"memory_nodes\":%d,\"euid\":%d,\"rmap_method\":\"%s\",\"rmap_reason\":", nr_mem_nodes, (int)geteuid(),
+	printf(",\"cpu\":%d,\"memory_nodes\":%d,\"euid\":%d,\"rmap_method\":\"%s\",\"rmap_reason\":", cpu, nr_mem_nodes, (int)geteuid(),
 	       rmap_method == RMAP_MIGRATE ? "migrate" : "remove");
 	json_string(rmap_reason);
 	printf("},\"cases\":[");
