@@ -296,7 +296,7 @@ async function main(): Promise<number> {
   out.push(table(["op", "per", "sizes", "marginal ns", "largest/smallest"], result.growth.host.map((g) =>
     [g.op, g.per, g.sizes.length > 0 ? `${g.sizes[0]}..${g.sizes[g.sizes.length - 1]} ${g.dimension}` : "-",
       g.nsPerUnit === null ? "-" : `${fmtNs(g.nsPerUnit)} per ${g.unit}`, g.largestOverSmallest === null ? "-" : `${g.largestOverSmallest}x`]), 3));
-  if (host) out.push(`\nHost: Linux ${host.host.kernel}, THP ${host.host.thp} (regions MADV_NOHUGEPAGE), ${host.host.memory_nodes} memory node(s); ` +
+  if (host) out.push(`\nHost: Linux ${host.host.kernel} on CPU ${host.host.cpu} (bound), THP ${host.host.thp} (regions MADV_NOHUGEPAGE), ${host.host.memory_nodes} memory node(s); ` +
     `rmap walk by ${host.host.rmap_method}: ${host.host.rmap_reason}.`);
   if (nativeReason) out.push(`\nHost column: not measured (${nativeReason}).`);
   out.push(`Target host/emulator >= ${TARGET}x (reported, not asserted), by ${statName(STAT)}: ${targetOf(primary).summary}; ` +
