@@ -52,7 +52,7 @@ export {
 export {
   PAGE_FLAGS, PAGE_REFCOUNT, PAGE_MAPCOUNT, PAGE_MAPPING, PAGE_INDEX, PAGE_PRIVATE, PAGE_LRU_NEXT, PAGE_LRU_PREV,
   PG_buddy, PG_reserved, PG_locked, PG_referenced, PG_dirty, PG_lru, PG_slab, PG_pgtable, PG_anon, PG_swapbacked,
-  PG_writeback, PG_nodata,
+  PG_writeback, PG_nodata, PAGE_GEN_SHIFT, PAGE_GEN_MASK,
 } from "./mm/mm_types";
 // The MM core's object layouts (mm/mm_types.ts): the host reads structs with these offsets.
 export {

@@ -6,7 +6,7 @@ export type { MachineOptions } from "./options.js";
 export * from "./arch/x86.js";
 export {
   MmemuError, ConfigError, ErrnoError, InvariantError, LockdepError, CpuStuckError, CpuDiedError, MachineDestroyedError,
-  type CpuActivity,
+  StaleTlbError, type StaleTlbKind, type CpuActivity,
 } from "./core/errors.js";
 export type { CpuStats } from "./core/cpu-state.js";
 export type { CoreExports, CoreFunction } from "./core/abi.js";

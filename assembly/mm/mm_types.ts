@@ -1,7 +1,7 @@
 // struct page: one per frame of RAM, in the mem_map array (layout.ts), after include/linux/mm_types.h.
 //
 //  struct page (32 bytes)
-//   +0   flags      u32  PG_* below                         atomics (set_bit/clear_bit style)
+//   +0   flags      u32  PG_* below, PAGE_GEN in the high bits  atomics (set_bit/clear_bit style)
 //   +4   _refcount  i32  references; 0 = free                atomics
 //   +8   _mapcount  i32  page-table mappings - 1 (-1 = none) atomics
 //   +12  mapping    u32  address_space, or anon_vma | PAGE_MAPPING_ANON   page lock / rmap locks
@@ -11,6 +11,16 @@
 //   +28  private    u32  owner's use: page-table pages keep their split lock here
 //
 // A free page (on a zone or per-CPU list) has PG_buddy set, _refcount 0, _mapcount -1, mapping 0.
+//
+//  flags (u32)
+//   31 .............. 20 19 ........ 12 11 ............... 0
+//  +--------------------+--------------+-------------------+
+//  |      PAGE_GEN      |      0       |   PG_* (below)    |
+//  +--------------------+--------------+-------------------+
+//  PAGE_GEN: the frame's allocation generation, debug builds only (always 0 in the release build).
+//  alloc_page adds PAGE_GEN_ONE (an atomic add, modulo 4096) each time it hands the frame out, and the
+//  free path keeps it. The stale-TLB detector (arch/x86/tlb_check.ts) compares it with the generation
+//  a TLB entry recorded when it was filled. Whoever rewrites flags whole must keep these bits.
 import { mem_map, nr_frames, STRUCT_PAGE_SIZE } from "../layout";
 
 export const PAGE_FLAGS: usize = 0;
@@ -38,6 +48,17 @@ export const PG_anon: u32 = 1 << 8;
 export const PG_swapbacked: u32 = 1 << 9;
 export const PG_writeback: u32 = 1 << 10;
 export const PG_nodata: u32 = 1 << 11; // metadata-only frame: no contents behind it
+
+// The allocation generation in flags (debug builds; see the diagram above).
+export const PAGE_GEN_SHIFT: u32 = 20;
+export const PAGE_GEN_ONE: u32 = 1 << PAGE_GEN_SHIFT;
+export const PAGE_GEN_MASK: u32 = 0xfff << PAGE_GEN_SHIFT;
+
+/** page_gen - the allocation generation of page (0..4095; always 0 in the release build). */
+// @ts-ignore: decorator
+@inline export function page_gen(page: usize): u32 {
+  return atomic.load<u32>(page + PAGE_FLAGS) >> PAGE_GEN_SHIFT;
+}
 
 // @ts-ignore: decorator
 @inline export function pfn_to_page(pfn: u32): usize {

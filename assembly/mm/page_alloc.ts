@@ -12,14 +12,17 @@
 // pcp lists into the zones and the allocation is tried once more before it fails with -ENOMEM.
 // Differences from Linux: order-0 only (no buddy merging, no huge-page allocation), no watermarks,
 // reclaim or compaction: exhaustion is reported to the caller at once.
-import { PCP_BATCH, PCP_HIGH, PAGE_SIZE, PAGE_SHIFT } from "../config";
+// Debug builds count each frame's allocations in the PAGE_GEN bits of its flags (mm_types.ts): the
+// stale-TLB detector (arch/x86/tlb_check.ts) tells a freed or reused frame from the one a TLB entry
+// was filled for. The release build leaves those bits 0 and pays nothing.
+import { PCP_BATCH, PCP_HIGH, PAGE_SIZE, PAGE_SHIFT, DEBUG } from "../config";
 import { ENOMEM, EINVAL, EBUSY } from "../errno";
 import { zone_ptr, per_cpu_ptr, mem_map, frames_base, nr_backed, nr_frames, nr_cpus, ZONE_NORMAL, ZONE_NODATA,
   MAX_NR_ZONES, ZONE_FREE_LIST, ZONE_START_PFN, ZONE_END_PFN, PC_PCP, PCP_STRIDE, STRUCT_PAGE_SIZE } from "../layout";
 import { freelist_init, freelist_push, freelist_pop, freelist_move, freelist_count, FL_LOCK, FL_COUNT, NODE_NIL } from "../lib/freelist";
 import { spin_lock, spin_unlock } from "../locking/spinlock";
 import { pfn_to_page, PAGE_FLAGS, PAGE_REFCOUNT, PAGE_MAPCOUNT, PAGE_MAPPING, PAGE_INDEX, PAGE_PRIVATE,
-  PAGE_LRU_NEXT, PAGE_LRU_PREV, PG_buddy, PG_reserved } from "./mm_types";
+  PAGE_LRU_NEXT, PAGE_LRU_PREV, PG_buddy, PG_reserved, PAGE_GEN_ONE, PAGE_GEN_MASK } from "./mm_types";
 import { this_cpu, count_event, STAT_PGALLOC, STAT_PGFREE, STAT_PCP_REFILL, STAT_PCP_DRAIN } from "../percpu";
 import { VM_BUG_ON } from "../debug";
 
@@ -144,11 +147,17 @@ export function alloc_page(gfp: u32): i32 {
     if (pfn == NODE_NIL) return -ENOMEM;
   }
   const page = pfn_to_page(pfn);
-  VM_BUG_ON(atomic.load<u32>(page + PAGE_FLAGS) != PG_buddy, "alloc_page: free page has flags other than PG_buddy");
+  VM_BUG_ON((atomic.load<u32>(page + PAGE_FLAGS) & ~PAGE_GEN_MASK) != PG_buddy, "alloc_page: free page has flags other than PG_buddy");
   VM_BUG_ON(atomic.load<i32>(page + PAGE_REFCOUNT) != 0, "alloc_page: free page has a reference");
   VM_BUG_ON(atomic.load<i32>(page + PAGE_MAPCOUNT) != -1, "alloc_page: free page is mapped");
   VM_BUG_ON(load<u32>(page + PAGE_MAPPING) != 0, "alloc_page: free page has a mapping");
-  atomic.store<u32>(page + PAGE_FLAGS, 0);
+  if (DEBUG) {
+    // The next allocation generation: the flags are exactly gen | PG_buddy (checked above), so one
+    // atomic add clears PG_buddy and bumps the generation (modulo 4096: the carry leaves bit 31).
+    atomic.add<u32>(page + PAGE_FLAGS, PAGE_GEN_ONE - PG_buddy);
+  } else {
+    atomic.store<u32>(page + PAGE_FLAGS, 0);
+  }
   store<u32>(page + PAGE_LRU_NEXT, NODE_NIL);
   store<u32>(page + PAGE_LRU_PREV, NODE_NIL);
   atomic.store<i32>(page + PAGE_REFCOUNT, 1);
@@ -162,7 +171,9 @@ function free_unref_page(pfn: u32): void {
   const page = pfn_to_page(pfn);
   store<u32>(page + PAGE_INDEX, 0);
   store<u32>(page + PAGE_PRIVATE, 0);
-  atomic.store<u32>(page + PAGE_FLAGS, PG_buddy);
+  // Debug builds keep the allocation generation across the free (0 in the release build).
+  const gen = DEBUG ? atomic.load<u32>(page + PAGE_FLAGS) & PAGE_GEN_MASK : 0;
+  atomic.store<u32>(page + PAGE_FLAGS, gen | PG_buddy);
   const zone = pfn < nr_backed ? ZONE_NORMAL : ZONE_NODATA;
   const pcp = pcp_ptr(this_cpu(), zone);
   spin_lock(pcp + FL_LOCK);

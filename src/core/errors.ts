@@ -54,6 +54,23 @@ export class LockdepError extends MmemuError {
 }
 
 /**
+ * The stale-TLB detector of the debug builds (assembly/arch/x86/tlb_check.ts): CPU cpu accessed
+ * address through a TLB entry for frame pfn (the head frame of a 2 MiB or 1 GiB page) that has since
+ * been freed ("freed") or freed and allocated again ("reused"): a TLB flush is missing or comes after
+ * the free.
+ */
+export class StaleTlbError extends MmemuError {
+  override name = "StaleTlbError";
+  constructor(readonly cpu: number, readonly address: bigint, readonly pfn: number, readonly kind: StaleTlbKind) {
+    super(`stale TLB entry: CPU ${cpu} accessed 0x${address.toString(16)} through a TLB entry for pfn ${pfn} ` +
+      `(0x${pfn.toString(16)}), which has been ${kind === "freed" ? "freed" : "freed and allocated again (reused)"} ` +
+      `since the entry was filled`);
+  }
+}
+
+export type StaleTlbKind = "freed" | "reused";
+
+/**
  * Virtual time (src/sched/): every CPU that has not finished its job waits for something only another
  * of them could do: each is asleep on a word nobody will change, or spins on a lock nobody will free.
  * Names each CPU with what it waits on, and the seed that replays the schedule.
@@ -93,7 +110,7 @@ export class MachineDestroyedError extends MmemuError {
 
 const ERROR_CLASSES: Record<string, { prototype: MmemuError }> = {
   MmemuError, ConfigError, ErrnoError, InvariantError, LockdepError, CpuStuckError, CpuDiedError, MachineDestroyedError,
-  DeadlockError, StepLimitError,
+  DeadlockError, StepLimitError, StaleTlbError,
 };
 
 /** A typed error as plain data, to cross a worker boundary (comlink keeps only name and message). */

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { CoreExports } from "./abi.js";
-import { InvariantError, LockdepError, MmemuError } from "./errors.js";
+import { InvariantError, LockdepError, MmemuError, StaleTlbError } from "./errors.js";
 
 /**
  * Builds of the core: one CPU per instance ("release", "debug"), or every CPU of a machine as an
@@ -62,9 +62,13 @@ const LOCKDEP_KINDS: Record<number, string> = {
   4: "release of a lock that is not held", 5: "too many locks held",
 };
 
+/** env.stale_tlb's kinds (STALE_TLB_* in assembly/arch/x86/tlb_check.ts). */
+const STALE_TLB_KINDS = { 1: "freed", 2: "reused" } as const;
+
 /**
  * Instantiate the core on memory. The imports turn the core's reports into typed host errors: a
- * failed VM_BUG_ON becomes an InvariantError, a stuck CPU whatever hooks.cpuStuck throws.
+ * failed VM_BUG_ON becomes an InvariantError, a lockdep report a LockdepError, an access through a
+ * stale TLB entry (debug builds) a StaleTlbError, a stuck CPU whatever hooks.cpuStuck throws.
  */
 export function instantiateCore(module: WebAssembly.Module, memory: WebAssembly.Memory, hooks: CoreHooks): CoreExports {
   const env = {
@@ -79,6 +83,11 @@ export function instantiateCore(module: WebAssembly.Module, memory: WebAssembly.
     sched_switch: hooks.schedSwitch ?? ((): void => undefined),
     now_ns(): bigint {
       return process.hrtime.bigint();
+    },
+    stale_tlb(cpu: number, va: bigint, pfn: number, kind: number): never {
+      const k = STALE_TLB_KINDS[kind as 1 | 2];
+      if (k === undefined) throw new MmemuError(`the core reported a stale TLB entry of unknown kind ${kind}`);
+      throw new StaleTlbError(cpu, BigInt.asUintN(64, va), pfn >>> 0, k);
     },
     lockdep_report(kind: number, heldClass: number, lockClass: number, heldSite: number, site: number): never {
       const name = (c: number) => readCoreString(memory, Number(exports.mm_lock_class_name(c))) || `class ${c}`;

@@ -8,6 +8,8 @@ import { paging_walk, mode_access_denied, mode_pf_error_code, access_need, acces
 import { raise_gp, raise_pf, raise_bus_fault } from "./fault";
 import { EINVAL } from "../../errno";
 import { VM_BUG_ON } from "../../debug";
+import { DEBUG } from "../../config";
+import { stale_tlb_check } from "./tlb_check";
 import { count_event, STAT_TLB_HIT, STAT_TLB_MISS, STAT_TLB_DIRTY_REWALK, STAT_TLB_FAULT_INVAL } from "../../percpu";
 
 const CANONICAL_BIAS: u64 = <u64>1 << 47;
@@ -47,6 +49,7 @@ const TLB_REWALK: i64 = -1;
     return raise_pf(p, va, mode_pf_error_code(mode, access, PF_PROT));
   }
   if ((access & ACC_WRITE) == 0 || (data & TLB_D_DIRTY) != 0) {
+    if (DEBUG) stale_tlb_check(p, va, data); // the head frame of the large page (tlb_check.ts)
     count_event(STAT_TLB_HIT);
     store<u32>(p + PC_XLAT_SHIFT, shift);
     return <i64>((data & TLB_D_ADDR) | (va & ((<u64>1 << <u64>shift) - 1)));
@@ -61,7 +64,9 @@ const TLB_REWALK: i64 = -1;
  * ACC_IMPLICIT) on CPU p, as the CPU does for a memory access: through the TLB, walking on a miss.
  * A TLB hit whose cached rights refuse the access raises the #PF from the cached entry and drops it
  * (SDM 4.10.4.3: software that upgrades rights without flushing sees one spurious fault); a write
- * through an entry cached with D = 0 walks again so that D is set in memory.
+ * through an entry cached with D = 0 walks again so that D is set in memory. In debug builds a hit that
+ * completes the access first checks that the entry's frame was not freed or reused since the fill
+ * (the stale-TLB detector, tlb_check.ts: a report throws on the host).
  * Returns the physical address (its page's shift is left in the CPU's PC_XLAT_SHIFT), or the negated
  * vector with the fault recorded (arch/x86/fault.ts).
  */
@@ -83,6 +88,7 @@ const TLB_REWALK: i64 = -1;
     const need = access_need(mode, access) | (<u64>(access & ACC_WRITE) << 5);
     if (((data ^ need) & (need | access_deny(mode, access))) == 0) {
       VM_BUG_ON(tlb_page_shift(data) != 12, "mmu_translate: an entry of the 4 KiB array is not 4 KiB");
+      if (DEBUG) stale_tlb_check(p, va, data);
       count_event(STAT_TLB_HIT);
       store<u32>(p + PC_XLAT_SHIFT, 12);
       return <i64>((data & TLB_D_ADDR) | (va & 0xfff));

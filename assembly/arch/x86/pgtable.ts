@@ -23,7 +23,9 @@ import {
   MODE_WP, MODE_SMAP_DATA, MODE_SMEP, MODE_SMAP, MODE_PGE, MODE_NXE, MODE_AC, CR3_ADDR_MASK, paging_mode, mode_pcid,
 } from "./processor";
 import { tlb_fill_inline, TLB_D_W, TLB_D_U, TLB_D_XD, TLB_D_DIRTY, TLB_SIZE_4K, TLB_SIZE_2M, TLB_SIZE_1G } from "./tlb";
+import { tlb_gen_tag } from "./tlb_check";
 import { count_event, STAT_WALK, STAT_WALK_RESTART, STAT_SET_ACCESSED, STAT_SET_DIRTY } from "../../percpu";
+import { DEBUG } from "../../config";
 import { raise_pf, raise_bus_fault } from "./fault";
 
 /** Reserved bits 13..29 of a 1 GiB leaf and 13..20 of a 2 MiB leaf (bit 12 is their PAT bit). */
@@ -159,7 +161,10 @@ function entry_fault(p: usize, va: u64, access: u32, mode: u32, e: u64): i64 {
     if ((ne & ~e & _PAGE_DIRTY) != 0) count_event(STAT_SET_DIRTY);
   }
   const global = (e & _PAGE_GLOBAL) != 0 && (mode & MODE_PGE) != 0;
-  tlb_fill_inline(p, va, mode_pcid(mode), size, frame, rights | (ne & _PAGE_DIRTY), global);
+  let data = rights | (ne & _PAGE_DIRTY);
+  // Debug builds: the frame's allocation generation, for the stale-TLB detector (tlb_check.ts).
+  if (DEBUG) data |= tlb_gen_tag(frame);
+  tlb_fill_inline(p, va, mode_pcid(mode), size, frame, data, global);
   store<u32>(p + PC_XLAT_SHIFT, shift);
   return <i64>pa;
 }

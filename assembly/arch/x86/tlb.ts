@@ -10,13 +10,16 @@
 //  | VPN = (va & 2^48-1) >> shift | 0 0 | G |      PCID       | V |
 //  +------------------------------+-----+---+-----------------+---+
 //  data (u64)
-//   63  62 ....... 52 51 ................. 12 11 10 9  8  7  6  5 .. 3  2   1   0
-//  +---+------------+------------------------+-----+----+--+--+------+---+---+---+
-//  |XD |     0      | frame physical address  | 0 |SIZE|0 | D|   0  | U | W | 0 |
-//  +---+------------+------------------------+-----+----+--+--+------+---+---+---+
+//   63  62  61 ..... 52 51 ................. 12 11 10 9  8  7  6  5 .. 3  2   1   0
+//  +---+---+-----------+------------------------+-----+----+--+--+------+---+---+---+
+//  |XD | T |    GEN    | frame physical address  | 0 |SIZE|0 | D|   0  | U | W | 0 |
+//  +---+---+-----------+------------------------+-----+----+--+--+------+---+---+---+
 //  W, U: R/W and U/S ANDed over all levels; XD: ORed (kept as read even when EFER.NXE = 0; the check
 //  consults NXE). D: the leaf's dirty flag when cached: a write through an entry with D = 0 walks again
 //  so the walker sets D in memory. SIZE: 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB.
+//  T, GEN: debug builds only (0 in the release build), for the stale-TLB detector (tlb_check.ts):
+//  T = the frame (the head frame of a large page) was allocated when the entry was filled, GEN = the
+//  low 10 bits of its allocation generation then (struct page's PAGE_GEN, mm/mm_types.ts).
 //
 // Rights are checked at every use against the current CR0.WP, CR4.SMEP/SMAP, RFLAGS.AC and CPL.
 // Only the owning CPU touches its TLB, except while it is not running (arch/x86/smp.ts).
@@ -38,6 +41,10 @@ export const TLB_D_DIRTY: u64 = 1 << 6;
 export const TLB_D_SIZE_SHIFT: u64 = 9;
 export const TLB_D_XD: u64 = <u64>1 << 63;
 export const TLB_D_ADDR: u64 = 0x000f_ffff_ffff_f000;
+export const TLB_D_GEN_SHIFT: u64 = 52;
+export const TLB_D_GEN_BITS: u32 = 10;
+export const TLB_D_GEN: u64 = ((<u64>1 << TLB_D_GEN_BITS) - 1) << TLB_D_GEN_SHIFT;
+export const TLB_D_TRACKED: u64 = <u64>1 << 62;
 
 export const TLB_SIZE_4K: u32 = 0;
 export const TLB_SIZE_2M: u32 = 1;
@@ -190,8 +197,9 @@ if (TLB_WAYS * TLB_ENTRY_SIZE != 1 << 6) ERROR("tlb: va_set_offset() assumes 64-
 
 /**
  * tlb_fill - cache a translation in CPU p's TLB: page size class size, frame base frame (aligned to
- * the page size), effective rights (TLB_D_W/U/XD), dirty flag and global flag. Replaces an invalid
- * way if the set has one, else the set's round-robin victim.
+ * the page size), effective rights (TLB_D_W/U/XD), dirty flag (and, in debug builds, the stale-TLB
+ * detector's TLB_D_TRACKED | TLB_D_GEN, tlb_check.ts) and global flag. Replaces an invalid way if the
+ * set has one, else the set's round-robin victim.
  */
 export function tlb_fill(p: usize, va: u64, pcid: u32, size: u32, frame: u64, rights: u64, global: bool): void {
   tlb_fill_inline(p, va, pcid, size, frame, rights, global);
