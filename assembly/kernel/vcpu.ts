@@ -25,10 +25,11 @@ import { per_cpu_ptr, nr_cpus, kheap_base, frames_base, backed_limit, machine_ba
   PC_JOB, PC_JOB_STATE, PC_JOB_ARGS, NR_JOB_ARGS, PC_LOCK_WAITER } from "../layout";
 import { set_this_cpu } from "../percpu";
 import { EINVAL } from "../errno";
+import { ACC_VALID_MASK } from "../arch/x86/pgtable_types";
 import { cpu_set_running } from "../arch/x86/smp";
 import { sched_reset } from "./sched";
 import { torture_writer, torture_reader } from "../locking/locktorture";
-import { job_spin_lock_loop, job_racy_increment, job_sleep_pingpong, job_preempt_loop } from "./vcpu_jobs";
+import { job_spin_lock_loop, job_racy_increment, job_sleep_pingpong, job_preempt_loop, job_translate_loop } from "./vcpu_jobs";
 
 // Job ids (ABI). 0 is "no job".
 export const JOB_SPIN_LOCK_LOOP: u32 = 1;  // (lock u32*, counter u64*, n)
@@ -37,6 +38,7 @@ export const JOB_SLEEP_PINGPONG: u32 = 3;  // (word u32*, n, role 0|1)
 export const JOB_PREEMPT_LOOP: u32 = 4;    // (n)
 export const JOB_TORTURE_WRITER: u32 = 5;  // (lock mm_lock*, data torture_data*, iters, hold)
 export const JOB_TORTURE_READER: u32 = 6;  // (lock mm_lock*, data torture_data*, iters, hold)
+export const JOB_TRANSLATE_LOOP: u32 = 7;  // (va, n, access ACC_*)
 
 // Job states (PC_JOB_STATE).
 export const VJ_NONE: u32 = 0;     // no job recorded
@@ -94,6 +96,10 @@ function job_dispatch(job: u32, p: usize, check: bool): i64 {
     case JOB_PREEMPT_LOOP: {
       if (check) return count_ok(arg(p, 0)) ? 0 : -EINVAL;
       return job_preempt_loop(<u32>arg(p, 0));
+    }
+    case JOB_TRANSLATE_LOOP: {
+      if (check) return count_ok(arg(p, 1)) && (arg(p, 2) & ~<u64>ACC_VALID_MASK) == 0 ? 0 : -EINVAL;
+      return job_translate_loop(arg(p, 0), <u32>arg(p, 1), <u32>arg(p, 2));
     }
     case JOB_TORTURE_WRITER:
     case JOB_TORTURE_READER: {

@@ -1,5 +1,6 @@
 // Jobs of the scheduler's own tests and benchmarks (kernel/vcpu.ts runs them): a lock-protected
-// counter, the planted race of explore mode, a sleep/wake ping-pong and a bare preemption loop.
+// counter, the planted race of explore mode, a sleep/wake ping-pong, a bare preemption loop and a
+// loop of memory accesses (translations) through the CPU's MMU.
 // They compile in every build: on workers (parallel mode) the same loops run for real.
 //
 // Every access to shared state here is announced the way the rest of the core announces its own:
@@ -8,6 +9,8 @@
 import { charge, preempt_point, sched_sleep, sched_wake, SWITCH_PREEMPT } from "./sched";
 import { cost, COST_ATOMIC, COST_LOAD_L1 } from "./cost";
 import { spin_lock, spin_unlock } from "../locking/spinlock";
+import { mmu_translate } from "../arch/x86/mmu";
+import { this_cpu } from "../percpu";
 
 // @ts-ignore: decorator
 @inline function shared_access(): void {
@@ -74,4 +77,18 @@ export function job_sleep_pingpong(word: usize, n: u32, role: u32): i64 {
 export function job_preempt_loop(n: u32): i64 {
   for (let i: u32 = 0; i < n; i++) shared_access();
   return n;
+}
+
+/**
+ * job_translate_loop - n times: a preemption point, then translate va for access (ACC_* bits) on this
+ * CPU as a memory access would (TLB, then walk; in debug builds through the stale-TLB detector).
+ * Returns how many translations succeeded (the others raised a fault, recorded in the fault record).
+ */
+export function job_translate_loop(va: u64, n: u32, access: u32): i64 {
+  let ok: i64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    preempt_point(SWITCH_PREEMPT);
+    if (mmu_translate(this_cpu(), va, access) >= 0) ok++;
+  }
+  return ok;
 }

@@ -165,6 +165,25 @@ describe("stale-TLB detector: other builds and CPUs", () => {
     expect(thrown(() => vm.mmu.translate(1, VA, { user: true }))).toMatchObject({ name: "StaleTlbError", cpu: 1, pfn, kind: "freed" });
   });
 
+  it("ends a virtual-time run with a StaleTlbError that carries the seed replaying it", () => {
+    const vm = VirtualMachine.create({ cpus: 2, memory: "16MiB", debug: true });
+    const pt = new PageTableBuilder(vm.mmu);
+    for (let cpu = 0; cpu < 2; cpu++) vm.mmu.setCr3(cpu, pt.root);
+    const { pfn, pte } = mapAndCache(vm.mmu, pt);
+    const jobs = [{ cpu: 0, job: "preempt_loop", args: [50] }, { cpu: 1, job: "translate_loop", args: [VA, 50, 4] }];
+    // While the frame is allocated, CPU 1's 50 accesses all hit and nothing is reported.
+    expect(vm.run({ mode: "explore", seed: 7, jobs }).cpus[1]!.result).toBe(50n);
+    vm.mmu.writePhys64(pte, 0n);
+    vm.mmu.freeFrame(pfn);
+    expect(vm.mmu.allocFrame()).toBe(pfn);
+    const e = thrown(() => vm.run({ mode: "explore", seed: 7, jobs }));
+    expect(e).toBeInstanceOf(StaleTlbError);
+    expect(e).toMatchObject({ cpu: 1, address: VA, pfn, kind: "reused", seed: 7, replay: expect.stringContaining("7") });
+    // The machine can run again: after the flush, CPU 1's accesses fault instead.
+    vm.mmu.invlpg(1, VA);
+    expect(vm.run({ mode: "timed", seed: 1, jobs }).cpus[1]!.result).toBe(0n);
+  });
+
   it("arrives typed from a CPU on a worker thread, and the machine goes on", async () => {
     machine = await Machine.create({ cpus: 2, memory: "16MiB", debug: true });
     const mmu = machine.mmu;
