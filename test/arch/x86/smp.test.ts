@@ -63,9 +63,7 @@ describe("TLB shootdown mailbox", () => {
   });
 
   it("reports the initiator stuck when the target has interrupts off", async () => {
-    // A generous call timeout: it must only fire after CPU 0 is waiting for the acknowledgement (on a
-    // loaded host a short one fired before the call had even started, with CPU 0 still idle).
-    const m = await setup({ callTimeoutMs: 10_000 });
+    const m = await setup({ callTimeoutMs: 1500 });
     const FLUSH_ALL = constant(m.mmu.exports, "FLUSH_ALL");
     await m.call(1, "cpu_write_rflags", 0n); // IF = 0: the barrier spin takes no interrupts
     const spinning = m.call(1, "cpu_barrier_wait", 2).catch((e: unknown) => e);
