@@ -51,15 +51,10 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +192  kheap: lock u32 | brk u32                                  kheap lock
 //   +256  start barrier: count u32 | generation u32                  atomics only
 //   +320  lockdep dependency matrix: MAX_LOCK_CLASSES u32 rows     atomics only (locking/lockdep.ts)
-//   +452  mm_config u32: the MM core's behaviour switches (MMCFG_* in mm/pgtable.ts)   set before CPUs run
-//
-//            31 ......................................... 1     0
-//           +----------------------------------------------+-----------+
-//           |          free for other switches (0)         | SPLIT_PTL |
-//           +----------------------------------------------+-----------+
-//           SPLIT_PTL: a page-table page's PTEs are guarded by its own lock (LOCK_CLASS_PTE_LOCK, in
-//           page->private) instead of mm->page_table_lock (CONFIG_SPLIT_PTLOCK_CPUS)
-//   +456  swapper_pgd u32: pfn of init_mm's PML4 (no user mappings): leave_mm loads it     machine_init
+//   +452  mm_config u32: the MM core's behaviour switches, set before CPUs run. Bit 4 (mm/pgtable.ts
+//         MMCFG_SPLIT_PTL): a PTE page's entries are guarded by its own lock (LOCK_CLASS_PTE_LOCK, in
+//         page->private) instead of mm->page_table_lock (CONFIG_SPLIT_PTLOCK_CPUS). Other bits: mm-a/mm-c.
+//   +460  swapper_pgd u32: pfn of init_mm's PML4 (no user mappings): leave_mm loads it     machine_init
 //   +512  kmem_cache[MAX_KMEM_CACHES] (64 B each)                    kmem_cache->lock
 //   +1536 lock class table: MAX_LOCK_CLASSES x 16 B (locking/lock_types.ts)   set before CPUs run
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +82,7 @@ export const HDR_BARRIER_GEN: u32 = 260;
 export const HDR_LOCKDEP_DEPS: u32 = 320;
 export const HDR_VSTACK_BASE: u32 = 448;
 export const HDR_MM_CONFIG: u32 = 452;
-export const HDR_SWAPPER_PGD: u32 = 456;
+export const HDR_SWAPPER_PGD: u32 = 460;
 export const HDR_KMEM_CACHES: u32 = 512;
 export const KMEM_CACHE_STRIDE: u32 = 64;
 export const HDR_LOCK_CLASSES: u32 = 1536;

@@ -38,18 +38,14 @@ import { lock_init, lock_acquire, lock_release, MODE_WRITE } from "../locking/lo
 import { LOCK_CLASS_PTE_LOCK } from "../locking/lock_types";
 import { VM_BUG_ON } from "../debug";
 
-// ---- mm_config: the MM core's behaviour switches (header word, diagram in layout.ts) -------------
-/** Split page-table locks: one lock per PTE page instead of mm->page_table_lock. */
-export const MMCFG_SPLIT_PTL: u32 = 1 << 0;
+// ---- the split-PTL switch of the machine's mm_config word (layout.ts HDR_MM_CONFIG) ---------------
+/** Split page-table locks: one lock per PTE page instead of mm->page_table_lock (bit 4). */
+export const MMCFG_SPLIT_PTL: u32 = 1 << 4;
 
+/** Whether new PTE pages get their own lock (read at each allocation). */
 // @ts-ignore: decorator
-@inline export function mm_config(): u32 {
-  return atomic.load<u32>(machine_base + HDR_MM_CONFIG);
-}
-
-/** mm_config_set - set the machine's MM switches (before CPUs run, or between experiments). */
-export function mm_config_set(v: u32): void {
-  atomic.store<u32>(machine_base + HDR_MM_CONFIG, v);
+@inline export function split_ptlocks(): bool {
+  return (atomic.load<u32>(machine_base + HDR_MM_CONFIG) & MMCFG_SPLIT_PTL) != 0;
 }
 
 // ---- entry bits (arch/x86/include/asm/pgtable_types.h) ---------------------------------------------
@@ -275,7 +271,7 @@ export function __pmd_alloc(mm: usize, pud: usize): i32 { return __table_alloc(m
  * machine's MMCFG_SPLIT_PTL is on). mmap_sem held. 0 or -ENOMEM.
  */
 export function __pte_alloc(mm: usize, pmd: usize): i32 {
-  return __table_alloc(mm, pmd, (mm_config() & MMCFG_SPLIT_PTL) != 0);
+  return __table_alloc(mm, pmd, split_ptlocks());
 }
 
 /** pud_alloc - the pud entry for addr, allocating the PDPT if needed; 0 on -ENOMEM. */

@@ -98,6 +98,35 @@ export interface CoreExports {
   cpu_test_page_alloc_release(cpu: number, head: number): number;
   cpu_test_page_alloc_churn(cpu: number, iters: number, hold: number, seed: number): number;
 
+  // the MM core's page-table side (assembly/lib/test_memory.ts): TLB shootdown, mmu_gather, faults,
+  // fork's copy, unmap, mprotect, mmu notifiers; test scaffolding (mm and vma objects built directly)
+  [mmb: `MN_${string}` | `MNF_${string}` | `TLB_CAUSE_${string}` | `TFS_${string}` | `TLBSTATE_${string}` | `MMCFG_${string}`
+    | `VM_FAULT_${string}` | `FAULT_FLAG_${string}`]: G;
+  MMU_NOTIFIER_SIZE: G; NR_TLB_CAUSES: G; MM_RSS: G; MM_CPUMASK: G; MM_TLB_GEN: G; MM_PGD: G; MM_PCID: G; MM_NOTIFIERS: G;
+  PG_pgtable: G; PG_dirty: G; PG_anon: G; PC_MMU_GATHER: G; PC_LOADED_MM: G; PC_TLBSTATE: G;
+  mm_config_raw(): number;
+  mm_config_raw_set(v: number): void;
+  cpu_switch_mm(cpu: number, next: number): number;
+  cpu_enter_lazy_tlb(cpu: number, mm: number): number;
+  cpu_leave_mm(cpu: number): number;
+  cpu_flush_tlb_mm_range(cpu: number, mm: number, start: bigint, end: bigint, freedTables: number, cause: number): number;
+  mm_tlb_flush_stat(cpu: number, cause: number, field: number): bigint;
+  cpu_mmu_gather(cpu: number): number;
+  cpu_test_mm_create(cpu: number, pcid: number): number;
+  cpu_test_vma_create(cpu: number, mm: number, start: bigint, end: bigint, flags: number, prot: bigint, file: number): number;
+  cpu_test_map_pages(cpu: number, mm: number, start: bigint, n: number, prot: bigint): number;
+  mm_test_pte(mm: number, addr: bigint): bigint;
+  mm_test_pte_lock(mm: number, addr: bigint): number;
+  cpu_test_unmap_pages(cpu: number, mm: number, start: bigint, n: number, freeTables: number): number;
+  cpu_test_stale_watch(cpu: number, va: bigint, pfn: number, ready: number, done: number): bigint;
+  cpu_test_unmap_when_ready(cpu: number, mm: number, start: bigint, n: number, ready: number, done: number): number;
+  cpu_mmu_notifier_register(cpu: number, mm: number): number;
+  mm_mmu_notifier_check(mm: number): number;
+  cpu_mmu_notifier_release(cpu: number, mm: number): number;
+  cpu_mmu_notifier_range(cpu: number, mm: number, start: bigint, end: bigint, which: number): number;
+  cpu_change_protection(cpu: number, vma: number, start: bigint, end: bigint, newprot: bigint, cpFlags: number): bigint;
+  cpu_fail_page_alloc(cpu: number, n: number): number;
+
   // cost-model calibration kernels (assembly/lib/calibrate.ts; src/cost/calibrate.ts)
   cpu_calib_mul_chain(cpu: number, x: bigint, k: bigint, iters: number): bigint;
   cpu_calib_atomic_rmw(cpu: number, word: number, iters: number): number;
