@@ -98,6 +98,33 @@ export interface CoreExports {
   cpu_test_page_alloc_release(cpu: number, head: number): number;
   cpu_test_page_alloc_churn(cpu: number, iters: number, hold: number, seed: number): number;
 
+  // reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts; lib/test_rmap.ts)
+  [rmap: `AV_${string}` | `AVC_${string}` | `VMA_${string}` | `MMC_${string}` | `VM_${string}` | `PG_${string}` | `KMEM_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
+  MM_RSS: G; MM_PGD: G; MM_PCID: G; PAGE_MAPPING_ANON: G; HDR_MM_CONFIG: G;
+  mm_config_get(): number;
+  mm_config_write(word: number): number;
+  cpu_anon_vma_prepare(cpu: number, vma: number): number;
+  cpu_anon_vma_clone(cpu: number, dst: number, src: number): number;
+  cpu_anon_vma_fork(cpu: number, vma: number, pvma: number): number;
+  cpu_unlink_anon_vmas(cpu: number, vma: number): number;
+  cpu_get_anon_vma(cpu: number, av: number): number;
+  cpu_put_anon_vma(cpu: number, av: number): number;
+  rmap_vma_address(pfn: number, vma: number): bigint;
+  cpu_page_add_new_anon_rmap(cpu: number, pfn: number, vma: number, addr: bigint): number;
+  cpu_page_add_anon_rmap(cpu: number, pfn: number, vma: number, addr: bigint): number;
+  cpu_page_add_file_rmap(cpu: number, pfn: number): number;
+  cpu_page_dup_rmap(cpu: number, pfn: number): number;
+  cpu_page_remove_rmap(cpu: number, pfn: number): number;
+  cpu_test_mm_create(cpu: number, pcid: number): number;
+  cpu_test_vma_create(cpu: number, mm: number, start: bigint, end: bigint, flags: number, file: number, pgoff: number): number;
+  test_rmap_pte_read(mm: number, addr: bigint): bigint;
+  test_rmap_anon_pattern(seed: number, i: number): number;
+  cpu_test_fault_anon(cpu: number, vma: number, addr: bigint, seed: number): number;
+  cpu_test_map_file_page(cpu: number, vma: number, addr: bigint, pfn: number): number;
+  cpu_test_fork_vma(cpu: number, childMm: number, pvma: number): number;
+  cpu_test_split_vma(cpu: number, vma: number, addr: bigint): number;
+  cpu_test_unmap_vma(cpu: number, vma: number): number;
+
   // cost-model calibration kernels (assembly/lib/calibrate.ts; src/cost/calibrate.ts)
   cpu_calib_mul_chain(cpu: number, x: bigint, k: bigint, iters: number): bigint;
   cpu_calib_atomic_rmw(cpu: number, word: number, iters: number): number;
