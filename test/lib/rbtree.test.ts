@@ -8,13 +8,13 @@ import { Mmu } from "../../src/index.js";
 import { constant } from "../../src/core/abi.js";
 import { Xoshiro128 } from "../../src/sched/prng.js";
 
-interface Off { [k: string]: number }
+const NAMES = ["RB_PARENT_COLOR", "RB_RIGHT", "RB_LEFT", "VMA_RB", "VMA_START", "VMA_END", "VMA_PGOFF",
+  "VMA_SHARED_RB", "VMA_SHARED_SUBTREE_LAST"] as const;
+type Off = Record<(typeof NAMES)[number], number>;
 
 function offsets(mmu: Mmu): Off {
-  const names = ["RB_PARENT_COLOR", "RB_RIGHT", "RB_LEFT", "VMA_RB", "VMA_START", "VMA_END", "VMA_PGOFF",
-    "VMA_SHARED_RB", "VMA_SHARED_SUBTREE_LAST"] as const;
-  const o: Off = {};
-  for (const n of names) o[n] = constant(mmu.exports, n);
+  const o = {} as Off;
+  for (const n of NAMES) o[n] = constant(mmu.exports, n);
   return o;
 }
 
@@ -102,7 +102,7 @@ describe("rbtree", () => {
         live.push({ vma, key });
       } else {
         const i = rng.next() % live.length;
-        const [e] = live.splice(i, 1);
+        const e = live.splice(i, 1)[0]!;
         expect(mmu.call("test_rb_erase", root, e.vma)).toBe(0);
         expect(mmu.call("cpu_test_rb_vma_free", 0, e.vma)).toBe(0);
       }
@@ -136,7 +136,7 @@ describe("rbtree", () => {
       for (const x of vmas) mmu.call("test_rb_insert", root, x);
       const order = [...vmas];
       const rng = new Xoshiro128(perm + 1);
-      for (let i = order.length - 1; i > 0; i--) { const j = rng.next() % (i + 1); [order[i], order[j]] = [order[j], order[i]]; }
+      for (let i = order.length - 1; i > 0; i--) { const j = rng.next() % (i + 1); [order[i], order[j]] = [order[j]!, order[i]!]; }
       for (const x of order) {
         mmu.call("test_rb_erase", root, x);
         checkRb(v, root, v.o.VMA_RB);
@@ -163,14 +163,14 @@ describe("vma interval tree", () => {
         mmu.call("test_it_insert", root, vma);
         live.push({ vma, first: BigInt(pgoff), last: BigInt(pgoff + pages - 1) });
       } else {
-        const [e] = live.splice(rng.next() % live.length, 1);
+        const e = live.splice(rng.next() % live.length, 1)[0]!;
         mmu.call("test_it_remove", root, e.vma);
         mmu.call("cpu_test_rb_vma_free", 0, e.vma);
       }
       if (step % 20 === 0 || step > 1180) {
         const inorder = checkAugmented(v, root);
         const starts = inorder.map((x) => BigInt(v.u32(x + v.o.VMA_PGOFF)));
-        for (let i = 1; i < starts.length; i++) expect(starts[i - 1] <= starts[i]).toBe(true);
+        for (let i = 1; i < starts.length; i++) expect(starts[i - 1]! <= starts[i]!).toBe(true);
         expect(new Set(inorder)).toEqual(new Set(live.map((e) => e.vma)));
         for (let q = 0; q < 8; q++) {
           const a = BigInt(rng.next() % 1100), b = a + BigInt(rng.next() % 40);
