@@ -27,6 +27,7 @@ import { torture_writer, torture_reader } from "./locking/locktorture";
 import { lockdep_depth } from "./locking/lockdep";
 import { bench_lock_uncontended, bench_lock_pingpong } from "./lib/bench_lock";
 import { test_ad_walker, test_ad_clearer, test_page_alloc_exhaust, test_page_alloc_release, test_page_alloc_churn } from "./lib/test_pgtable";
+import { test_rb_vma_new, test_rb_vma_free } from "./lib/test_rbtree";
 
 export {
   NR_CPUS, PAGE_SIZE, MMEMU_ABI_VERSION,
@@ -53,6 +54,19 @@ export {
   PG_buddy, PG_reserved,
 } from "./mm/mm_types";
 export { __GFP_ZERO, __GFP_HIGHMEM } from "./mm/page_alloc";
+export {
+  RB_PARENT_COLOR, RB_RIGHT, RB_LEFT, RB_NODE_SIZE,
+  VMA_MM, VMA_NEXT, VMA_PREV, VMA_RB, VMA_START, VMA_END, VMA_FLAGS, VMA_PGOFF, VMA_PAGE_PROT, VMA_FILE,
+  VMA_ANON_VMA, VMA_ANON_VMA_CHAIN, VMA_SHARED_RB, VMA_SHARED_SUBTREE_LAST, VMA_SIZE,
+  MM_MMAP, MM_RB, MM_MAP_COUNT, MM_MMAP_CACHE, MM_MMAP_BASE, MM_TASK_SIZE, MM_START_BRK, MM_BRK, MM_TOTAL_VM,
+  MM_USERS, MM_COUNT, MM_PGD, MM_ID, MM_MMAP_SEM, MM_PAGE_TABLE_LOCK, MM_STRUCT_SIZE, AS_I_MMAP, AS_INO,
+  KMEM_VM_AREA, KMEM_MM_STRUCT,
+} from "./mm/mm_types";
+// Red-black and interval trees (lib/rbtree.ts, lib/interval_tree.ts): pure tree operations on objects
+// the caller owns (no CPU state, no locks), exported for the tests' kernels.
+export { rb_first, rb_last, rb_next, rb_prev, rb_parent } from "./lib/rbtree";
+export { vma_interval_tree_iter_first, vma_interval_tree_iter_next } from "./lib/interval_tree";
+export { test_rb_insert, test_rb_erase, test_it_insert, test_it_remove } from "./lib/test_rbtree";
 export { MM_LOCK_SIZE, ML_WORD, ML_OWNER, ML_INST_ACQUIRED, ML_INST_CONTENDED, ML_INST_SLEEPS, ML_INST_HANDOFFS, ML_STATS,
   MODE_READ, MODE_WRITE, MODE_NESTED } from "./locking/lock";
 export { LOCK_TICKET, LOCK_TAS, LOCK_MUTEX, LOCK_RWSEM, LOCK_BROKEN, MUTEX_OPT_SPIN, RWSEM_HANDOFF, RWSEM_STEAL,
@@ -212,6 +226,11 @@ export function cpu_test_page_alloc_release(cpu: i32, head: u32): i32 {
 export function cpu_test_page_alloc_churn(cpu: i32, iters: u32, hold: u32, seed: u32): i32 {
   return enter(cpu) ? test_page_alloc_churn(iters, hold, seed) : -EINVAL;
 }
+/** A zeroed, unlinked vma [start, end) at pgoff for the tree tests (lib/test_rbtree.ts); 0 on failure. */
+export function cpu_test_rb_vma_new(cpu: i32, start: u64, end: u64, pgoff: u32): usize {
+  return enter(cpu) ? test_rb_vma_new(start, end, pgoff) : 0;
+}
+export function cpu_test_rb_vma_free(cpu: i32, vma: usize): i32 { return enter(cpu) ? test_rb_vma_free(vma) : -EINVAL; }
 
 // ---- locks ----------------------------------------------------------------------------------------
 

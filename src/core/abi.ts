@@ -17,6 +17,13 @@ export interface CoreExports {
   PC_FAULT_VECTOR: G; PC_FAULT_ERROR: G; PC_FAULT_CR2: G; PC_FAULT_ADDR: G; PC_XLAT_SHIFT: G;
   PC_STATE: G; PC_STATE_ARG: G; PC_STATE_ARG2: G; PC_STATS: G; NR_CPU_STATS: G; NR_STATS_USED: G;
   CPU_IDLE: G; CPU_RUNNING: G; CPU_SPINNING: G; CPU_WAIT_ACK: G; CPU_BARRIER: G; CPU_WAIT_MAILBOX: G;
+  RB_PARENT_COLOR: G; RB_RIGHT: G; RB_LEFT: G; RB_NODE_SIZE: G;
+  VMA_MM: G; VMA_NEXT: G; VMA_PREV: G; VMA_RB: G; VMA_START: G; VMA_END: G; VMA_FLAGS: G; VMA_PGOFF: G;
+  VMA_PAGE_PROT: G; VMA_FILE: G; VMA_ANON_VMA: G; VMA_ANON_VMA_CHAIN: G; VMA_SHARED_RB: G;
+  VMA_SHARED_SUBTREE_LAST: G; VMA_SIZE: G;
+  MM_MMAP: G; MM_RB: G; MM_MAP_COUNT: G; MM_MMAP_CACHE: G; MM_MMAP_BASE: G; MM_TASK_SIZE: G; MM_START_BRK: G;
+  MM_BRK: G; MM_TOTAL_VM: G; MM_USERS: G; MM_COUNT: G; MM_PGD: G; MM_ID: G; MM_MMAP_SEM: G;
+  MM_PAGE_TABLE_LOCK: G; MM_STRUCT_SIZE: G; AS_I_MMAP: G; AS_INO: G; KMEM_VM_AREA: G; KMEM_MM_STRUCT: G;
   PAGE_FLAGS: G; PAGE_REFCOUNT: G; PAGE_MAPCOUNT: G; PAGE_MAPPING: G; PAGE_INDEX: G; PAGE_PRIVATE: G;
   PG_buddy: G; PG_reserved: G;
   __GFP_ZERO: G; __GFP_HIGHMEM: G;
@@ -124,6 +131,20 @@ export interface CoreExports {
   cpu_test_fork_vma(cpu: number, childMm: number, pvma: number): number;
   cpu_test_split_vma(cpu: number, vma: number, addr: bigint): number;
   cpu_test_unmap_vma(cpu: number, vma: number): number;
+  // trees (lib/rbtree.ts, lib/interval_tree.ts, lib/test_rbtree.ts)
+  cpu_test_rb_vma_new(cpu: number, start: bigint, end: bigint, pgoff: number): number;
+  cpu_test_rb_vma_free(cpu: number, vma: number): number;
+  test_rb_insert(root: number, vma: number): number;
+  test_rb_erase(root: number, vma: number): number;
+  test_it_insert(root: number, vma: number): number;
+  test_it_remove(root: number, vma: number): number;
+  rb_first(root: number): number;
+  rb_last(root: number): number;
+  rb_next(node: number): number;
+  rb_prev(node: number): number;
+  rb_parent(node: number): number;
+  vma_interval_tree_iter_first(root: number, first: bigint, last: bigint): number;
+  vma_interval_tree_iter_next(vma: number, first: bigint, last: bigint): number;
 
   // cost-model calibration kernels (assembly/lib/calibrate.ts; src/cost/calibrate.ts)
   cpu_calib_mul_chain(cpu: number, x: bigint, k: bigint, iters: number): bigint;
