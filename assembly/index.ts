@@ -351,8 +351,7 @@ import { test_mm_create, test_vma_create, test_pte_read, test_fault_anon, test_a
   test_fork_vma, test_split_vma, test_unmap_vma } from "./lib/test_rmap";
 export { MMC_AV_2625, MMC_RMAP_LOCKLESS, HDR_MM_CONFIG } from "./layout";
 export { AV_LOCK, AV_ROOT, AV_REFCOUNT, AV_HEAD, AV_TAIL, AV_DEGREE, AVC_VMA, AVC_ANON_VMA, AVC_SAME_VMA, AVC_NEXT,
-  AVC_PREV, VMA_MM, VMA_START, VMA_END, VMA_FLAGS, VMA_PGOFF, VMA_FILE, VMA_ANON_VMA, VMA_ANON_VMA_CHAIN,
-  VMA_AV_NODE_NEXT, VMA_AV_NODE_PREV, MM_RSS, MM_PGD, MM_PCID, PAGE_MAPPING_ANON, PG_anon, PG_locked, PG_dirty,
+  AVC_PREV, VMA_AV_NODE_NEXT, VMA_AV_NODE_PREV, MM_RSS, MM_PCID, PAGE_MAPPING_ANON, PG_anon, PG_locked, PG_dirty,
   PG_referenced, VM_READ, VM_WRITE, VM_SHARED, VM_MAYSHARE, KMEM_ANON_VMA, KMEM_ANON_VMA_CHAIN } from "./mm/mm_types";
 
 /** The MM configuration word (layout.ts HDR_MM_CONFIG, MMC_*). */

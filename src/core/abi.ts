@@ -107,7 +107,7 @@ export interface CoreExports {
 
   // reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts; lib/test_rmap.ts)
   [rmap: `AV_${string}` | `AVC_${string}` | `VMA_${string}` | `MMC_${string}` | `VM_${string}` | `PG_${string}` | `KMEM_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
-  MM_RSS: G; MM_PGD: G; MM_PCID: G; PAGE_MAPPING_ANON: G; HDR_MM_CONFIG: G;
+  MM_RSS: G; MM_PCID: G; PAGE_MAPPING_ANON: G; HDR_MM_CONFIG: G;
   mm_config_get(): number;
   mm_config_write(word: number): number;
   cpu_anon_vma_prepare(cpu: number, vma: number): number;
