@@ -51,9 +51,9 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +192  kheap: lock u32 | brk u32                                  kheap lock
 //   +256  start barrier: count u32 | generation u32                  atomics only
 //   +320  lockdep dependency matrix: MAX_LOCK_CLASSES u32 rows     atomics only (locking/lockdep.ts)
-//   +452  mm_config u32: the MM core's behaviour switches, set before CPUs run. Bit 4 (mm/pgtable.ts
-//         MMCFG_SPLIT_PTL): a PTE page's entries are guarded by its own lock (LOCK_CLASS_PTE_LOCK, in
-//         page->private) instead of mm->page_table_lock (CONFIG_SPLIT_PTLOCK_CPUS). Other bits: mm-a/mm-c.
+//   +452  mm_config u32: the MM's behaviour switches (MMC_* below)    set before CPUs run
+//         Bit 4 (mm/pgtable.ts MMCFG_SPLIT_PTL): a PTE page's entries are guarded by its own lock
+//         (LOCK_CLASS_PTE_LOCK, in page->private) instead of mm->page_table_lock (CONFIG_SPLIT_PTLOCK_CPUS).
 //   +460  swapper_pgd u32: pfn of init_mm's PML4 (no user mappings): leave_mm loads it     machine_init
 //   +512  kmem_cache[MAX_KMEM_CACHES] (64 B each)                    kmem_cache->lock
 //   +1536 lock class table: MAX_LOCK_CLASSES x 16 B (locking/lock_types.ts)   set before CPUs run
@@ -93,6 +93,24 @@ export const HEADER_SIZE: u32 = 4096;
 export const MF_DEBUG: u32 = 1 << 0;   // built with MMEMU_DEBUG
 export const MF_VIRTUAL: u32 = 1 << 1; // CPUs run in virtual time in one instance: has vstacks
 export const MF_KNOWN: u32 = MF_DEBUG | MF_VIRTUAL;
+
+// mm_config (HDR_MM_CONFIG): one word of MM behaviour switches, so an era or an experiment is a machine
+// option, read by the code it affects (mm/mm_config.ts: mm_config_get / mm_config_set). Set before
+// CPUs run; never changed while an MM object exists (the two anon_vma designs do not mix).
+//
+//   31 ............................................ 2      1             0
+//  +-------------------------------------------------+-------------+-------------+
+//  |                 reserved (0)                    | RMAP_LOCKLESS| AV_2625    |
+//  +-------------------------------------------------+-------------+-------------+
+//   AV_2625        the 2.6.25 anon_vma design: one anon_vma per fork family whose list holds the vmas
+//                  themselves (vma->anon_vma_node); no anon_vma_chain. Clear: 2.6.34's anon_vma_chain
+//                  with the root's lock serving the whole tree (mm/rmap.ts).
+//   RMAP_LOCKLESS  seed 003's special case: rmap_walk_anon takes no anon_vma lock when the caller holds
+//                  the page table lock of the vma it names, vma->anon_vma is its own root and the
+//                  root's refcount is 1 (mm/rmap_walk.ts).
+export const MMC_AV_2625: u32 = 1 << 0;
+export const MMC_RMAP_LOCKLESS: u32 = 1 << 1;
+export const MMC_KNOWN: u32 = MMC_AV_2625 | MMC_RMAP_LOCKLESS;
 
 /** Bytes of Asyncify save area per CPU in a virtual machine. */
 export const VSTACK_SIZE: u32 = 32768;

@@ -59,14 +59,14 @@ import { change_protection } from "../mm/mprotect";
 import { fail_page_alloc_set } from "../mm/page_alloc";
 export { MMU_NOTIFIER_SIZE, MN_DEPTH, MN_FLAGS, MN_NR_START, MN_NR_END, MN_NR_INVALIDATE_PAGE, MN_NR_CLEAR_YOUNG,
   MN_MAX_DEPTH, MN_NR_EVENTS, MN_RING_OFF, MN_EVENT_SIZE, MN_RING, MNF_UNBALANCED, MN_EV_START, MN_EV_END } from "../mm/mmu_notifier";
-export { MM_RSS, MM_CPUMASK, MM_TLB_GEN, MM_PGD, MM_PCID, MM_NOTIFIERS, PG_pgtable, PG_dirty, PG_anon } from "../mm/mm_types";
+export { MM_CPUMASK, MM_TLB_GEN, MM_PGD, MM_NOTIFIERS } from "../mm/mm_types";
 export { PC_MMU_GATHER, PC_LOADED_MM, PC_TLBSTATE } from "../layout";
 
 /**
- * cpu_test_mm_create - an mm as mm_alloc would make it (locks, a PML4, PCID pcid, one user), for the
+ * cpu_pt_mm_create - an mm as mm_alloc would make it (locks, a PML4, PCID pcid, one user), for the
  * tests of the page-table side. Returns the mm, or 0 when out of memory.
  */
-export function cpu_test_mm_create(cpu: i32, pcid: u32): usize {
+export function cpu_pt_mm_create(cpu: i32, pcid: u32): usize {
   if (!enter(cpu)) return 0;
   const mm = kmem_cache_alloc(KMEM_MM_STRUCT, __GFP_ZERO);
   if (mm == 0) return 0;
@@ -82,10 +82,10 @@ export function cpu_test_mm_create(cpu: i32, pcid: u32): usize {
 }
 
 /**
- * cpu_test_vma_create - a vma [start, end) of mm with vm_flags, vm_page_prot and vm_file, inserted
+ * cpu_pt_vma_create - a vma [start, end) of mm with vm_flags, vm_page_prot and vm_file, inserted
  * in the mm's sorted vma list (no tree: the test scaffolding). Returns the vma or 0.
  */
-export function cpu_test_vma_create(cpu: i32, mm: usize, start: u64, end: u64, flags: u32, prot: u64, file: usize): usize {
+export function cpu_pt_vma_create(cpu: i32, mm: usize, start: u64, end: u64, flags: u32, prot: u64, file: usize): usize {
   if (!enter(cpu)) return 0;
   const vma = kmem_cache_alloc(KMEM_VM_AREA, __GFP_ZERO);
   if (vma == 0) return 0;

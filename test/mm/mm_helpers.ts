@@ -19,8 +19,8 @@ export function machine(opts: MachineOptions = {}): Mmu {
 }
 
 export function newMm(mmu: Mmu, pcid: number, cpu = 0): number {
-  const mm = mmu.exports.cpu_test_mm_create(cpu, pcid);
-  if (mm === 0) throw new Error("cpu_test_mm_create failed");
+  const mm = mmu.exports.cpu_pt_mm_create(cpu, pcid);
+  if (mm === 0) throw new Error("cpu_pt_mm_create failed");
   return mm >>> 0;
 }
 

@@ -107,7 +107,7 @@ describe("mmu_gather and shootdown on workers", () => {
     m = await Machine.create({ cpus: 2, memory: "16MiB", debug: true, callTimeoutMs: 20_000 });
     const mmu = m.mmu;
     for (const cpu of [0, 1]) await m.call(cpu, "cpu_write_cr4", BigInt(CR4.PAE | CR4.PGE | CR4.PCIDE));
-    const mm = Number(await m.call(0, "cpu_test_mm_create", 7)) >>> 0;
+    const mm = Number(await m.call(0, "cpu_pt_mm_create", 7)) >>> 0;
     const n = 8;
     const first = Number(await m.call(0, "cpu_test_map_pages", mm, VA, n, PROT_RW));
     expect(first).toBeGreaterThan(0);
