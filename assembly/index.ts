@@ -358,7 +358,7 @@ import { migrate_page, migration_entry_wait } from "./mm/migrate";
 export { MMC_AV_2625, MMC_RMAP_LOCKLESS, HDR_MM_CONFIG } from "./layout";
 export { AV_LOCK, AV_ROOT, AV_REFCOUNT, AV_HEAD, AV_TAIL, AV_DEGREE, AVC_VMA, AVC_ANON_VMA, AVC_SAME_VMA, AVC_NEXT,
   AVC_PREV, VMA_AV_NODE_NEXT, VMA_AV_NODE_PREV, MM_RSS, MM_PCID, PAGE_MAPPING_ANON, PG_anon, PG_locked, PG_dirty,
-  PG_referenced, VM_READ, VM_WRITE, VM_SHARED, VM_MAYSHARE, KMEM_ANON_VMA, KMEM_ANON_VMA_CHAIN } from "./mm/mm_types";
+  PG_referenced, PG_waiters, VM_READ, VM_WRITE, VM_SHARED, VM_MAYSHARE, KMEM_ANON_VMA, KMEM_ANON_VMA_CHAIN } from "./mm/mm_types";
 
 /** The MM configuration word (layout.ts HDR_MM_CONFIG, MMC_*). */
 export function mm_config_get(): u32 { return mm_config(); }
