@@ -54,7 +54,6 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +452  mm_config u32: the MM's behaviour switches (MMC_* below)    set before CPUs run
 //         Bit 4 (mm/pgtable.ts MMCFG_SPLIT_PTL): a PTE page's entries are guarded by its own lock
 //         (LOCK_CLASS_PTE_LOCK, in page->private) instead of mm->page_table_lock (CONFIG_SPLIT_PTLOCK_CPUS).
-//   +460  swapper_pgd u32: pfn of init_mm's PML4 (no user mappings): leave_mm loads it     machine_init
 //   +512  kmem_cache[MAX_KMEM_CACHES] (64 B each)                    kmem_cache->lock
 //   +1536 lock class table: MAX_LOCK_CLASSES x 16 B (locking/lock_types.ts)   set before CPUs run
 // ---------------------------------------------------------------------------------------------
@@ -82,7 +81,6 @@ export const HDR_BARRIER_GEN: u32 = 260;
 export const HDR_LOCKDEP_DEPS: u32 = 320;
 export const HDR_VSTACK_BASE: u32 = 448;
 export const HDR_MM_CONFIG: u32 = 452;
-export const HDR_SWAPPER_PGD: u32 = 460;
 export const HDR_KMEM_CACHES: u32 = 512;
 export const KMEM_CACHE_STRIDE: u32 = 64;
 export const HDR_LOCK_CLASSES: u32 = 1536;
@@ -378,7 +376,7 @@ if (!(PC_LOCKDEP + LOCKDEP_SIZE <= PC_CURRENT && PC_LOADED_MM_TLB_GEN + 8 <= PC_
 if (!(PC_LOCK_STAT + <u32>MAX_LOCK_CLASSES * LOCK_STAT_SIZE <= PC_MMU_GATHER)) ERROR("percpu: lock statistics overlap the gather");
 if (!(PC_MMU_GATHER + MMU_GATHER_SIZE <= PC_MM_CORE)) ERROR("percpu: the mmu_gather overlaps the MM-core words");
 if (!(PC_TLB_FLUSH_GENS + <u32>NR_CPUS * 4 <= PERCPU_SIZE)) ERROR("percpu: the MM-core words do not fit");
-if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_MM_CONFIG && HDR_SWAPPER_PGD + 4 <= HDR_KMEM_CACHES)) ERROR("header: mm_config");
+if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_MM_CONFIG)) ERROR("header: mm_config");
 if (!(HDR_LOCK_CLASSES + <u32>MAX_LOCK_CLASSES * LOCK_CLASS_STRIDE <= HEADER_SIZE)) ERROR("header: lock classes do not fit");
 if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_VSTACK_BASE)) ERROR("header: lockdep matrix does not fit");
 if (!(PC_STATS + NR_CPU_STATS * 8 <= PC_TLB_CURSOR)) ERROR("percpu: counters overlap");
