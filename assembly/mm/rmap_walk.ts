@@ -16,8 +16,8 @@
 // the caller drops the page table lock (the anon_vma lock ranks above it) and walks again normally.
 //
 // PTE access: page_check_address walks the mm's tables from mm->pgd (pfns of table pages, read with
-// atomics) and takes the PTE's lock (pte_lockptr). Until the page-table branch's split PTE locks
-// (mm/memory.ts) are merged, the lock of every PTE is mm->page_table_lock. TLB: flush_tlb_page below
+// atomics) and takes the PTE's lock (rmap_pte_lockptr: the PTE page's split lock, kept in its struct
+// page private by mm/pgtable.ts, else mm->page_table_lock). TLB: rmap_flush_tlb_page
 // flushes one page of the mm on every CPU through the shootdown mailbox (the x86 flush_tlb_mm_range
 // of mm-b replaces it once merged: it skips CPUs that do not run the mm).
 //
@@ -42,7 +42,7 @@ import { page_anon_vma, page_is_anon, vma_address, grab_anon_vma, put_anon_vma, 
   anon_vma_unlock_read, page_remove_rmap, page_add_anon_rmap, page_add_file_rmap } from "./rmap";
 import { AV_ROOT, AV_REFCOUNT, AV_HEAD, AVC_VMA, AVC_NEXT, VMA_MM, VMA_FLAGS, VMA_PAGE_PROT, VMA_ANON_VMA,
   VMA_AV_NODE_NEXT, AS_I_MMAP, MM_PGD, MM_PCID, MM_PAGE_TABLE_LOCK, MM_RSS, MM_ANONPAGES, MM_FILEPAGES,
-  VM_SHARED, VM_WRITE, pfn_to_page, page_mapcount, PAGE_MAPPING, PAGE_INDEX, PAGE_FLAGS, PG_dirty } from "./mm_types";
+  VM_SHARED, VM_WRITE, pfn_to_page, page_mapcount, PAGE_MAPPING, PAGE_PRIVATE, PAGE_INDEX, PAGE_FLAGS, PG_dirty } from "./mm_types";
 
 /** rmap_walk flag: stop as soon as the page is no longer mapped (try_to_unmap's done()). */
 export const RMAP_STOP_UNMAPPED: u32 = 1 << 0;
@@ -61,10 +61,15 @@ export type rmap_one_fn = (pfn: u32, vma: usize, address: u64, arg: u64, walk_fl
 
 // ---- page-table access ------------------------------------------------------------------------
 
-/** pte_lockptr - the lock of the PTE page table_pfn of mm: mm->page_table_lock (no split PTE locks yet). */
+/**
+ * rmap_pte_lockptr - the lock of PTE page table_pfn of mm: its split PTE lock when it has one (the
+ * lock's address in the table page's struct page private, as mm/pgtable.ts's pte_lockptr keeps it),
+ * else mm->page_table_lock.
+ */
 // @ts-ignore: decorator
-@inline export function pte_lockptr(mm: usize, table_pfn: u32): usize {
-  return mm + MM_PAGE_TABLE_LOCK;
+@inline export function rmap_pte_lockptr(mm: usize, table_pfn: u32): usize {
+  const ptl = load<u32>(pfn_to_page(table_pfn) + PAGE_PRIVATE);
+  return ptl != 0 ? <usize>ptl : mm + MM_PAGE_TABLE_LOCK;
 }
 
 /**
@@ -84,9 +89,9 @@ export function mm_find_pte(mm: usize, address: u64): usize {
   return page_address(table) + <usize>(((address >> PAGE_SHIFT) & 511) << 3);
 }
 
-// The PTE page of a PTE's host address.
+/** The PTE page of a PTE's host address. */
 // @ts-ignore: decorator
-@inline function ptep_table_pfn(ptep: usize): u32 {
+@inline export function ptep_table_pfn(ptep: usize): u32 {
   return <u32>((ptep - page_address(0)) >> PAGE_SHIFT);
 }
 
@@ -98,7 +103,7 @@ export function mm_find_pte(mm: usize, address: u64): usize {
 export function page_check_address(pfn: u32, mm: usize, address: u64, migration: bool, ptl_held: bool): usize {
   const ptep = mm_find_pte(mm, address);
   if (ptep == 0) return 0;
-  const ptl = pte_lockptr(mm, ptep_table_pfn(ptep));
+  const ptl = rmap_pte_lockptr(mm, ptep_table_pfn(ptep));
   if (!ptl_held) lock_acquire(ptl, MODE_WRITE, "page_check_address");
   const pte = atomic.load<u64>(ptep);
   let match: bool;
@@ -113,14 +118,16 @@ export function page_check_address(pfn: u32, mm: usize, address: u64, migration:
 
 /** pte_unmap_unlock - release the lock page_check_address took for ptep (unless it was held already). */
 export function pte_unmap_unlock(mm: usize, ptep: usize, ptl_held: bool): void {
-  if (!ptl_held) lock_release(pte_lockptr(mm, ptep_table_pfn(ptep)), MODE_WRITE);
+  if (!ptl_held) lock_release(rmap_pte_lockptr(mm, ptep_table_pfn(ptep)), MODE_WRITE);
 }
 
 /**
- * flush_tlb_page - drop address's translation of vma's mm from every CPU's TLB: this CPU's directly,
- * the others' through the shootdown mailbox, waiting for each. May be called with PTE locks held.
+ * rmap_flush_tlb_page - drop address's translation of vma's mm from every CPU's TLB: this CPU's
+ * directly, the others' through the shootdown mailbox, waiting for each. May be called with PTE locks
+ * held. Internal stand-in: on integration arch/x86/mm_tlb.ts's flush_tlb_page(mm, addr, cause)
+ * replaces it (which skips CPUs that do not run the mm, and counts the cause).
  */
-export function flush_tlb_page(vma: usize, address: u64): void {
+function rmap_flush_tlb_page(vma: usize, address: u64): void {
   const pcid = load<u32>(<usize>load<u32>(vma + VMA_MM) + MM_PCID);
   const me = smp_processor_id();
   for (let c = 0; c < nr_cpus; c++) {
@@ -211,7 +218,7 @@ function page_referenced_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u
   // version; x86 has skipped the flush since 3.18, accepting a stale A bit).
   let referenced = 0;
   if ((atomic.and<u64>(ptep, ~_PAGE_ACCESSED) & _PAGE_ACCESSED) != 0) {
-    flush_tlb_page(vma, address);
+    rmap_flush_tlb_page(vma, address);
     referenced = 1;
   }
   pte_unmap_unlock(mm, ptep, held);
@@ -238,7 +245,7 @@ function try_to_unmap_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u32)
   if (ptep == 0) return 0;
   // ptep_clear_flush: take the PTE away, then flush, so no CPU keeps using the frame.
   const pteval = atomic.xchg<u64>(ptep, 0);
-  flush_tlb_page(vma, address);
+  rmap_flush_tlb_page(vma, address);
   const page = pfn_to_page(pfn);
   if ((pteval & _PAGE_DIRTY) != 0) atomic.or<u32>(page + PAGE_FLAGS, PG_dirty);
   if ((<u32>arg & TTU_MIGRATION) != 0) {
@@ -282,7 +289,7 @@ function page_mkclean_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u32)
   let cleaned = 0;
   if ((atomic.load<u64>(ptep) & (_PAGE_DIRTY | _PAGE_RW)) != 0) {
     const old = atomic.xchg<u64>(ptep, 0); // ptep_clear_flush, then the write-protected, clean entry
-    flush_tlb_page(vma, address);
+    rmap_flush_tlb_page(vma, address);
     if ((old & _PAGE_DIRTY) != 0) atomic.or<u32>(pfn_to_page(pfn) + PAGE_FLAGS, PG_dirty);
     atomic.store<u64>(ptep, old & ~(_PAGE_RW | _PAGE_DIRTY));
     cleaned = 1;
