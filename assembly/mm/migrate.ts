@@ -27,7 +27,7 @@ import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { alloc_page, put_page, get_page, page_address, page_has_data, GFP_KERNEL, GFP_HIGHUSER } from "./page_alloc";
 import { lock_page, unlock_page, wait_on_page_locked, migrate_page_move_mapping } from "./filemap";
 import { page_anon_vma, grab_anon_vma, put_anon_vma, page_is_anon } from "./rmap";
-import { try_to_unmap, remove_migration_ptes, mm_find_pte, pte_lockptr, ptep_table_pfn, TTU_MIGRATION } from "./rmap_walk";
+import { try_to_unmap, remove_migration_ptes, mm_find_pte, rmap_pte_lockptr, ptep_table_pfn, TTU_MIGRATION } from "./rmap_walk";
 import { is_migration_entry, migration_entry_to_pfn } from "./swapops";
 import { pfn_to_page, page_mapcount, PAGE_FLAGS, PAGE_REFCOUNT, PAGE_MAPPING, PAGE_INDEX, PG_dirty, PG_referenced,
   PG_anon, PG_swapbacked, PG_buddy, PG_reserved, PG_slab, PG_pgtable } from "./mm_types";
@@ -103,7 +103,7 @@ export function migrate_page(pfn: u32): i32 {
 export function migration_entry_wait(mm: usize, address: u64): i32 {
   const ptep = mm_find_pte(mm, address);
   if (ptep == 0) return 0;
-  const ptl = pte_lockptr(mm, ptep_table_pfn(ptep));
+  const ptl = rmap_pte_lockptr(mm, ptep_table_pfn(ptep));
   lock_acquire(ptl, MODE_WRITE, "migration_entry_wait");
   const pte = atomic.load<u64>(ptep);
   if (!is_migration_entry(pte)) {

@@ -16,8 +16,9 @@
 // the caller drops the page table lock (the anon_vma lock ranks above it) and walks again normally.
 //
 // PTE access: page_check_address walks the mm's tables from mm->pgd (pfns of table pages, read with
-// atomics) and takes the PTE's lock (pte_lockptr: the PTE page's split lock, or mm->page_table_lock).
-// TLB: flush_tlb_page below is arch/x86/mm_tlb.ts's flush_tlb_mm_range for one page (mm_cpumask).
+// atomics) and takes the PTE's lock (rmap_pte_lockptr: the PTE page's split lock, kept in its struct
+// page private by mm/pgtable.ts, else mm->page_table_lock). TLB: rmap_flush_tlb_page is
+// arch/x86/mm_tlb.ts's flush_tlb_mm_range for one page (mm_cpumask; lazy CPUs skipped; per cause).
 //
 // MMU notifiers: invalidate_page after each PTE is cleared or write-protected (ptep_clear_flush_notify),
 // clear_young per mapping in page_referenced. Simplifications: no huge pages; try_to_unmap without TTU_MIGRATION
@@ -43,7 +44,7 @@ import { page_anon_vma, page_is_anon, vma_address, grab_anon_vma, put_anon_vma, 
   anon_vma_unlock_read, page_remove_rmap, page_add_anon_rmap, page_add_file_rmap } from "./rmap";
 import { AV_ROOT, AV_REFCOUNT, AV_HEAD, AVC_VMA, AVC_NEXT, VMA_MM, VMA_FLAGS, VMA_PAGE_PROT, VMA_ANON_VMA,
   VMA_AV_NODE_NEXT, AS_I_MMAP, MM_PGD, MM_PCID, MM_PAGE_TABLE_LOCK, MM_RSS, MM_ANONPAGES, MM_FILEPAGES,
-  VM_SHARED, VM_WRITE, pfn_to_page, page_mapcount, PAGE_MAPPING, PAGE_INDEX, PAGE_FLAGS, PG_dirty } from "./mm_types";
+  VM_SHARED, VM_WRITE, pfn_to_page, page_mapcount, PAGE_MAPPING, PAGE_PRIVATE, PAGE_INDEX, PAGE_FLAGS, PG_dirty } from "./mm_types";
 
 /** rmap_walk flag: stop as soon as the page is no longer mapped (try_to_unmap's done()). */
 export const RMAP_STOP_UNMAPPED: u32 = 1 << 0;
@@ -63,11 +64,11 @@ export type rmap_one_fn = (pfn: u32, vma: usize, address: u64, arg: u64, walk_fl
 // ---- page-table access ------------------------------------------------------------------------
 
 /**
- * pte_lockptr - the lock of the PTE page table_pfn of mm: its split pte lock, or mm->page_table_lock
- * (mm/pgtable.ts pte_lockptr_table, the one rule the fault and unmap paths use too).
+ * rmap_pte_lockptr - the lock of PTE page table_pfn of mm: its split PTE lock when it has one, else
+ * mm->page_table_lock (mm/pgtable.ts pte_lockptr_table: the rule the fault and unmap paths use).
  */
 // @ts-ignore: decorator
-@inline export function pte_lockptr(mm: usize, table_pfn: u32): usize {
+@inline export function rmap_pte_lockptr(mm: usize, table_pfn: u32): usize {
   return pte_lockptr_table(mm, table_pfn);
 }
 
@@ -88,7 +89,7 @@ export function mm_find_pte(mm: usize, address: u64): usize {
   return page_address(table) + <usize>(((address >> PAGE_SHIFT) & 511) << 3);
 }
 
-// The PTE page of a PTE's host address.
+/** The PTE page of a PTE's host address. */
 // @ts-ignore: decorator
 @inline export function ptep_table_pfn(ptep: usize): u32 {
   return <u32>((ptep - page_address(0)) >> PAGE_SHIFT);
@@ -102,7 +103,7 @@ export function mm_find_pte(mm: usize, address: u64): usize {
 export function page_check_address(pfn: u32, mm: usize, address: u64, migration: bool, ptl_held: bool): usize {
   const ptep = mm_find_pte(mm, address);
   if (ptep == 0) return 0;
-  const ptl = pte_lockptr(mm, ptep_table_pfn(ptep));
+  const ptl = rmap_pte_lockptr(mm, ptep_table_pfn(ptep));
   if (!ptl_held) lock_acquire(ptl, MODE_WRITE, "page_check_address");
   const pte = atomic.load<u64>(ptep);
   let match: bool;
@@ -117,15 +118,15 @@ export function page_check_address(pfn: u32, mm: usize, address: u64, migration:
 
 /** pte_unmap_unlock - release the lock page_check_address took for ptep (unless it was held already). */
 export function pte_unmap_unlock(mm: usize, ptep: usize, ptl_held: bool): void {
-  if (!ptl_held) lock_release(pte_lockptr(mm, ptep_table_pfn(ptep)), MODE_WRITE);
+  if (!ptl_held) lock_release(rmap_pte_lockptr(mm, ptep_table_pfn(ptep)), MODE_WRITE);
 }
 
 /**
- * flush_tlb_page - drop address's translation of vma's mm from every CPU that may cache it, waiting
- * for each: arch/x86/mm_tlb.ts flush_tlb_mm_range (mm_cpumask, lazy CPUs skipped), counted under cause
- * (TLB_CAUSE_*). May be called with PTE locks held.
+ * rmap_flush_tlb_page - drop address's translation of vma's mm from every CPU that may cache it,
+ * waiting for each: arch/x86/mm_tlb.ts flush_tlb_page (mm_cpumask, lazy CPUs skipped), counted under
+ * cause (TLB_CAUSE_*). May be called with PTE locks held.
  */
-export function flush_tlb_page(vma: usize, address: u64, cause: u32 = TLB_CAUSE_RECLAIM): void {
+function rmap_flush_tlb_page(vma: usize, address: u64, cause: u32 = TLB_CAUSE_RECLAIM): void {
   x86_flush_tlb_page(<usize>load<u32>(vma + VMA_MM), address, cause);
 }
 
@@ -207,7 +208,7 @@ function page_referenced_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u
   // version; x86 has skipped the flush since 3.18, accepting a stale A bit).
   let referenced = 0;
   if ((atomic.and<u64>(ptep, ~_PAGE_ACCESSED) & _PAGE_ACCESSED) != 0) {
-    flush_tlb_page(vma, address);
+    rmap_flush_tlb_page(vma, address);
     referenced = 1;
   }
   pte_unmap_unlock(mm, ptep, held);
@@ -236,7 +237,7 @@ function try_to_unmap_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u32)
   if (ptep == 0) return 0;
   // ptep_clear_flush: take the PTE away, then flush, so no CPU keeps using the frame.
   const pteval = atomic.xchg<u64>(ptep, 0);
-  flush_tlb_page(vma, address, (<u32>arg & TTU_MIGRATION) != 0 ? TLB_CAUSE_MIGRATION : TLB_CAUSE_RECLAIM);
+  rmap_flush_tlb_page(vma, address, (<u32>arg & TTU_MIGRATION) != 0 ? TLB_CAUSE_MIGRATION : TLB_CAUSE_RECLAIM);
   mmu_notifier_invalidate_page(mm, address); // ptep_clear_flush_notify
   const page = pfn_to_page(pfn);
   if ((pteval & _PAGE_DIRTY) != 0) atomic.or<u32>(page + PAGE_FLAGS, PG_dirty);
@@ -281,7 +282,7 @@ function page_mkclean_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u32)
   let cleaned = 0;
   if ((atomic.load<u64>(ptep) & (_PAGE_DIRTY | _PAGE_RW)) != 0) {
     const old = atomic.xchg<u64>(ptep, 0); // ptep_clear_flush, then the write-protected, clean entry
-    flush_tlb_page(vma, address, TLB_CAUSE_OTHER);
+    rmap_flush_tlb_page(vma, address, TLB_CAUSE_OTHER);
     mmu_notifier_invalidate_page(mm, address);
     if ((old & _PAGE_DIRTY) != 0) atomic.or<u32>(pfn_to_page(pfn) + PAGE_FLAGS, PG_dirty);
     atomic.store<u64>(ptep, old & ~(_PAGE_RW | _PAGE_DIRTY));

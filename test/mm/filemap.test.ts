@@ -22,13 +22,13 @@ function shared(opts: Parameters<typeof RmapWorld.create>[0] = {}, index = 2) {
     expect(w.mmu.call("cpu_test_vma_link_file", 0, v)).toBe(0);
     return v;
   });
-  const pfn = Number(w.mmu.call("cpu_filemap_fault", 0, vmas[0], index));
+  const pfn = Number(w.mmu.call("cpu_filemap_fault", 0, vmas[0]!, index));
   expect(pfn).toBeGreaterThan(0);
-  expect(w.mmu.call("cpu_test_map_file_page", 0, vmas[0], BASE + BigInt(index) * PAGE, pfn)).toBe(0);
-  expect(w.mmu.call("cpu_filemap_fault", 0, vmas[1], index)).toBe(pfn); // a page-cache hit, another reference
-  expect(w.mmu.call("cpu_test_map_file_page", 0, vmas[1], BASE + BigInt(index) * PAGE, pfn)).toBe(0);
-  w.load(0, mms[0]);
-  w.load(1, mms[1]);
+  expect(w.mmu.call("cpu_test_map_file_page", 0, vmas[0]!, BASE + BigInt(index) * PAGE, pfn)).toBe(0);
+  expect(w.mmu.call("cpu_filemap_fault", 0, vmas[1]!, index)).toBe(pfn); // a page-cache hit, another reference
+  expect(w.mmu.call("cpu_test_map_file_page", 0, vmas[1]!, BASE + BigInt(index) * PAGE, pfn)).toBe(0);
+  w.load(0, mms[0]!);
+  w.load(1, mms[1]!);
   return { w, f, mms, vmas, pfn, va: BASE + BigInt(index) * PAGE };
 }
 
@@ -101,7 +101,7 @@ describe("file rmap walks (i_mmap interval tree)", () => {
   it("page_mkclean write-protects and cleans every shared mapping; the next write faults", () => {
     const { w, mms, pfn, va } = shared();
     expect(w.touch(0, va, true)).toBe(pfn);
-    expect(w.pte(mms[0], va) & D_BIT).toBe(D_BIT);
+    expect(w.pte(mms[0]!, va) & D_BIT).toBe(D_BIT);
     expect(w.mmu.call("cpu_page_mkclean", 0, pfn)).toBe(2);
     for (const mm of mms) expect(w.pte(mm, va) & (D_BIT | RW_BIT)).toBe(0n);
     expect(w.flags(pfn) & w.c("PG_dirty")).not.toBe(0); // the dirty bit moved to the page
@@ -131,7 +131,7 @@ describe("file rmap walks (i_mmap interval tree)", () => {
       expect(after.write - before.write).toBe(mode === "write" ? 1 : 0);
       expect(w.mapcount(pfn)).toBe(0);
       for (const mm of mms) expect(w.pte(mm, va)).toBe(0n);
-      expect(w.rss(mms[0], 0)).toBe(0);
+      expect(w.rss(mms[0]!, 0)).toBe(0);
       expect(w.refs(pfn)).toBe(1); // the page cache's
     });
   }

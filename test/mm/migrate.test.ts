@@ -91,10 +91,10 @@ describe("migrate_page", () => {
     const flags = w.c("VM_READ") | w.c("VM_WRITE") | w.c("VM_SHARED");
     const mms = [w.mm(1), w.mm(2)];
     const vmas = mms.map((mm) => { const v = w.vma(mm, BASE, 4, flags, f, 0); w.mmu.call("cpu_test_vma_link_file", 0, v); return v; });
-    const old = Number(w.mmu.call("cpu_filemap_fault", 0, vmas[0], 3));
-    w.mmu.call("cpu_test_map_file_page", 0, vmas[0], BASE + 3n * PAGE, old);
-    w.mmu.call("cpu_filemap_fault", 0, vmas[1], 3);
-    w.mmu.call("cpu_test_map_file_page", 0, vmas[1], BASE + 3n * PAGE, old);
+    const old = Number(w.mmu.call("cpu_filemap_fault", 0, vmas[0]!, 3));
+    w.mmu.call("cpu_test_map_file_page", 0, vmas[0]!, BASE + 3n * PAGE, old);
+    w.mmu.call("cpu_filemap_fault", 0, vmas[1]!, 3);
+    w.mmu.call("cpu_test_map_file_page", 0, vmas[1]!, BASE + 3n * PAGE, old);
     const before = Buffer.from(w.mmu.frameBytes(old));
     expect(w.mmu.call("cpu_find_get_page", 0, f, 3)).toBe(old); // the migrator's reference
     const nw = Number(w.mmu.call("cpu_migrate_page", 0, old));
