@@ -263,3 +263,59 @@ describe("change_protection", () => {
 });
 
 void u64;
+
+describe("file faults (filemap_fault)", () => {
+  function fileVma(mmu: Mmu, mm: number, flags: number, prot: bigint) {
+    const mapping = mmu.exports.cpu_address_space_create(0, 8) >>> 0;
+    expect(mapping).not.toBe(0);
+    const v = vma(mmu, mm, VA, 8, flags, prot);
+    new DataView(mmu.memory.buffer).setUint32(v + 56, mapping, true); // vm_file
+    new DataView(mmu.memory.buffer).setUint32(v + 44, 0, true);       // vm_pgoff 0
+    return { v, mapping };
+  }
+  const FILE = 0;
+
+  it("maps the page-cache page on a read fault; a private write copies it into an anonymous page", () => {
+    const mmu = machine();
+    const mm = newMm(mmu, 1);
+    const { mapping } = fileVma(mmu, mm, VM_PRIVATE_RW, PROT_RW);
+    mmu.exports.cpu_switch_mm(0, mm);
+    const pa = access(mmu, 0, mm, VA + 2n * PAGE, false);
+    expect(pa).toBeGreaterThan(0n);
+    const fpfn = Number(pa >> 12n);
+    expect(mmu.exports.cpu_find_get_page(0, mapping, 2)).toBe(fpfn); // (takes a reference)
+    mmu.exports.cpu_put_page(0, fpfn);
+    expect(page(mmu, fpfn)).toMatchObject({ mapcount: 1, refcount: 2, mapping });
+    expect(rss(mmu, mm, FILE)).toBe(1);
+    const ino = u32(mmu, mapping + 88);
+    const words = new Uint32Array(mmu.memory.buffer, mmu.layout.framesBase + fpfn * 4096, 4);
+    expect(words[1]).toBe(mmu.exports.rmap_filemap_pattern(ino, 2, 1) >>> 0);
+    // Write: COW from the page cache (do_wp_page -> wp_page_copy).
+    const wpa = access(mmu, 0, mm, VA + 2n * PAGE, true);
+    const apfn = Number(wpa >> 12n);
+    expect(apfn).not.toBe(fpfn);
+    expect(new Uint32Array(mmu.memory.buffer, mmu.layout.framesBase + apfn * 4096, 4)[1]).toBe(words[1]);
+    expect(page(mmu, fpfn)).toMatchObject({ mapcount: 0, refcount: 1 });
+    expect(rss(mmu, mm, FILE)).toBe(0);
+    expect(rss(mmu, mm, ANON)).toBe(1);
+    // A write to a page not yet mapped copies at once (do_cow_fault).
+    const cpa = access(mmu, 0, mm, VA + 3n * PAGE, true);
+    expect(page(mmu, Number(cpa >> 12n)).mapping & 1).toBe(1);
+    expect(rss(mmu, mm, ANON)).toBe(2);
+    mmu.exports.cpu_test_exit_mmap(0, mm);
+    expect(page(mmu, fpfn)).toMatchObject({ mapcount: 0, refcount: 1 }); // the page cache keeps it
+  });
+
+  it("maps a shared file page writable and dirty on a write fault", () => {
+    const mmu = machine();
+    const mm = newMm(mmu, 1);
+    fileVma(mmu, mm, VM_PRIVATE_RW | 0x8 | 0x80 /* VM_SHARED | VM_MAYSHARE */, PROT_RW | 2n);
+    mmu.exports.cpu_switch_mm(0, mm);
+    const pa = access(mmu, 0, mm, VA, true);
+    const pfn = Number(pa >> 12n);
+    expect(page(mmu, pfn).mapping & 1).toBe(0);
+    expect(page(mmu, pfn).flags & c(mmu, "PG_dirty")).toBe(c(mmu, "PG_dirty"));
+    expect(rss(mmu, mm, FILE)).toBe(1);
+    expect(pteOf(mmu, mm, VA) & RW).toBe(RW);
+  });
+});
