@@ -46,6 +46,10 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +32   base u32 | percpu_base u32 | mem_map u32 | kheap_base u32
 //   +48   frames_base u32 | nr_kmem_caches u32 | total_size u64
 //   +64.. see below; vstack_base u32 at +448
+//   +452  mm_config u32: the MM's behaviour switches (mm/mm_config.ts MMCFG_*)   set by the host before
+//                        CPUs run (read with plain loads on every use: never cached)
+//   +456  mm_next_id u32: last mm id handed out by mm_alloc (mm/mm_struct.ts)     atomics only
+//   +460..+512 free
 //   +64   zone[ZONE_NORMAL]  (64 B, own cache line)                 zone->lock
 //   +128  zone[ZONE_NODATA]  (64 B)                                  zone->lock
 //   +192  kheap: lock u32 | brk u32                                  kheap lock
@@ -77,6 +81,8 @@ export const HDR_BARRIER_COUNT: u32 = 256;
 export const HDR_BARRIER_GEN: u32 = 260;
 export const HDR_LOCKDEP_DEPS: u32 = 320;
 export const HDR_VSTACK_BASE: u32 = 448;
+export const HDR_MM_CONFIG: u32 = 452;
+export const HDR_MM_NEXT_ID: u32 = 456;
 export const HDR_KMEM_CACHES: u32 = 512;
 export const KMEM_CACHE_STRIDE: u32 = 64;
 export const HDR_LOCK_CLASSES: u32 = 1536;
