@@ -203,7 +203,9 @@ export function do_mmap(mm: usize, addr: u64, len: u64, prot: u32, flags: u32, f
   if ((flags & MAP_FIXED) == 0 && addr < MMAP_MIN_ADDR && addr != 0) addr = PAGE_ALIGN(MMAP_MIN_ADDR); // round_hint_to_min
   len = PAGE_ALIGN(len);
   if (len == 0) return -ENOMEM;
-  if (<u64>pgoff + (len >> 12) > 0xffffffff) return -EOVERFLOW; // the model's pgoff is 32 bits
+  // The model's pgoff is 32 bits: a file range past 2^32 pages overflows (Linux: an unsigned long).
+  // Lengths beyond the address space fail in get_unmapped_area first, as with a 64-bit pgoff.
+  if (file != 0 && len <= load<u64>(mm + MM_TASK_SIZE) && <u64>pgoff + (len >> 12) > 0xffffffff) return -EOVERFLOW;
   if (load<u32>(mm + MM_MAP_COUNT) > MAX_MAP_COUNT) return -ENOMEM;
   const type = flags & MAP_TYPE;
   if (type != MAP_SHARED && type != MAP_PRIVATE) return -EINVAL;

@@ -366,15 +366,17 @@ function is_mergeable_anon_vma(av1: usize, av2: usize, vma: usize): bool {
 }
 
 // can_vma_merge_before: a range ending at vma->vm_start with file offset vm_pgoff can join vma.
-function can_vma_merge_before(vma: usize, flags: u32, anon_vma: usize, file: usize, pgoff: u64): bool {
+function can_vma_merge_before(vma: usize, flags: u32, anon_vma: usize, file: usize, pgoff: u32): bool {
   return is_mergeable_vma(vma, file, flags) && is_mergeable_anon_vma(anon_vma, vm_anon_vma(vma), vma) &&
-    <u64>vm_pgoff(vma) == pgoff;
+    vm_pgoff(vma) == pgoff;
 }
 
 // can_vma_merge_after: a range starting at vma->vm_end with file offset vm_pgoff can join vma.
-function can_vma_merge_after(vma: usize, flags: u32, anon_vma: usize, file: usize, pgoff: u64): bool {
+// (pgoffs are 32 bits in the model: anonymous vmas' vm_pgoff is vm_start >> 12 truncated, so pgoff
+// arithmetic wraps modulo 2^32 here, consistently on both sides.)
+function can_vma_merge_after(vma: usize, flags: u32, anon_vma: usize, file: usize, pgoff: u32): bool {
   return is_mergeable_vma(vma, file, flags) && is_mergeable_anon_vma(anon_vma, vm_anon_vma(vma), vma) &&
-    <u64>vm_pgoff(vma) + vma_pages(vma) == pgoff;
+    vm_pgoff(vma) + <u32>vma_pages(vma) == pgoff;
 }
 
 /**
@@ -402,10 +404,10 @@ export function vma_merge(mm: usize, prev: usize, addr: u64, end: u64, flags: u3
   if (next != 0 && vm_end(next) == end) next = vm_next(next); // cases 6, 7, 8
 
   // Can it merge with the predecessor?
-  if (prev != 0 && vm_end(prev) == addr && can_vma_merge_after(prev, flags, anon_vma, file, <u64>pgoff)) {
+  if (prev != 0 && vm_end(prev) == addr && can_vma_merge_after(prev, flags, anon_vma, file, pgoff)) {
     let err: i32;
     // OK, it can. Can we now merge in the successor as well?
-    if (next != 0 && end == vm_start(next) && can_vma_merge_before(next, flags, anon_vma, file, <u64>pgoff + pglen) &&
+    if (next != 0 && end == vm_start(next) && can_vma_merge_before(next, flags, anon_vma, file, pgoff + <u32>pglen) &&
         is_mergeable_anon_vma(vm_anon_vma(prev), vm_anon_vma(next), 0)) {
       err = vma_adjust(prev, vm_start(prev), vm_end(next), vm_pgoff(prev), 0); // cases 1, 6
     } else {
@@ -415,7 +417,7 @@ export function vma_merge(mm: usize, prev: usize, addr: u64, end: u64, flags: u3
   }
 
   // Can this new request be merged in front of next?
-  if (next != 0 && end == vm_start(next) && can_vma_merge_before(next, flags, anon_vma, file, <u64>pgoff + pglen)) {
+  if (next != 0 && end == vm_start(next) && can_vma_merge_before(next, flags, anon_vma, file, pgoff + <u32>pglen)) {
     let err: i32;
     if (prev != 0 && addr < vm_end(prev)) {
       err = vma_adjust(prev, vm_start(prev), addr, vm_pgoff(prev), 0); // case 4
