@@ -28,12 +28,11 @@ import { lockdep_depth } from "./locking/lockdep";
 import { bench_lock_uncontended, bench_lock_pingpong } from "./lib/bench_lock";
 import { test_ad_walker, test_ad_clearer, test_page_alloc_exhaust, test_page_alloc_release, test_page_alloc_churn } from "./lib/test_pgtable";
 import { test_rb_vma_new, test_rb_vma_free } from "./lib/test_rbtree";
-import { mm_config_init, mm_config_set, mm_config } from "./mm/mm_config";
 import { mm_alloc, mmput, mmdrop, mmget, mm_setup_brk } from "./mm/mm_struct";
 import { sys_mmap, sys_munmap, sys_brk } from "./mm/mmap";
 import { sys_mprotect } from "./mm/mprotect_vma";
 import { sys_madvise } from "./mm/madvise";
-import { test_anon_vma_new, test_file_new, test_vma_set_anon_vma, test_vma_merge, test_split_vma, test_vma_adjust,
+import { test_anon_vma_new, test_file_new, test_vma_set_anon_vma, test_vma_merge, test_vma_split, test_vma_adjust,
   test_find_vma } from "./lib/test_mmap";
 
 export {
@@ -113,7 +112,6 @@ export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u3
   free_area_init();
   lock_classes_init();
   mm_caches_init();
-  mm_config_init();
   return 0;
 }
 
@@ -350,19 +348,57 @@ export function cpu_calib_clock(cpu: i32, iters: u32): i64 {
   return calib_clock(iters);
 }
 
+// ---- reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts) and their test
+// kernels (lib/test_rmap.ts). Object arguments are byte addresses; each cpu_* enters as that CPU.
+import { mm_config, mm_config_set } from "./mm/mm_config";
+import { anon_vma_prepare, anon_vma_clone, anon_vma_fork, unlink_anon_vmas, vma_address, get_anon_vma, put_anon_vma,
+  page_add_new_anon_rmap, page_add_anon_rmap, page_add_file_rmap, page_remove_rmap, page_dup_rmap } from "./mm/rmap";
+import { test_mm_create, test_vma_create, test_pte_read, test_fault_anon, test_anon_pattern, test_map_file_page,
+  test_fork_vma, test_split_vma, test_unmap_vma } from "./lib/test_rmap";
+export { MMC_AV_2625, MMC_RMAP_LOCKLESS, HDR_MM_CONFIG } from "./layout";
+export { AV_LOCK, AV_ROOT, AV_REFCOUNT, AV_HEAD, AV_TAIL, AV_DEGREE, AVC_VMA, AVC_ANON_VMA, AVC_SAME_VMA, AVC_NEXT,
+  AVC_PREV, VMA_AV_NODE_NEXT, VMA_AV_NODE_PREV, MM_RSS, MM_PCID, PAGE_MAPPING_ANON, PG_anon, PG_locked, PG_dirty,
+  PG_referenced, VM_READ, VM_WRITE, VM_SHARED, VM_MAYSHARE, KMEM_ANON_VMA, KMEM_ANON_VMA_CHAIN } from "./mm/mm_types";
+
+/** The MM configuration word (layout.ts HDR_MM_CONFIG, MMC_*). */
+export function mm_config_get(): u32 { return mm_config(); }
+/** Set the MM configuration word before any MM object exists. 0 or -EINVAL for unknown bits. */
+export function mm_config_write(word: u32): i32 { return mm_config_set(word); }
+
+export function cpu_anon_vma_prepare(cpu: i32, vma: usize): i32 { return enter(cpu) ? anon_vma_prepare(vma) : -EINVAL; }
+export function cpu_anon_vma_clone(cpu: i32, dst: usize, src: usize): i32 { return enter(cpu) ? anon_vma_clone(dst, src) : -EINVAL; }
+export function cpu_anon_vma_fork(cpu: i32, vma: usize, pvma: usize): i32 { return enter(cpu) ? anon_vma_fork(vma, pvma) : -EINVAL; }
+export function cpu_unlink_anon_vmas(cpu: i32, vma: usize): i32 { if (!enter(cpu)) return -EINVAL; unlink_anon_vmas(vma); return 0; }
+export function cpu_get_anon_vma(cpu: i32, av: usize): i32 { if (!enter(cpu)) return -EINVAL; get_anon_vma(av); return 0; }
+export function cpu_put_anon_vma(cpu: i32, av: usize): i32 { if (!enter(cpu)) return -EINVAL; put_anon_vma(av); return 0; }
+/** vma_address(pfn, vma): the address, or -EFAULT. */
+export function rmap_vma_address(pfn: u32, vma: usize): i64 { return <i64>vma_address(pfn, vma); }
+export function cpu_page_add_new_anon_rmap(cpu: i32, pfn: u32, vma: usize, addr: u64): i32 { if (!enter(cpu)) return -EINVAL; page_add_new_anon_rmap(pfn, vma, addr); return 0; }
+export function cpu_page_add_anon_rmap(cpu: i32, pfn: u32, vma: usize, addr: u64): i32 { if (!enter(cpu)) return -EINVAL; page_add_anon_rmap(pfn, vma, addr); return 0; }
+export function cpu_page_add_file_rmap(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; page_add_file_rmap(pfn); return 0; }
+export function cpu_page_dup_rmap(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; page_dup_rmap(pfn); return 0; }
+export function cpu_page_remove_rmap(cpu: i32, pfn: u32): i32 { return enter(cpu) ? (page_remove_rmap(pfn) ? 1 : 0) : -EINVAL; }
+
+export function cpu_test_mm_create(cpu: i32, pcid: u32): usize { return enter(cpu) ? test_mm_create(pcid) : 0; }
+export function cpu_test_vma_create(cpu: i32, mm: usize, start: u64, end: u64, flags: u32, file: usize, pgoff: u32): usize {
+  return enter(cpu) ? test_vma_create(mm, start, end, flags, file, pgoff) : 0;
+}
+export function test_rmap_pte_read(mm: usize, addr: u64): u64 { return test_pte_read(mm, addr); }
+export function test_rmap_anon_pattern(seed: u32, i: u32): u32 { return test_anon_pattern(seed, i); }
+export function cpu_test_fault_anon(cpu: i32, vma: usize, addr: u64, seed: u32): i32 { return enter(cpu) ? test_fault_anon(vma, addr, seed) : -EINVAL; }
+export function cpu_test_map_file_page(cpu: i32, vma: usize, addr: u64, pfn: u32): i32 { return enter(cpu) ? test_map_file_page(vma, addr, pfn) : -EINVAL; }
+export function cpu_test_fork_vma(cpu: i32, child_mm: usize, pvma: usize): usize { return enter(cpu) ? test_fork_vma(child_mm, pvma) : 0; }
+export function cpu_test_split_vma(cpu: i32, vma: usize, addr: u64): usize { return enter(cpu) ? test_split_vma(vma, addr) : 0; }
+export function cpu_test_unmap_vma(cpu: i32, vma: usize): i32 { return enter(cpu) ? test_unmap_vma(vma) : -EINVAL; }
+
 // ---------------------------------------------------------------------------------------------
 // Address spaces (mm/mm_struct.ts, mm/vma.ts, mm/mmap.ts, mm/mprotect_vma.ts, mm/madvise.ts).
 // The syscalls take mmap_sem themselves; results are the kernel's (addresses or -errno).
 // ---------------------------------------------------------------------------------------------
-export { MMCFG_VMA_ADJUST_SKIP_ANON, MMCFG_DEFAULT } from "./mm/mm_config";
+export { MMC_VMA_ADJUST_ANON_ALWAYS } from "./layout";
 export { PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS } from "./mm/mmap";
 export { MADV_DONTNEED } from "./mm/madvise";
-export { VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYSHARE, VM_ACCOUNT } from "./mm/mm_types";
-
-/** mm_config_set - the MM's behaviour switches (mm/mm_config.ts MMCFG_*). 0 or -EINVAL. */
-export function mm_config_set_bits(bits: u32): i32 { return mm_config_set(bits); }
-/** mm_config_get - the current switches. */
-export function mm_config_get(): u32 { return mm_config(); }
+export { VM_EXEC, VM_ACCOUNT } from "./mm/mm_types";
 /** A new empty address space (mm_alloc), or 0. */
 export function cpu_mm_alloc(cpu: i32): usize { return enter(cpu) ? mm_alloc() : 0; }
 /** mmput: drop a user; the last one tears the address space down and drops its reference. */
@@ -397,8 +433,8 @@ export function cpu_test_vma_set_anon_vma(cpu: i32, vma: usize, av: usize): i32 
 export function cpu_test_vma_merge(cpu: i32, mm: usize, prev: usize, addr: u64, end: u64, flags: u32, av: usize, file: usize, pgoff: u32): usize {
   return enter(cpu) ? test_vma_merge(mm, prev, addr, end, flags, av, file, pgoff) : 0;
 }
-export function cpu_test_split_vma(cpu: i32, mm: usize, vma: usize, addr: u64, new_below: bool): i32 {
-  return enter(cpu) ? test_split_vma(mm, vma, addr, new_below) : -EINVAL;
+export function cpu_test_vma_split(cpu: i32, mm: usize, vma: usize, addr: u64, new_below: bool): i32 {
+  return enter(cpu) ? test_vma_split(mm, vma, addr, new_below) : -EINVAL;
 }
 export function cpu_test_vma_adjust(cpu: i32, mm: usize, vma: usize, start: u64, end: u64, pgoff: u32): i32 {
   return enter(cpu) ? test_vma_adjust(mm, vma, start, end, pgoff) : -EINVAL;

@@ -46,15 +46,14 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +32   base u32 | percpu_base u32 | mem_map u32 | kheap_base u32
 //   +48   frames_base u32 | nr_kmem_caches u32 | total_size u64
 //   +64.. see below; vstack_base u32 at +448
-//   +452  mm_config u32: the MM's behaviour switches (mm/mm_config.ts MMCFG_*)   set by the host before
-//                        CPUs run (read with plain loads on every use: never cached)
-//   +456  mm_next_id u32: last mm id handed out by mm_alloc (mm/mm_struct.ts)     atomics only
-//   +460..+512 free
 //   +64   zone[ZONE_NORMAL]  (64 B, own cache line)                 zone->lock
 //   +128  zone[ZONE_NODATA]  (64 B)                                  zone->lock
 //   +192  kheap: lock u32 | brk u32                                  kheap lock
 //   +256  start barrier: count u32 | generation u32                  atomics only
 //   +320  lockdep dependency matrix: MAX_LOCK_CLASSES u32 rows     atomics only (locking/lockdep.ts)
+//   +452  mm_config u32: the MM's behaviour switches (MMC_* below)    set before CPUs run
+//   +460  mm_next_id u32: last mm id handed out by mm_alloc (mm/mm_struct.ts)   atomics only
+//         (+456 is mm-b's swapper_pgd)
 //   +512  kmem_cache[MAX_KMEM_CACHES] (64 B each)                    kmem_cache->lock
 //   +1536 lock class table: MAX_LOCK_CLASSES x 16 B (locking/lock_types.ts)   set before CPUs run
 // ---------------------------------------------------------------------------------------------
@@ -82,7 +81,7 @@ export const HDR_BARRIER_GEN: u32 = 260;
 export const HDR_LOCKDEP_DEPS: u32 = 320;
 export const HDR_VSTACK_BASE: u32 = 448;
 export const HDR_MM_CONFIG: u32 = 452;
-export const HDR_MM_NEXT_ID: u32 = 456;
+export const HDR_MM_NEXT_ID: u32 = 460;
 export const HDR_KMEM_CACHES: u32 = 512;
 export const KMEM_CACHE_STRIDE: u32 = 64;
 export const HDR_LOCK_CLASSES: u32 = 1536;
@@ -93,6 +92,31 @@ export const HEADER_SIZE: u32 = 4096;
 export const MF_DEBUG: u32 = 1 << 0;   // built with MMEMU_DEBUG
 export const MF_VIRTUAL: u32 = 1 << 1; // CPUs run in virtual time in one instance: has vstacks
 export const MF_KNOWN: u32 = MF_DEBUG | MF_VIRTUAL;
+
+// mm_config (HDR_MM_CONFIG): one word of MM behaviour switches, so an era or an experiment is a machine
+// option, read by the code it affects (mm/mm_config.ts: mm_config_get / mm_config_set). Set before
+// CPUs run; never changed while an MM object exists (the two anon_vma designs do not mix).
+//
+//   31 ............................... 3          2                 1             0
+//  +------------------------------------+-------------------+-------------+-------------+
+//  |            reserved (0)            | VMA_ADJUST_ANON_  | RMAP_LOCKLESS| AV_2625    |
+//  |                                    | ALWAYS            |              |            |
+//  +------------------------------------+-------------------+-------------+-------------+
+//   AV_2625        the 2.6.25 anon_vma design: one anon_vma per fork family whose list holds the vmas
+//                  themselves (vma->anon_vma_node); no anon_vma_chain. Clear: 2.6.34's anon_vma_chain
+//                  with the root's lock serving the whole tree (mm/rmap.ts).
+//   RMAP_LOCKLESS  seed 003's special case: rmap_walk_anon takes no anon_vma lock when the caller holds
+//                  the page table lock of the vma it names, vma->anon_vma is its own root and the
+//                  root's refcount is 1 (mm/rmap_walk.ts).
+//   VMA_ADJUST_ANON_ALWAYS  2.6.31 and before: vma_adjust takes the anon_vma lock whenever the vma has
+//                  an anon_vma. Clear: Lee Schermerhorn's 2009 change (2.6.32, "mmap: avoid unnecessary
+//                  anon_vma lock acquisition in vma_adjust()"): a change of vm_end alone (brk growing the
+//                  heap) skips it; inserting, importing from a neighbour or moving vm_start still takes it
+//                  (mm/vma.ts).
+export const MMC_AV_2625: u32 = 1 << 0;
+export const MMC_RMAP_LOCKLESS: u32 = 1 << 1;
+export const MMC_VMA_ADJUST_ANON_ALWAYS: u32 = 1 << 2;
+export const MMC_KNOWN: u32 = MMC_AV_2625 | MMC_RMAP_LOCKLESS | MMC_VMA_ADJUST_ANON_ALWAYS;
 
 /** Bytes of Asyncify save area per CPU in a virtual machine. */
 export const VSTACK_SIZE: u32 = 32768;

@@ -47,7 +47,7 @@ export function test_vma_merge(mm: usize, prev: usize, addr: u64, end: u64, flag
 }
 
 /** split_vma under mmap_sem for write. */
-export function test_split_vma(mm: usize, vma: usize, addr: u64, new_below: bool): i32 {
+export function test_vma_split(mm: usize, vma: usize, addr: u64, new_below: bool): i32 {
   lock_acquire(mm + MM_MMAP_SEM, MODE_WRITE, "test_split_vma");
   const r = split_vma(mm, vma, addr, new_below);
   lock_release(mm + MM_MMAP_SEM, MODE_WRITE);

@@ -15,6 +15,7 @@ import { lock_init, lock_acquire, lock_release, MODE_WRITE } from "../locking/lo
 import { LOCK_CLASS_MMAP_SEM, LOCK_CLASS_PAGE_TABLE_LOCK } from "../locking/lock_types";
 import { spin_lock, spin_unlock } from "../locking/spinlock";
 import { unlink_file_vma, vm_next } from "./vma";
+import { unlink_anon_vmas } from "./rmap";
 import { VM_BUG_ON } from "../debug";
 import { EINVAL } from "../errno";
 
@@ -97,8 +98,11 @@ export function exit_mmap(mm: usize): void {
   if (vma == 0) return; // can happen if dup_mmap() received an OOM
   // TODO(integrate): mm-b's page-table side: tlb_gather_mmu(tlb, mm, 0, -1); unmap_vmas(tlb, vma, 0,
   // -1); free_pgtables(tlb, vma, FIRST_USER_ADDRESS, 0) (which also runs mm-c's unlink_anon_vmas and
-  // unlink_file_vma per vma); tlb_finish_mmu. Until then only the file side is unlinked here.
-  for (let v = vma; v != 0; v = vm_next(v)) unlink_file_vma(v);
+  // unlink_file_vma per vma); tlb_finish_mmu. Until then the vmas are unlinked here.
+  for (let v = vma; v != 0; v = vm_next(v)) {
+    unlink_anon_vmas(v);
+    unlink_file_vma(v);
+  }
   // Walk the list again, actually closing and freeing it.
   let v = vma;
   while (v != 0) {

@@ -15,6 +15,7 @@ import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, _PAGE_GLOBAL, _PAG
 import { find_vma, find_vma_links, find_vma_intersection, vma_link, vma_merge, __split_vma,
   unlink_file_vma, vm_start, vm_end, vm_next, vm_prev, vma_pages, MAX_MAP_COUNT } from "./vma";
 import { rb_erase } from "../lib/rbtree";
+import { unlink_anon_vmas } from "./rmap";
 import { kmem_cache_alloc, kmem_cache_free } from "./slab";
 import { __GFP_ZERO } from "./page_alloc";
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
@@ -263,10 +264,12 @@ export function unmap_region(mm: usize, vma: usize, prev: usize, start: u64, end
   //   tlb_gather_mmu(tlb, mm, start, end); unmap_vmas(tlb, vma, start, end);
   //   free_pgtables(tlb, vma, prev ? prev->vm_end : FIRST_USER_ADDRESS, next ? next->vm_start : 0);
   //   tlb_finish_mmu(tlb, start, end);
-  // free_pgtables (2.6.34+) also unlinks each vma from its anon_vmas (mm-c's unlink_anon_vmas) and
-  // from its file (unlink_file_vma). Until mm-b's free_pgtables does it, the file side is done here
-  // so that no freed vma stays on an i_mmap tree.
-  for (let v = vma; v != 0; v = vm_next(v)) unlink_file_vma(v);
+  // free_pgtables (2.6.34+) also unlinks each vma from its anon_vmas and from its file. Until mm-b's
+  // free_pgtables does it, it is done here, so that no freed vma stays on an anon_vma or i_mmap list.
+  for (let v = vma; v != 0; v = vm_next(v)) {
+    unlink_anon_vmas(v);
+    unlink_file_vma(v);
+  }
 }
 
 /** remove_vma_list: free the detached vmas from vma on, uncounting them from total_vm. */

@@ -19,7 +19,7 @@ import { zone_ptr, per_cpu_ptr, mem_map, frames_base, nr_backed, nr_frames, nr_c
 import { freelist_init, freelist_push, freelist_pop, freelist_move, freelist_count, FL_LOCK, FL_COUNT, NODE_NIL } from "../lib/freelist";
 import { spin_lock, spin_unlock } from "../locking/spinlock";
 import { pfn_to_page, PAGE_FLAGS, PAGE_REFCOUNT, PAGE_MAPCOUNT, PAGE_MAPPING, PAGE_INDEX, PAGE_PRIVATE,
-  PAGE_LRU_NEXT, PAGE_LRU_PREV, PG_buddy, PG_reserved } from "./mm_types";
+  PAGE_LRU_NEXT, PAGE_LRU_PREV, PG_buddy, PG_reserved, PG_anon, PG_swapbacked, PAGE_MAPPING_ANON } from "./mm_types";
 import { this_cpu, count_event, STAT_PGALLOC, STAT_PGFREE, STAT_PCP_REFILL, STAT_PCP_DRAIN } from "../percpu";
 import { VM_BUG_ON } from "../debug";
 
@@ -196,6 +196,13 @@ export function put_page(pfn: u32): i32 {
   const old = atomic.sub<i32>(page + PAGE_REFCOUNT, 1);
   VM_BUG_ON(old <= 0, "put_page: reference count underflow");
   if (old != 1) return 0;
+  // An anonymous page keeps page->mapping (its anon_vma | PAGE_MAPPING_ANON) after its last unmap
+  // (page_remove_rmap leaves it: a racing page_add_anon_rmap may rely on it); it is cleared here, when
+  // the page is freed, as free_pages_prepare does for PageMappingFlags pages.
+  if ((load<u32>(page + PAGE_MAPPING) & PAGE_MAPPING_ANON) != 0 && atomic.load<i32>(page + PAGE_MAPCOUNT) == -1) {
+    store<u32>(page + PAGE_MAPPING, 0);
+    atomic.and<u32>(page + PAGE_FLAGS, ~(PG_anon | PG_swapbacked));
+  }
   const mapped = atomic.load<i32>(page + PAGE_MAPCOUNT) != -1 || load<u32>(page + PAGE_MAPPING) != 0;
   VM_BUG_ON(mapped, "put_page: freeing a page that is still mapped (free_pages_check)");
   if (mapped) return -EBUSY;

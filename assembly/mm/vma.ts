@@ -10,12 +10,14 @@
 // (root) lock while it moves boundaries that rmap walks look at.
 import { VMA_MM, VMA_NEXT, VMA_PREV, VMA_RB, VMA_START, VMA_END, VMA_FLAGS, VMA_PGOFF, VMA_FILE, VMA_ANON_VMA,
   VMA_ANON_VMA_CHAIN, VMA_SIZE, KMEM_VM_AREA, MM_MMAP, MM_RB, MM_MAP_COUNT, MM_MMAP_CACHE, RB_LEFT,
-  RB_RIGHT, VM_SHARED, AS_I_MMAP, AS_I_MMAP_LOCK, AS_I_MMAP_WRITABLE, AV_LOCK, AV_ROOT, AVC_SAME_VMA } from "./mm_types";
+  RB_RIGHT, VM_SHARED, AS_I_MMAP, AS_I_MMAP_LOCK, AS_I_MMAP_WRITABLE, AVC_SAME_VMA } from "./mm_types";
 import { rb_link_node, rb_insert_color, rb_erase, rb_last } from "../lib/rbtree";
 import { vma_interval_tree_insert, vma_interval_tree_remove } from "../lib/interval_tree";
 import { kmem_cache_alloc, kmem_cache_free } from "./slab";
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
-import { mm_config_has, MMCFG_VMA_ADJUST_SKIP_ANON } from "./mm_config";
+import { mm_config_has } from "./mm_config";
+import { anon_vma_clone, unlink_anon_vmas, anon_vma_lock_write, anon_vma_unlock_write } from "./rmap";
+import { MMC_VMA_ADJUST_ANON_ALWAYS } from "../layout";
 import { VM_BUG_ON } from "../debug";
 import { ENOMEM } from "../errno";
 
@@ -48,18 +50,13 @@ export const PAGE_SHIFT_U64: u64 = 12;
 @inline function rb_vma(rb: usize): usize { return rb - VMA_RB; }
 
 // ---------------------------------------------------------------------------------------------
-// The locks vma changes take. TODO(integrate): mm-c's filemap.ts (i_mmap_lock_write/unlock_write)
-// and rmap.ts (anon_vma_lock_write/unlock_write) own these; switch to them once merged. Same locks,
-// same modes: the i_mmap lock of the mapping, the root anon_vma's lock (2.6.36+ root locking).
+// The i_mmap lock. TODO(integrate): mm-c's filemap.ts (i_mmap_lock_write/unlock_write) owns it;
+// switch to those once merged. Same lock, same mode: the mapping's i_mmap lock for write.
 // ---------------------------------------------------------------------------------------------
 // @ts-ignore: decorator
 @inline function i_mmap_lock(mapping: usize, site: string): void { lock_acquire(mapping + AS_I_MMAP_LOCK, MODE_WRITE, site); }
 // @ts-ignore: decorator
 @inline function i_mmap_unlock(mapping: usize): void { lock_release(mapping + AS_I_MMAP_LOCK, MODE_WRITE); }
-// @ts-ignore: decorator
-@inline function anon_lock(av: usize, site: string): void { lock_acquire(<usize>load<u32>(av + AV_ROOT) + AV_LOCK, MODE_WRITE, site); }
-// @ts-ignore: decorator
-@inline function anon_unlock(av: usize): void { lock_release(<usize>load<u32>(av + AV_ROOT) + AV_LOCK, MODE_WRITE); }
 
 // ---------------------------------------------------------------------------------------------
 // Lookup
@@ -237,7 +234,7 @@ function __vma_unlink(mm: usize, vma: usize, prev: usize): void {
  * neighbour: insert (split_vma's new half, not yet linked), remove the next vma (or the next two:
  * mprotect case 6) that vma now covers, or move the boundary with the next one (mprotect cases 4
  * and 5). Caller holds mmap_sem for write. Takes the file's i_mmap lock (file vmas), then the anon_vma
- * lock: always when vma has an anon_vma, or (MMCFG_VMA_ADJUST_SKIP_ANON, 2.6.32+) only when it inserts,
+ * lock: only when it inserts (2.6.32+; with MMC_VMA_ADJUST_ANON_ALWAYS, 2.6.31: always when vma has one),
  * imports from a neighbour or changes vm_start. Returns 0, or -ENOMEM when an importing vma needs an
  * anon_vma chain and cannot get one (then nothing has changed).
  */
@@ -270,8 +267,8 @@ export function vma_adjust(vma: usize, start: u64, end: u64, pgoff: u32, insert:
     // Easily overlooked: when mprotect shifts the boundary, make sure the expanding vma has an
     // anon_vma if the shrinking one had, to cover any anon pages imported.
     if (exporter != 0 && vm_anon_vma(exporter) != 0 && vm_anon_vma(importer) == 0) {
-      // TODO(integrate): mm-c's anon_vma_clone(importer, exporter) builds importer's chain first and
-      // can fail: `if (anon_vma_clone(importer, exporter)) return -ENOMEM;` (nothing changed yet).
+      // Nothing has changed yet when this fails.
+      if (anon_vma_clone(importer, exporter) != 0) return -ENOMEM;
       store<u32>(importer + VMA_ANON_VMA, load<u32>(exporter + VMA_ANON_VMA));
     }
   }
@@ -285,10 +282,10 @@ export function vma_adjust(vma: usize, start: u64, end: u64, pgoff: u32, insert:
   let locked_av: usize = 0;
   const av = vm_anon_vma(vma);
   if (av != 0) {
-    const skip = mm_config_has(MMCFG_VMA_ADJUST_SKIP_ANON) && insert == 0 && importer == 0 && start == vm_start(vma);
+    const skip = !mm_config_has(MMC_VMA_ADJUST_ANON_ALWAYS) && insert == 0 && importer == 0 && start == vm_start(vma);
     if (!skip) {
       locked_av = av;
-      anon_lock(av, "vma_adjust");
+      anon_vma_lock_write(av);
     }
   }
 
@@ -320,12 +317,15 @@ export function vma_adjust(vma: usize, start: u64, end: u64, pgoff: u32, insert:
     __insert_vm_struct(mm, insert);
   }
 
-  if (locked_av != 0) anon_unlock(locked_av);
+  if (locked_av != 0) anon_vma_unlock_write(locked_av);
   if (mapping != 0) i_mmap_unlock(mapping);
 
   if (remove_next != 0) {
     // anon_vma_merge(vma, next): the same anon_vma (vma_merge checked), so next's chain just goes.
-    // TODO(integrate): mm-c's unlink_anon_vmas(next) when next->anon_vma != 0.
+    if (vm_anon_vma(next) != 0) {
+      VM_BUG_ON(vm_anon_vma(vma) != vm_anon_vma(next), "vma_adjust: a removed next shares vma's anon_vma");
+      unlink_anon_vmas(next);
+    }
     store<u32>(mm + MM_MAP_COUNT, load<u32>(mm + MM_MAP_COUNT) - 1);
     kmem_cache_free(KMEM_VM_AREA, next);
     // In mprotect's case 6 (see the comments on vma_merge) we must remove another next too.
@@ -450,16 +450,18 @@ export function __split_vma(mm: usize, vma: usize, addr: u64, new_below: bool): 
     store<u64>(nw + VMA_START, addr);
     store<u32>(nw + VMA_PGOFF, vm_pgoff(vma) + <u32>((addr - vm_start(vma)) >> PAGE_SHIFT_U64));
   }
-  // TODO(integrate): mm-c's anon_vma_clone(nw, vma): on -ENOMEM free nw and return it. Until then
-  // the new half keeps only the anon_vma pointer copied above.
-  let err: i32;
+  let err = anon_vma_clone(nw, vma);
+  if (err != 0) {
+    kmem_cache_free(KMEM_VM_AREA, nw);
+    return err;
+  }
   if (new_below) {
     err = vma_adjust(vma, addr, vm_end(vma), vm_pgoff(vma) + <u32>((addr - vm_start(nw)) >> PAGE_SHIFT_U64), nw);
   } else {
     err = vma_adjust(vma, vm_start(vma), addr, vm_pgoff(vma), nw);
   }
   if (err == 0) return 0;
-  // TODO(integrate): mm-c's unlink_anon_vmas(nw).
+  unlink_anon_vmas(nw);
   kmem_cache_free(KMEM_VM_AREA, nw);
   return err;
 }

@@ -24,9 +24,8 @@ export interface CoreExports {
   MM_MMAP: G; MM_RB: G; MM_MAP_COUNT: G; MM_MMAP_CACHE: G; MM_MMAP_BASE: G; MM_TASK_SIZE: G; MM_START_BRK: G;
   MM_BRK: G; MM_TOTAL_VM: G; MM_USERS: G; MM_COUNT: G; MM_PGD: G; MM_ID: G; MM_MMAP_SEM: G;
   MM_PAGE_TABLE_LOCK: G; MM_STRUCT_SIZE: G; AS_I_MMAP: G; AS_INO: G; KMEM_VM_AREA: G; KMEM_MM_STRUCT: G;
-  MMCFG_VMA_ADJUST_SKIP_ANON: G; MMCFG_DEFAULT: G; PROT_READ: G; PROT_WRITE: G; PROT_EXEC: G; MAP_SHARED: G;
-  MAP_PRIVATE: G; MAP_FIXED: G; MAP_ANONYMOUS: G; MADV_DONTNEED: G; VM_READ: G; VM_WRITE: G; VM_EXEC: G;
-  VM_SHARED: G; VM_MAYSHARE: G; VM_ACCOUNT: G;
+  PROT_READ: G; PROT_WRITE: G; PROT_EXEC: G; MAP_SHARED: G;
+  MAP_PRIVATE: G; MAP_FIXED: G; MAP_ANONYMOUS: G; MADV_DONTNEED: G;
   PAGE_FLAGS: G; PAGE_REFCOUNT: G; PAGE_MAPCOUNT: G; PAGE_MAPPING: G; PAGE_INDEX: G; PAGE_PRIVATE: G;
   PG_buddy: G; PG_reserved: G;
   __GFP_ZERO: G; __GFP_HIGHMEM: G;
@@ -108,6 +107,32 @@ export interface CoreExports {
   cpu_test_page_alloc_release(cpu: number, head: number): number;
   cpu_test_page_alloc_churn(cpu: number, iters: number, hold: number, seed: number): number;
 
+  // reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts; lib/test_rmap.ts)
+  [rmap: `AV_${string}` | `AVC_${string}` | `VMA_${string}` | `MMC_${string}` | `VM_${string}` | `PG_${string}` | `KMEM_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
+  MM_RSS: G; MM_PCID: G; PAGE_MAPPING_ANON: G; HDR_MM_CONFIG: G;
+  mm_config_get(): number;
+  mm_config_write(word: number): number;
+  cpu_anon_vma_prepare(cpu: number, vma: number): number;
+  cpu_anon_vma_clone(cpu: number, dst: number, src: number): number;
+  cpu_anon_vma_fork(cpu: number, vma: number, pvma: number): number;
+  cpu_unlink_anon_vmas(cpu: number, vma: number): number;
+  cpu_get_anon_vma(cpu: number, av: number): number;
+  cpu_put_anon_vma(cpu: number, av: number): number;
+  rmap_vma_address(pfn: number, vma: number): bigint;
+  cpu_page_add_new_anon_rmap(cpu: number, pfn: number, vma: number, addr: bigint): number;
+  cpu_page_add_anon_rmap(cpu: number, pfn: number, vma: number, addr: bigint): number;
+  cpu_page_add_file_rmap(cpu: number, pfn: number): number;
+  cpu_page_dup_rmap(cpu: number, pfn: number): number;
+  cpu_page_remove_rmap(cpu: number, pfn: number): number;
+  cpu_test_mm_create(cpu: number, pcid: number): number;
+  cpu_test_vma_create(cpu: number, mm: number, start: bigint, end: bigint, flags: number, file: number, pgoff: number): number;
+  test_rmap_pte_read(mm: number, addr: bigint): bigint;
+  test_rmap_anon_pattern(seed: number, i: number): number;
+  cpu_test_fault_anon(cpu: number, vma: number, addr: bigint, seed: number): number;
+  cpu_test_map_file_page(cpu: number, vma: number, addr: bigint, pfn: number): number;
+  cpu_test_fork_vma(cpu: number, childMm: number, pvma: number): number;
+  cpu_test_split_vma(cpu: number, vma: number, addr: bigint): number;
+  cpu_test_unmap_vma(cpu: number, vma: number): number;
   // trees (lib/rbtree.ts, lib/interval_tree.ts, lib/test_rbtree.ts)
   cpu_test_rb_vma_new(cpu: number, start: bigint, end: bigint, pgoff: number): number;
   cpu_test_rb_vma_free(cpu: number, vma: number): number;
@@ -124,8 +149,6 @@ export interface CoreExports {
   vma_interval_tree_iter_next(vma: number, first: bigint, last: bigint): number;
 
   // address spaces (mm/mm_struct.ts, mm/vma.ts, mm/mmap.ts, mm/mprotect_vma.ts, mm/madvise.ts)
-  mm_config_set_bits(bits: number): number;
-  mm_config_get(): number;
   cpu_mm_alloc(cpu: number): number;
   cpu_mmput(cpu: number, mm: number): number;
   cpu_mmget(cpu: number, mm: number): number;
@@ -141,7 +164,7 @@ export interface CoreExports {
   cpu_test_file_new(cpu: number, sizePages: number, ino: number): number;
   cpu_test_vma_set_anon_vma(cpu: number, vma: number, av: number): number;
   cpu_test_vma_merge(cpu: number, mm: number, prev: number, addr: bigint, end: bigint, flags: number, av: number, file: number, pgoff: number): number;
-  cpu_test_split_vma(cpu: number, mm: number, vma: number, addr: bigint, newBelow: number): number;
+  cpu_test_vma_split(cpu: number, mm: number, vma: number, addr: bigint, newBelow: number): number;
   cpu_test_vma_adjust(cpu: number, mm: number, vma: number, start: bigint, end: bigint, pgoff: number): number;
 
   // cost-model calibration kernels (assembly/lib/calibrate.ts; src/cost/calibrate.ts)

@@ -205,8 +205,9 @@ describe("mprotect and vma_merge's cases", () => {
     mmap(mmu, mm, BASE, 2, R, fixed);
     mmap(mmu, mm, BASE + 4n * PAGE, 2, R, fixed);
     const [v1, v2] = readVmas(mmu, mm);
-    mmu.call("cpu_test_vma_set_anon_vma", 0, v1!.addr, Number(mmu.call("cpu_test_anon_vma_new", 0)));
-    mmu.call("cpu_test_vma_set_anon_vma", 0, v2!.addr, Number(mmu.call("cpu_test_anon_vma_new", 0)));
+    expect(mmu.call("cpu_anon_vma_prepare", 0, v1!.addr)).toBe(0);
+    expect(mmu.call("cpu_anon_vma_prepare", 0, v2!.addr)).toBe(0);
+    expect(readVmas(mmu, mm)[0]!.anonVma).not.toBe(readVmas(mmu, mm)[1]!.anonVma);
     mmap(mmu, mm, BASE + 2n * PAGE, 2, R, fixed); // joins prev (case 2), cannot bridge to next (case 1 refused)
     expect(layout(mmu, mm)).toEqual([[b, b + 4, "r--p"], [b + 4, b + 6, "r--p"]]);
     const before = layout(mmu, mm);
@@ -296,33 +297,35 @@ describe("brk", () => {
   });
 
   it("takes the anon_vma lock on brk growth only without Lee Schermerhorn's 2009 change", () => {
+    const ALWAYS = 4; // MMC_VMA_ADJUST_ANON_ALWAYS
     const { mmu, mm } = boot();
     mmu.call("cpu_mm_setup_brk", 0, mm, START);
     mmu.call("cpu_brk", 0, mm, START + PAGE);
     const heap = readVmas(mmu, mm)[0]!;
-    mmu.call("cpu_test_vma_set_anon_vma", 0, heap.addr, Number(mmu.call("cpu_test_anon_vma_new", 0)));
+    expect(mmu.call("cpu_anon_vma_prepare", 0, heap.addr)).toBe(0);
     const anonWrites = (): number => mmu.lockStats(true).find((s) => s.class === "anon_vma")!.acquisitions.write;
     const mmapSem = (): number => mmu.lockStats(true).find((s) => s.class === "mmap_sem")!.acquisitions.write;
 
-    expect(mmu.call("mm_config_get")).toBe(c(mmu, "MMCFG_DEFAULT"));
+    expect(c(mmu, "MMC_VMA_ADJUST_ANON_ALWAYS")).toBe(ALWAYS);
+    expect(mmu.call("mm_config_get")).toBe(0);
     let a0 = anonWrites(), m0 = mmapSem();
     for (let i = 2; i <= 5; i++) expect(BigInt(mmu.call("cpu_brk", 0, mm, START + BigInt(i) * PAGE))).toBe(START + BigInt(i) * PAGE);
     expect(anonWrites() - a0).toBe(0);      // vm_end only: skipped
     expect(mmapSem() - m0).toBe(4);         // one down_write per brk
     expect(layout(mmu, mm)).toEqual([[P(START), P(START) + 5, "rw-p"]]);
 
-    expect(mmu.call("mm_config_set_bits", 0)).toBe(0); // 2.6.31 behaviour
+    expect(mmu.call("mm_config_write", ALWAYS)).toBe(0); // 2.6.31 behaviour
     a0 = anonWrites();
     for (let i = 6; i <= 9; i++) mmu.call("cpu_brk", 0, mm, START + BigInt(i) * PAGE);
     expect(anonWrites() - a0).toBe(4);      // every vma_adjust takes it
     expect(layout(mmu, mm)).toEqual([[P(START), P(START) + 9, "rw-p"]]);
 
     // A split (insert) takes it in both settings.
-    mmu.call("mm_config_set_bits", c(mmu, "MMCFG_VMA_ADJUST_SKIP_ANON"));
+    mmu.call("mm_config_write", 0);
     a0 = anonWrites();
     expect(mmu.call("cpu_mprotect", 0, mm, START + 2n * PAGE, PAGE, R)).toBe(0);
-    expect(anonWrites() - a0).toBe(2);      // two splits
-    expect(mmu.call("mm_config_set_bits", 0x80)).toBe(EINVAL);
+    expect(anonWrites() - a0).toBe(4);      // two splits: anon_vma_clone's chain link and vma_adjust, each
+    expect(mmu.call("mm_config_write", 0x80000000)).toBe(EINVAL);
   });
 });
 
