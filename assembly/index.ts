@@ -32,7 +32,7 @@ import { mm_alloc, mmput, mmdrop, mmget, mm_setup_brk } from "./mm/mm_struct";
 import { sys_mmap, sys_munmap, sys_brk } from "./mm/mmap";
 import { sys_mprotect } from "./mm/mprotect_vma";
 import { sys_madvise } from "./mm/madvise";
-import { test_anon_vma_new, test_file_new, test_vma_set_anon_vma, test_vma_merge, test_vma_split, test_vma_adjust,
+import { test_file_new, test_vma_merge, test_vma_split, test_vma_adjust,
   test_find_vma } from "./lib/test_mmap";
 
 export {
@@ -427,9 +427,7 @@ export function cpu_madvise(cpu: i32, mm: usize, start: u64, len: u64, behavior:
 export function cpu_find_vma(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_find_vma(mm, addr) : 0; }
 
 // Test kernels (lib/test_mmap.ts).
-export function cpu_test_anon_vma_new(cpu: i32): usize { return enter(cpu) ? test_anon_vma_new() : 0; }
 export function cpu_test_file_new(cpu: i32, size_pages: u32, ino: u32): usize { return enter(cpu) ? test_file_new(size_pages, ino) : 0; }
-export function cpu_test_vma_set_anon_vma(cpu: i32, vma: usize, av: usize): i32 { return enter(cpu) ? test_vma_set_anon_vma(vma, av) : -EINVAL; }
 export function cpu_test_vma_merge(cpu: i32, mm: usize, prev: usize, addr: u64, end: u64, flags: u32, av: usize, file: usize, pgoff: u32): usize {
   return enter(cpu) ? test_vma_merge(mm, prev, addr, end, flags, av, file, pgoff) : 0;
 }
