@@ -17,6 +17,7 @@ import { tlb_count_valid } from "./arch/x86/tlb";
 import { tlb_mailbox_post, tlb_mailbox_wait, do_pending_ipis, cpu_set_running } from "./arch/x86/smp";
 import { free_area_init, alloc_page, put_page, get_page, nr_free_pages, drain_all_pages } from "./mm/page_alloc";
 import { mm_caches_init } from "./mm/mm_init";
+import { pgtable_init } from "./mm/pgtable";
 import { kmem_cache_create, kmem_cache_alloc, kmem_cache_free, kmem_cache_object_size, kmem_cache_nr_objs, kmem_cache_nr_free } from "./mm/slab";
 import { machine_barrier_wait } from "./lib/barrier";
 import { bench_translate } from "./lib/bench_walk";
@@ -112,6 +113,8 @@ export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u3
   free_area_init();
   lock_classes_init();
   mm_caches_init();
+  const pr = pgtable_init();
+  if (pr < 0) return pr;
   return 0;
 }
 
@@ -390,6 +393,10 @@ export function cpu_test_map_file_page(cpu: i32, vma: usize, addr: u64, pfn: u32
 export function cpu_test_fork_vma(cpu: i32, child_mm: usize, pvma: usize): usize { return enter(cpu) ? test_fork_vma(child_mm, pvma) : 0; }
 export function cpu_test_split_vma(cpu: i32, vma: usize, addr: u64): usize { return enter(cpu) ? test_split_vma(vma, addr) : 0; }
 export function cpu_test_unmap_vma(cpu: i32, vma: usize): i32 { return enter(cpu) ? test_unmap_vma(vma) : -EINVAL; }
+
+// ---- the MM core's page-table side (mm-b: mm/pgtable.ts, mm/mmu_gather.ts, arch/x86/mm_tlb.ts,
+// mm/memory.ts, mm/mprotect.ts, mm/mmu_notifier.ts; test kernels in lib/test_memory.ts) ----
+export * from "./lib/test_memory";
 
 // ---------------------------------------------------------------------------------------------
 // Address spaces (mm/mm_struct.ts, mm/vma.ts, mm/mmap.ts, mm/mprotect_vma.ts, mm/madvise.ts).

@@ -6,6 +6,7 @@ import { MM_MMAP_SEM } from "./mm_types";
 import { find_vma, vm_start, vm_end, vm_next, vm_prev, vm_flags } from "./vma";
 import { PAGE_MASK_U64 } from "./mmap";
 import { lock_acquire, lock_release, MODE_READ } from "../locking/lock";
+import { zap_page_range } from "./memory_unmap";
 import { EINVAL, ENOMEM } from "../errno";
 
 export const MADV_NORMAL: i32 = 0;
@@ -21,7 +22,7 @@ const VM_HUGETLB: u32 = 0x400000;
  */
 export function madvise_dontneed(vma: usize, start: u64, end: u64): i32 {
   if ((vm_flags(vma) & (VM_LOCKED | VM_HUGETLB | VM_PFNMAP)) != 0) return -EINVAL;
-  // TODO(integrate): mm-b's zap_page_range(vma, start, end - start).
+  zap_page_range(vma, start, end - start);
   return 0;
 }
 

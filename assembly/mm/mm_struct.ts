@@ -14,8 +14,11 @@ import { alloc_page, put_page, GFP_KERNEL, __GFP_ZERO } from "./page_alloc";
 import { lock_init, lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { LOCK_CLASS_MMAP_SEM, LOCK_CLASS_PAGE_TABLE_LOCK } from "../locking/lock_types";
 import { spin_lock, spin_unlock } from "../locking/spinlock";
-import { unlink_file_vma, vm_next } from "./vma";
-import { unlink_anon_vmas } from "./rmap";
+import { vm_next } from "./vma";
+import { this_cpu_gather, tlb_gather_mmu, tlb_finish_mmu } from "./mmu_gather";
+import { TLB_FLUSH_ALL } from "../arch/x86/mm_tlb";
+import { unmap_vmas, free_pgtables } from "./memory_unmap";
+import { FIRST_USER_ADDRESS } from "./mmap";
 import { VM_BUG_ON } from "../debug";
 import { EINVAL } from "../errno";
 
@@ -96,13 +99,13 @@ export function exit_mmap(mm: usize): void {
   atomic.or<u32>(mm + MM_FLAGS, MMF_EXITING);
   const vma = <usize>load<u32>(mm + MM_MMAP);
   if (vma == 0) return; // can happen if dup_mmap() received an OOM
-  // TODO(integrate): mm-b's page-table side: tlb_gather_mmu(tlb, mm, 0, -1); unmap_vmas(tlb, vma, 0,
-  // -1); free_pgtables(tlb, vma, FIRST_USER_ADDRESS, 0) (which also runs mm-c's unlink_anon_vmas and
-  // unlink_file_vma per vma); tlb_finish_mmu. Until then the vmas are unlinked here.
-  for (let v = vma; v != 0; v = vm_next(v)) {
-    unlink_anon_vmas(v);
-    unlink_file_vma(v);
-  }
+  const tlb = this_cpu_gather();
+  tlb_gather_mmu(tlb, mm, 0, TLB_FLUSH_ALL);
+  // Use -1 here to ensure all VMAs in the mm are unmapped.
+  unmap_vmas(tlb, vma, 0, TLB_FLUSH_ALL);
+  // free_pgtables unlinks every vma from its anon_vmas and its file, then frees the tables.
+  free_pgtables(tlb, vma, FIRST_USER_ADDRESS, 0);
+  tlb_finish_mmu(tlb, 0, TLB_FLUSH_ALL);
   // Walk the list again, actually closing and freeing it.
   let v = vma;
   while (v != 0) {

@@ -11,11 +11,13 @@ import { MM_MMAP, MM_MAP_COUNT, MM_MMAP_CACHE, MM_MMAP_BASE, MM_TASK_SIZE, MM_ST
   MM_MMAP_SEM, VMA_MM, VMA_START, VMA_END, VMA_FLAGS, VMA_PGOFF, VMA_PAGE_PROT, VMA_FILE, VMA_NEXT, VMA_PREV, VMA_RB,
   KMEM_VM_AREA, MM_RB, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC, VM_MAYSHARE,
   VM_GROWSDOWN, VM_ACCOUNT } from "./mm_types";
-import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, _PAGE_GLOBAL, _PAGE_NX } from "../arch/x86/pgtable_types";
+import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, _PAGE_NX } from "../arch/x86/pgtable_types";
 import { find_vma, find_vma_links, find_vma_intersection, vma_link, vma_merge, __split_vma,
-  unlink_file_vma, vm_start, vm_end, vm_next, vm_prev, vma_pages, MAX_MAP_COUNT } from "./vma";
+  vm_start, vm_end, vm_next, vm_prev, vma_pages, MAX_MAP_COUNT } from "./vma";
 import { rb_erase } from "../lib/rbtree";
-import { unlink_anon_vmas } from "./rmap";
+import { this_cpu_gather, tlb_gather_mmu, tlb_finish_mmu } from "./mmu_gather";
+import { unmap_vmas, free_pgtables } from "./memory_unmap";
+import { _PAGE_PROTNONE } from "./pgtable";
 import { kmem_cache_alloc, kmem_cache_free } from "./slab";
 import { __GFP_ZERO } from "./page_alloc";
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
@@ -49,8 +51,8 @@ export const MMAP_MIN_ADDR: u64 = 65536;
 // Protections (arch/x86/include/asm/pgtable_types.h, mm/mmap.c protection_map)
 // ---------------------------------------------------------------------------------------------
 
-/** _PAGE_PROTNONE: a PROT_NONE PTE is not present but recognisable; x86 (2.6.3x) reuses _PAGE_GLOBAL. */
-export const _PAGE_PROTNONE: u64 = _PAGE_GLOBAL;
+/** The lowest address user page tables may cover (FIRST_USER_ADDRESS, 0 on x86). */
+export const FIRST_USER_ADDRESS: u64 = 0;
 const PAGE_NONE: u64 = _PAGE_PROTNONE | _PAGE_ACCESSED;
 const PAGE_SHARED: u64 = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_NX;
 const PAGE_SHARED_EXEC: u64 = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED;
@@ -260,16 +262,13 @@ function detach_vmas_to_be_unmapped(mm: usize, vma: usize, prev: usize, end: u64
  * holds mmap_sem for write.
  */
 export function unmap_region(mm: usize, vma: usize, prev: usize, start: u64, end: u64): void {
-  // TODO(integrate): mm-b's page-table side, as 2.6.3x's unmap_region:
-  //   tlb_gather_mmu(tlb, mm, start, end); unmap_vmas(tlb, vma, start, end);
-  //   free_pgtables(tlb, vma, prev ? prev->vm_end : FIRST_USER_ADDRESS, next ? next->vm_start : 0);
-  //   tlb_finish_mmu(tlb, start, end);
-  // free_pgtables (2.6.34+) also unlinks each vma from its anon_vmas and from its file. Until mm-b's
-  // free_pgtables does it, it is done here, so that no freed vma stays on an anon_vma or i_mmap list.
-  for (let v = vma; v != 0; v = vm_next(v)) {
-    unlink_anon_vmas(v);
-    unlink_file_vma(v);
-  }
+  const next = prev != 0 ? vm_next(prev) : <usize>load<u32>(mm + MM_MMAP);
+  const tlb = this_cpu_gather();
+  tlb_gather_mmu(tlb, mm, start, end);
+  unmap_vmas(tlb, vma, start, end);
+  // free_pgtables also unlinks each vma from its anon_vmas and its file before its tables go.
+  free_pgtables(tlb, vma, prev != 0 ? vm_end(prev) : FIRST_USER_ADDRESS, next != 0 ? vm_start(next) : 0);
+  tlb_finish_mmu(tlb, start, end);
 }
 
 /** remove_vma_list: free the detached vmas from vma on, uncounting them from total_vm. */

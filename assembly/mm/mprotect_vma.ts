@@ -8,6 +8,7 @@ import { find_vma, vma_merge, split_vma, vm_start, vm_end, vm_next, vm_prev, vm_
   vm_file } from "./vma";
 import { vm_get_page_prot, calc_vm_prot_bits, PAGE_ALIGN, PAGE_MASK_U64, PROT_READ, PROT_WRITE, PROT_EXEC } from "./mmap";
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
+import { change_protection } from "./mprotect";
 import { EINVAL, ENOMEM } from "../errno";
 
 export const EACCES: i32 = 13;
@@ -45,10 +46,10 @@ export function mprotect_fixup(mm: usize, vma: usize, prev: usize, start: u64, e
   // vm_flags and vm_page_prot are protected by the mmap_sem held in write mode.
   store<u32>(vma + VMA_FLAGS, newflags);
   store<u64>(vma + VMA_PAGE_PROT, vm_get_page_prot(newflags));
-  // TODO(integrate): mm-b's side, as 2.6.3x does here:
-  //   mmu_notifier_invalidate_range_start(mm, start, end);
-  //   change_protection(vma, start, end, vma->vm_page_prot, dirty_accountable);
-  //   mmu_notifier_invalidate_range_end(mm, start, end);
+  // The PTEs: change_protection brackets itself with mmu_notifier_invalidate_range_start/end and
+  // flushes the TLBs. (No vma_wants_writenotify: the model keeps no dirty accounting for shared
+  // file pages, so a shared writable vma's PTEs are writable at once.)
+  change_protection(vma, start, end, load<u64>(vma + VMA_PAGE_PROT), 0);
   return <i64>vma;
 }
 

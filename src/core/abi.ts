@@ -22,7 +22,7 @@ export interface CoreExports {
   VMA_PAGE_PROT: G; VMA_FILE: G; VMA_ANON_VMA: G; VMA_ANON_VMA_CHAIN: G; VMA_SHARED_RB: G;
   VMA_SHARED_SUBTREE_LAST: G; VMA_SIZE: G;
   MM_MMAP: G; MM_RB: G; MM_MAP_COUNT: G; MM_MMAP_CACHE: G; MM_MMAP_BASE: G; MM_TASK_SIZE: G; MM_START_BRK: G;
-  MM_BRK: G; MM_TOTAL_VM: G; MM_USERS: G; MM_COUNT: G; MM_PGD: G; MM_ID: G; MM_MMAP_SEM: G;
+  MM_BRK: G; MM_TOTAL_VM: G; MM_USERS: G; MM_COUNT: G; MM_ID: G; MM_MMAP_SEM: G;
   MM_PAGE_TABLE_LOCK: G; MM_STRUCT_SIZE: G; AS_I_MMAP: G; AS_INO: G; KMEM_VM_AREA: G; KMEM_MM_STRUCT: G;
   PROT_READ: G; PROT_WRITE: G; PROT_EXEC: G; MAP_SHARED: G;
   MAP_PRIVATE: G; MAP_FIXED: G; MAP_ANONYMOUS: G; MADV_DONTNEED: G;
@@ -107,6 +107,34 @@ export interface CoreExports {
   cpu_test_page_alloc_release(cpu: number, head: number): number;
   cpu_test_page_alloc_churn(cpu: number, iters: number, hold: number, seed: number): number;
 
+  // the MM core's page-table side (assembly/lib/test_memory.ts): TLB shootdown, mmu_gather, faults,
+  // fork's copy, unmap, mprotect, mmu notifiers; test scaffolding (mm and vma objects built directly)
+  [mmb: `MN_${string}` | `MNF_${string}` | `TLB_CAUSE_${string}` | `TFS_${string}` | `TLBSTATE_${string}` | `MMCFG_${string}`
+    | `VM_FAULT_${string}` | `FAULT_FLAG_${string}`]: G;
+  MMU_NOTIFIER_SIZE: G; NR_TLB_CAUSES: G; MM_CPUMASK: G; MM_TLB_GEN: G; MM_PGD: G; MM_NOTIFIERS: G;
+  PC_MMU_GATHER: G; PC_LOADED_MM: G; PC_TLBSTATE: G;
+  mm_config_raw(): number;
+  mm_config_raw_set(v: number): void;
+  cpu_switch_mm(cpu: number, next: number): number;
+  cpu_enter_lazy_tlb(cpu: number, mm: number): number;
+  cpu_leave_mm(cpu: number): number;
+  cpu_flush_tlb_mm_range(cpu: number, mm: number, start: bigint, end: bigint, freedTables: number, cause: number): number;
+  mm_tlb_flush_stat(cpu: number, cause: number, field: number): bigint;
+  cpu_mmu_gather(cpu: number): number;
+  cpu_pt_mm_create(cpu: number, pcid: number): number;
+  cpu_pt_vma_create(cpu: number, mm: number, start: bigint, end: bigint, flags: number, prot: bigint, file: number): number;
+  cpu_test_map_pages(cpu: number, mm: number, start: bigint, n: number, prot: bigint): number;
+  mm_test_pte(mm: number, addr: bigint): bigint;
+  mm_test_pte_lock(mm: number, addr: bigint): number;
+  cpu_test_unmap_pages(cpu: number, mm: number, start: bigint, n: number, freeTables: number): number;
+  cpu_test_stale_watch(cpu: number, va: bigint, pfn: number, ready: number, done: number): bigint;
+  cpu_test_unmap_when_ready(cpu: number, mm: number, start: bigint, n: number, ready: number, done: number): number;
+  cpu_mmu_notifier_register(cpu: number, mm: number): number;
+  mm_mmu_notifier_check(mm: number): number;
+  cpu_mmu_notifier_release(cpu: number, mm: number): number;
+  cpu_mmu_notifier_range(cpu: number, mm: number, start: bigint, end: bigint, which: number): number;
+  cpu_change_protection(cpu: number, vma: number, start: bigint, end: bigint, newprot: bigint, cpFlags: number): bigint;
+  cpu_fail_page_alloc(cpu: number, n: number): number;
   // reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts; lib/test_rmap.ts)
   [rmap: `AV_${string}` | `AVC_${string}` | `VMA_${string}` | `MMC_${string}` | `VM_${string}` | `PG_${string}` | `KMEM_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
   MM_RSS: G; MM_PCID: G; PAGE_MAPPING_ANON: G; HDR_MM_CONFIG: G;
