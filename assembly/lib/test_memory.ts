@@ -59,7 +59,7 @@ import { change_protection } from "../mm/mprotect";
 import { fail_page_alloc_set } from "../mm/page_alloc";
 export { MMU_NOTIFIER_SIZE, MN_DEPTH, MN_FLAGS, MN_NR_START, MN_NR_END, MN_NR_INVALIDATE_PAGE, MN_NR_CLEAR_YOUNG,
   MN_MAX_DEPTH, MN_NR_EVENTS, MN_RING_OFF, MN_EVENT_SIZE, MN_RING, MNF_UNBALANCED, MN_EV_START, MN_EV_END } from "../mm/mmu_notifier";
-export { MM_CPUMASK, MM_TLB_GEN, MM_PGD, MM_NOTIFIERS } from "../mm/mm_types";
+export { MM_CPUMASK, MM_TLB_GEN, MM_NOTIFIERS } from "../mm/mm_types";
 export { PC_MMU_GATHER, PC_LOADED_MM, PC_TLBSTATE } from "../layout";
 
 /**
@@ -226,5 +226,92 @@ export function cpu_change_protection(cpu: i32, vma: usize, start: u64, end: u64
 export function cpu_fail_page_alloc(cpu: i32, n: u32): i32 {
   if (!enter(cpu)) return -EINVAL;
   fail_page_alloc_set(n);
+  return 0;
+}
+
+// ---- faults, fork's copy, unmap and exit (mm/memory.ts, memory_copy.ts, memory_unmap.ts) ---------
+import { handle_mm_fault, FAULT_FLAG_WRITE, FAULT_FLAG_USER } from "../mm/memory";
+import { copy_page_range } from "../mm/memory_copy";
+import { unmap_vmas, free_pgtables, zap_page_range } from "../mm/memory_unmap";
+import { ACC_USER, ACC_WRITE } from "../arch/x86/pgtable_types";
+import { lock_acquire as __lock_acquire, lock_release as __lock_release, MODE_READ } from "../locking/lock";
+import { MM_MMAP as __MM_MMAP } from "../mm/mm_types";
+export { VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, VM_FAULT_WRITE, FAULT_FLAG_WRITE, FAULT_FLAG_USER,
+  FAULT_FLAG_INSTRUCTION } from "../mm/memory";
+export { MMCFG_SPLIT_PTL as MMCFG_SPLIT_PTL_BIT } from "../mm/pgtable";
+
+// find_vma over the test scaffolding's sorted list (mm-a's find_vma uses the tree).
+function test_find_vma(mm: usize, addr: u64): usize {
+  for (let v = <usize>load<u32>(mm + __MM_MMAP); v != 0; v = <usize>load<u32>(v + VMA_NEXT)) {
+    if (addr < load<u64>(v + VMA_END)) return load<u64>(v + VMA_START) <= addr ? v : 0;
+  }
+  return 0;
+}
+
+/** cpu_handle_mm_fault - handle_mm_fault(mm, vma, addr, flags) as CPU cpu, with mmap_sem held for read. */
+export function cpu_handle_mm_fault(cpu: i32, mm: usize, vma: usize, addr: u64, flags: u32): i32 {
+  if (!enter(cpu)) return -EINVAL;
+  __lock_acquire(mm + MM_MMAP_SEM, MODE_READ, "cpu_handle_mm_fault");
+  const r = handle_mm_fault(mm, vma, addr, flags);
+  __lock_release(mm + MM_MMAP_SEM, MODE_READ);
+  return <i32>r;
+}
+
+/**
+ * cpu_test_user_access - a user access (write or read) at addr on CPU cpu (which has mm loaded), as
+ * the CPU and the kernel's fault path do it: translate; on #PF find the vma and handle_mm_fault under
+ * mmap_sem; retry (at most 4 faults). Returns the physical address, or -(VM_FAULT_* bits) on a fatal
+ * fault, or -EFAULT when it keeps faulting.
+ */
+export function cpu_test_user_access(cpu: i32, mm: usize, addr: u64, write: bool): i64 {
+  if (!enter(cpu)) return -EINVAL;
+  const p = this_cpu();
+  for (let i = 0; i < 5; i++) {
+    const pa = mmu_translate(p, addr, ACC_USER | (write ? ACC_WRITE : 0));
+    if (pa >= 0) return pa;
+    __lock_acquire(mm + MM_MMAP_SEM, MODE_READ, "do_user_addr_fault");
+    const r = handle_mm_fault(mm, test_find_vma(mm, addr), addr, FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0));
+    __lock_release(mm + MM_MMAP_SEM, MODE_READ);
+    if ((r & (0x1 | 0x2 | 0x40)) != 0) return -(<i64>r);
+  }
+  return -14;
+}
+
+/** cpu_copy_page_range - copy_page_range(dst_mm, src_mm, vma) with both mmap_sems held for write. */
+export function cpu_copy_page_range(cpu: i32, dst_mm: usize, src_mm: usize, vma: usize): i32 {
+  if (!enter(cpu)) return -EINVAL;
+  __lock_acquire(src_mm + MM_MMAP_SEM, MODE_WRITE, "dup_mmap");
+  __lock_acquire(dst_mm + MM_MMAP_SEM, MODE_WRITE | 16 /* MODE_NESTED */, "dup_mmap(child)");
+  const r = copy_page_range(dst_mm, src_mm, vma);
+  __lock_release(dst_mm + MM_MMAP_SEM, MODE_WRITE | 16);
+  __lock_release(src_mm + MM_MMAP_SEM, MODE_WRITE);
+  return r;
+}
+
+/** cpu_zap_page_range - zap_page_range(vma, start, size) with mmap_sem held for read (madvise). */
+export function cpu_zap_page_range(cpu: i32, vma: usize, start: u64, size: u64): i32 {
+  if (!enter(cpu)) return -EINVAL;
+  const mm = <usize>load<u32>(vma + VMA_MM);
+  __lock_acquire(mm + MM_MMAP_SEM, MODE_READ, "madvise_dontneed");
+  zap_page_range(vma, start, size);
+  __lock_release(mm + MM_MMAP_SEM, MODE_READ);
+  return 0;
+}
+
+/**
+ * cpu_test_exit_mmap - exit_mmap's page-table half for mm (mm_users gone): one fullmm gather,
+ * unmap_vmas over every vma, free_pgtables (each vma unlinked from rmap before its tables go),
+ * tlb_finish_mmu. The vmas stay allocated (remove_vma is mm-a's). Returns 0.
+ */
+export function cpu_test_exit_mmap(cpu: i32, mm: usize): i32 {
+  if (!enter(cpu)) return -EINVAL;
+  const vma = <usize>load<u32>(mm + __MM_MMAP);
+  const tlb = this_cpu_gather();
+  __lock_acquire(mm + MM_MMAP_SEM, MODE_WRITE, "exit_mmap");
+  tlb_gather_mmu(tlb, mm, 0, u64.MAX_VALUE);
+  unmap_vmas(tlb, vma, 0, u64.MAX_VALUE);
+  free_pgtables(tlb, vma, 0, 0);
+  tlb_finish_mmu(tlb, 0, u64.MAX_VALUE);
+  __lock_release(mm + MM_MMAP_SEM, MODE_WRITE);
   return 0;
 }

@@ -10,7 +10,7 @@
 // The anon_vma and i_mmap locks are never taken inside a page-table lock (lockdep checks the order).
 import { PAGE_SIZE } from "../config";
 import { _PAGE_ACCESSED } from "../arch/x86/pgtable_types";
-import { pfn_to_page, set_page_flag, PG_referenced, VMA_MM, VMA_START, VMA_END, VMA_NEXT, VMA_FILE,
+import { pfn_to_page, set_page_flag, PG_referenced, VMA_MM, VMA_START, VMA_END, VMA_NEXT, VMA_FILE, VMA_ANON_VMA_CHAIN,
   MM_ANONPAGES, MM_FILEPAGES } from "./mm_types";
 import { pgd_offset, pud_offset, pmd_offset, pte_offset_map, pte_lockptr, table_present,
   ptep_get, ptep_get_and_clear, pte_none, pte_present, pte_dirty, pgd_addr_end, pud_addr_end, pmd_addr_end,
@@ -23,6 +23,7 @@ import { vm_normal_page, PageAnon, set_page_dirty } from "./memory";
 import { page_remove_rmap, unlink_anon_vmas } from "./rmap";
 import { unlink_file_vma } from "./vma";
 import { free_pgd_range } from "./memory_pgd";
+import { VM_BUG_ON } from "../debug";
 
 // @ts-ignore: decorator
 @inline function tlb_mm(tlb: usize): usize { return <usize>load<u32>(tlb + TLB_MM); }
@@ -122,6 +123,7 @@ export function unmap_vmas(tlb: usize, vma: usize, start_addr: u64, end_addr: u6
 // Hide vma from rmap and truncation before its page tables go (seed 004).
 function unlink_vma_rmap(vma: usize): void {
   unlink_anon_vmas(vma);
+  VM_BUG_ON(load<u32>(vma + VMA_ANON_VMA_CHAIN) != 0, "free_pgtables: a vma is still reachable from its anon_vma when its page tables go (seed 004)");
   unlink_file_vma(vma); // i_mmap removal under the i_mmap lock (mm/vma.ts; nothing for anonymous vmas)
 }
 

@@ -111,7 +111,7 @@ export interface CoreExports {
   // fork's copy, unmap, mprotect, mmu notifiers; test scaffolding (mm and vma objects built directly)
   [mmb: `MN_${string}` | `MNF_${string}` | `TLB_CAUSE_${string}` | `TFS_${string}` | `TLBSTATE_${string}` | `MMCFG_${string}`
     | `VM_FAULT_${string}` | `FAULT_FLAG_${string}`]: G;
-  MMU_NOTIFIER_SIZE: G; NR_TLB_CAUSES: G; MM_CPUMASK: G; MM_TLB_GEN: G; MM_PGD: G; MM_NOTIFIERS: G;
+  MMU_NOTIFIER_SIZE: G; NR_TLB_CAUSES: G; MM_CPUMASK: G; MM_TLB_GEN: G; MM_NOTIFIERS: G;
   PC_MMU_GATHER: G; PC_LOADED_MM: G; PC_TLBSTATE: G;
   mm_config_raw(): number;
   mm_config_raw_set(v: number): void;
@@ -135,6 +135,11 @@ export interface CoreExports {
   cpu_mmu_notifier_range(cpu: number, mm: number, start: bigint, end: bigint, which: number): number;
   cpu_change_protection(cpu: number, vma: number, start: bigint, end: bigint, newprot: bigint, cpFlags: number): bigint;
   cpu_fail_page_alloc(cpu: number, n: number): number;
+  cpu_handle_mm_fault(cpu: number, mm: number, vma: number, addr: bigint, flags: number): number;
+  cpu_test_user_access(cpu: number, mm: number, addr: bigint, write: number): bigint;
+  cpu_copy_page_range(cpu: number, dstMm: number, srcMm: number, vma: number): number;
+  cpu_zap_page_range(cpu: number, vma: number, start: bigint, size: bigint): number;
+  cpu_test_exit_mmap(cpu: number, mm: number): number;
   // reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts; lib/test_rmap.ts)
   [rmap: `AV_${string}` | `AVC_${string}` | `VMA_${string}` | `MMC_${string}` | `VM_${string}` | `PG_${string}` | `KMEM_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
   MM_RSS: G; MM_PCID: G; PAGE_MAPPING_ANON: G; HDR_MM_CONFIG: G;

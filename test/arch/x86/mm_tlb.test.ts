@@ -46,14 +46,14 @@ describe("flush_tlb_mm_range", () => {
     // 33 pages: 33 INVLPGs on CPU 1 (flushed on its behalf: it is not running), no full flush.
     expect(mmu.exports.cpu_flush_tlb_mm_range(0, mm, VA, VA + 33n * PAGE, 0, c(mmu, "TLB_CAUSE_MUNMAP"))).toBe(1);
     const mid = mmu.cpuStats(1);
-    expect(mid.flushOne - before.flushOne).toBe(33n);
-    expect(mid.flushPcid - before.flushPcid).toBe(0n);
+    expect(mid.flushOne! - before.flushOne!).toBe(33n);
+    expect(mid.flushPcid! - before.flushPcid!).toBe(0n);
     expect(mmu.tlbEntries(1)).toBe(7);
     // 34 pages: one full flush of the PCID, no INVLPG.
     expect(mmu.exports.cpu_flush_tlb_mm_range(0, mm, VA, VA + 34n * PAGE, 0, c(mmu, "TLB_CAUSE_MPROTECT"))).toBe(1);
     const after = mmu.cpuStats(1);
-    expect(after.flushOne - mid.flushOne).toBe(0n);
-    expect(after.flushPcid - mid.flushPcid).toBe(1n);
+    expect(after.flushOne! - mid.flushOne!).toBe(0n);
+    expect(after.flushPcid! - mid.flushPcid!).toBe(1n);
     expect(mmu.tlbEntries(1)).toBe(0);
     // The initiator flushed itself the same way.
     expect(mmu.tlbEntries(0)).toBe(0);
