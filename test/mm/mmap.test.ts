@@ -350,3 +350,64 @@ describe("mm lifetime", () => {
     layout(mmu, mm);
   });
 });
+
+describe("vma_adjust's locks on file vmas", () => {
+  it("takes i_mmap, then the anon_vma lock, for a split of a private file vma with anon pages (lockdep-clean)", () => {
+    const { mmu, mm } = boot();
+    const file = Number(mmu.call("cpu_test_file_new", 0, 64, 9)) >>> 0;
+    expect(mmap(mmu, mm, BASE, 4, R | W, MAP_PRIVATE | MAP_FIXED, file, 0)).toBe(BASE);
+    const v = readVmas(mmu, mm)[0]!;
+    expect(mmu.call("cpu_anon_vma_prepare", 0, v.addr)).toBe(0);
+    const st = (cls: string) => mmu.lockStats(true).find((x) => x.class === cls)!.acquisitions.write;
+    const i0 = st("i_mmap"), a0 = st("anon_vma");
+    expect(mmu.call("cpu_mprotect", 0, mm, BASE + PAGE, PAGE, R)).toBe(0); // two splits
+    expect(st("i_mmap") - i0).toBe(2);
+    expect(st("anon_vma") - a0).toBe(4); // anon_vma_clone + vma_adjust per split
+    expect(readVmas(mmu, mm).length).toBe(3);
+    // Merging back (vma_adjust removing next: case 6) also holds both.
+    const i1 = st("i_mmap");
+    expect(mmu.call("cpu_mprotect", 0, mm, BASE + PAGE, PAGE, R | W)).toBe(0);
+    expect(readVmas(mmu, mm).length).toBe(1);
+    expect(st("i_mmap") - i1).toBeGreaterThanOrEqual(1);
+    expect(mmu.call("cpu_lockdep_depth", 0)).toBe(0);
+  });
+});
+
+describe("vma_merge, split_vma and vma_adjust called directly", () => {
+  it("vma_merge refuses a range whose anon_vma differs from both neighbours' and merges a matching one", () => {
+    const { mmu, mm } = boot();
+    const flags = c(mmu, "VM_READ") | 0x70; // VM_READ | VM_MAY{READ,WRITE,EXEC}, as mmap gives PROT_READ
+    mmap(mmu, mm, BASE, 2, R, MAP_PRIVATE | MAP_ANON | MAP_FIXED);
+    mmap(mmu, mm, BASE + 4n * PAGE, 2, R, MAP_PRIVATE | MAP_ANON | MAP_FIXED);
+    const [p, n] = readVmas(mmu, mm);
+    expect(mmu.call("cpu_anon_vma_prepare", 0, p!.addr)).toBe(0);
+    const av = readVmas(mmu, mm)[0]!.anonVma;
+    const pg = Number((BASE >> 12n) + 2n);
+    // A different anon_vma for the range: no merge with prev.
+    expect(mmu.call("cpu_test_vma_merge", 0, mm, p!.addr, BASE + 2n * PAGE, BASE + 3n * PAGE, flags, av + 0x1000, 0, pg)).toBe(0);
+    // Wrong pgoff: no merge.
+    expect(mmu.call("cpu_test_vma_merge", 0, mm, p!.addr, BASE + 2n * PAGE, BASE + 3n * PAGE, flags, av, 0, pg + 1)).toBe(0);
+    expect(readVmas(mmu, mm).map((v) => [v.start, v.end])).toEqual([[BASE, BASE + 2n * PAGE], [BASE + 4n * PAGE, BASE + 6n * PAGE]]);
+    // The same anon_vma, the whole gap: case 1 (next has none, and one chain at most).
+    expect(Number(mmu.call("cpu_test_vma_merge", 0, mm, p!.addr, BASE + 2n * PAGE, BASE + 4n * PAGE, flags, av, 0, pg)) >>> 0).toBe(p!.addr);
+    expect(readVmas(mmu, mm).map((v) => [v.start, v.end])).toEqual([[BASE, BASE + 6n * PAGE]]);
+    expect(n).toBeDefined();
+    layout(mmu, mm);
+  });
+
+  it("split_vma below and above, and vma_adjust moving a boundary (case 4 by hand)", () => {
+    const { mmu, mm } = boot();
+    const file = Number(mmu.call("cpu_test_file_new", 0, 64, 3)) >>> 0;
+    mmap(mmu, mm, BASE, 8, R, MAP_PRIVATE | MAP_FIXED, file, 20);
+    const v = readVmas(mmu, mm)[0]!;
+    expect(mmu.call("cpu_test_vma_split", 0, mm, v.addr, BASE + 2n * PAGE, 1)).toBe(0); // new below
+    expect(mmu.call("cpu_test_vma_split", 0, mm, v.addr, BASE + 6n * PAGE, 0)).toBe(0); // new above
+    expect(readVmas(mmu, mm).map((x) => [P(x.start) - P(BASE), P(x.end) - P(BASE), x.pgoff])).toEqual([[0, 2, 20], [2, 6, 22], [6, 8, 26]]);
+    expect(readVmas(mmu, mm)[1]!.addr).toBe(v.addr); // the original vma keeps the middle
+    // vma_adjust shrinking the middle one's end: next grows down (mprotect's case 4 by hand).
+    expect(mmu.call("cpu_test_vma_adjust", 0, mm, v.addr, BASE + 2n * PAGE, BASE + 5n * PAGE, 22)).toBe(0);
+    expect(readVmas(mmu, mm).map((x) => [P(x.start) - P(BASE), P(x.end) - P(BASE), x.pgoff])).toEqual([[0, 2, 20], [2, 5, 22], [5, 8, 25]]);
+    layout(mmu, mm);
+  });
+});
+
