@@ -54,6 +54,8 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +452  mm_config u32: the MM's behaviour switches (MMC_* below)    set before CPUs run
 //         Bit 4 (mm/pgtable.ts MMCFG_SPLIT_PTL): a PTE page's entries are guarded by its own lock
 //         (LOCK_CLASS_PTE_LOCK, in page->private) instead of mm->page_table_lock (CONFIG_SPLIT_PTLOCK_CPUS).
+//   +460  (free: init_mm's PML4 is the reserved frame 0, mm/pgtable.ts swapper_pgd)
+//   +464  mm_next_id u32: last mm id handed out by mm_alloc (mm/mm_struct.ts)   atomics only
 //   +512  kmem_cache[MAX_KMEM_CACHES] (64 B each)                    kmem_cache->lock
 //   +1536 lock class table: MAX_LOCK_CLASSES x 16 B (locking/lock_types.ts)   set before CPUs run
 // ---------------------------------------------------------------------------------------------
@@ -81,6 +83,7 @@ export const HDR_BARRIER_GEN: u32 = 260;
 export const HDR_LOCKDEP_DEPS: u32 = 320;
 export const HDR_VSTACK_BASE: u32 = 448;
 export const HDR_MM_CONFIG: u32 = 452;
+export const HDR_MM_NEXT_ID: u32 = 464;
 export const HDR_KMEM_CACHES: u32 = 512;
 export const KMEM_CACHE_STRIDE: u32 = 64;
 export const HDR_LOCK_CLASSES: u32 = 1536;
@@ -96,19 +99,26 @@ export const MF_KNOWN: u32 = MF_DEBUG | MF_VIRTUAL;
 // option, read by the code it affects (mm/mm_config.ts: mm_config_get / mm_config_set). Set before
 // CPUs run; never changed while an MM object exists (the two anon_vma designs do not mix).
 //
-//   31 ............................................ 2      1             0
-//  +-------------------------------------------------+-------------+-------------+
-//  |                 reserved (0)                    | RMAP_LOCKLESS| AV_2625    |
-//  +-------------------------------------------------+-------------+-------------+
+//   31 ............................... 3          2                 1             0
+//  +------------------------------------+-------------------+-------------+-------------+
+//  |            reserved (0)            | VMA_ADJUST_ANON_  | RMAP_LOCKLESS| AV_2625    |
+//  |                                    | ALWAYS            |              |            |
+//  +------------------------------------+-------------------+-------------+-------------+
 //   AV_2625        the 2.6.25 anon_vma design: one anon_vma per fork family whose list holds the vmas
 //                  themselves (vma->anon_vma_node); no anon_vma_chain. Clear: 2.6.34's anon_vma_chain
 //                  with the root's lock serving the whole tree (mm/rmap.ts).
 //   RMAP_LOCKLESS  seed 003's special case: rmap_walk_anon takes no anon_vma lock when the caller holds
 //                  the page table lock of the vma it names, vma->anon_vma is its own root and the
 //                  root's refcount is 1 (mm/rmap_walk.ts).
+//   VMA_ADJUST_ANON_ALWAYS  2.6.31 and before: vma_adjust takes the anon_vma lock whenever the vma has
+//                  an anon_vma. Clear: Lee Schermerhorn's 2009 change (2.6.32, "mmap: avoid unnecessary
+//                  anon_vma lock acquisition in vma_adjust()"): a change of vm_end alone (brk growing the
+//                  heap) skips it; inserting, importing from a neighbour or moving vm_start still takes it
+//                  (mm/vma.ts).
 export const MMC_AV_2625: u32 = 1 << 0;
 export const MMC_RMAP_LOCKLESS: u32 = 1 << 1;
-export const MMC_KNOWN: u32 = MMC_AV_2625 | MMC_RMAP_LOCKLESS;
+export const MMC_VMA_ADJUST_ANON_ALWAYS: u32 = 1 << 2;
+export const MMC_KNOWN: u32 = MMC_AV_2625 | MMC_RMAP_LOCKLESS | MMC_VMA_ADJUST_ANON_ALWAYS;
 
 /** Bytes of Asyncify save area per CPU in a virtual machine. */
 export const VSTACK_SIZE: u32 = 32768;
@@ -376,7 +386,7 @@ if (!(PC_LOCKDEP + LOCKDEP_SIZE <= PC_CURRENT && PC_LOADED_MM_TLB_GEN + 8 <= PC_
 if (!(PC_LOCK_STAT + <u32>MAX_LOCK_CLASSES * LOCK_STAT_SIZE <= PC_MMU_GATHER)) ERROR("percpu: lock statistics overlap the gather");
 if (!(PC_MMU_GATHER + MMU_GATHER_SIZE <= PC_MM_CORE)) ERROR("percpu: the mmu_gather overlaps the MM-core words");
 if (!(PC_TLB_FLUSH_GENS + <u32>NR_CPUS * 4 <= PERCPU_SIZE)) ERROR("percpu: the MM-core words do not fit");
-if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_MM_CONFIG)) ERROR("header: mm_config");
+if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_MM_CONFIG && HDR_MM_NEXT_ID + 4 <= HDR_KMEM_CACHES)) ERROR("header: mm_config");
 if (!(HDR_LOCK_CLASSES + <u32>MAX_LOCK_CLASSES * LOCK_CLASS_STRIDE <= HEADER_SIZE)) ERROR("header: lock classes do not fit");
 if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_VSTACK_BASE)) ERROR("header: lockdep matrix does not fit");
 if (!(PC_STATS + NR_CPU_STATS * 8 <= PC_TLB_CURSOR)) ERROR("percpu: counters overlap");

@@ -22,6 +22,7 @@ import { mmu_notifier_invalidate_range_start, mmu_notifier_invalidate_range_end 
 import { vm_normal_page, PageAnon, set_page_dirty, mm_counter } from "./memory";
 import { is_migration_entry, migration_entry_to_pfn } from "./swapops";
 import { page_remove_rmap, unlink_anon_vmas } from "./rmap";
+import { unlink_file_vma } from "./vma";
 import { free_pgd_range } from "./memory_pgd";
 import { VM_BUG_ON } from "../debug";
 
@@ -125,8 +126,7 @@ export function unmap_vmas(tlb: usize, vma: usize, start_addr: u64, end_addr: u6
 function unlink_vma_rmap(vma: usize): void {
   unlink_anon_vmas(vma);
   VM_BUG_ON(load<u32>(vma + VMA_ANON_VMA_CHAIN) != 0, "free_pgtables: a vma is still reachable from its anon_vma when its page tables go (seed 004)");
-  // TODO(integrate): unlink_file_vma(vma) (mm-a, mm/mmap.ts) for vmas with a vm_file: i_mmap removal
-  // under the i_mmap lock, here, before the tables go. Not yet merged into this branch.
+  unlink_file_vma(vma); // i_mmap removal under the i_mmap lock (mm/vma.ts; nothing for anonymous vmas)
 }
 
 /**

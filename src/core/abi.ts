@@ -22,8 +22,10 @@ export interface CoreExports {
   VMA_PAGE_PROT: G; VMA_FILE: G; VMA_ANON_VMA: G; VMA_ANON_VMA_CHAIN: G; VMA_SHARED_RB: G;
   VMA_SHARED_SUBTREE_LAST: G; VMA_SIZE: G;
   MM_MMAP: G; MM_RB: G; MM_MAP_COUNT: G; MM_MMAP_CACHE: G; MM_MMAP_BASE: G; MM_TASK_SIZE: G; MM_START_BRK: G;
-  MM_BRK: G; MM_TOTAL_VM: G; MM_USERS: G; MM_COUNT: G; MM_PGD: G; MM_ID: G; MM_MMAP_SEM: G;
+  MM_BRK: G; MM_TOTAL_VM: G; MM_USERS: G; MM_COUNT: G; MM_ID: G; MM_MMAP_SEM: G;
   MM_PAGE_TABLE_LOCK: G; MM_STRUCT_SIZE: G; AS_I_MMAP: G; AS_INO: G; KMEM_VM_AREA: G; KMEM_MM_STRUCT: G;
+  PROT_READ: G; PROT_WRITE: G; PROT_EXEC: G; MAP_SHARED: G;
+  MAP_PRIVATE: G; MAP_FIXED: G; MAP_ANONYMOUS: G; MADV_DONTNEED: G;
   PAGE_FLAGS: G; PAGE_REFCOUNT: G; PAGE_MAPCOUNT: G; PAGE_MAPPING: G; PAGE_INDEX: G; PAGE_PRIVATE: G;
   PG_buddy: G; PG_reserved: G;
   __GFP_ZERO: G; __GFP_HIGHMEM: G;
@@ -109,7 +111,7 @@ export interface CoreExports {
   // fork's copy, unmap, mprotect, mmu notifiers; test scaffolding (mm and vma objects built directly)
   [mmb: `MN_${string}` | `MNF_${string}` | `TLB_CAUSE_${string}` | `TFS_${string}` | `TLBSTATE_${string}` | `MMCFG_${string}`
     | `VM_FAULT_${string}` | `FAULT_FLAG_${string}`]: G;
-  MMU_NOTIFIER_SIZE: G; NR_TLB_CAUSES: G; MM_CPUMASK: G; MM_TLB_GEN: G; MM_NOTIFIERS: G;
+  MMU_NOTIFIER_SIZE: G; NR_TLB_CAUSES: G; MM_CPUMASK: G; MM_TLB_GEN: G; MM_NOTIFIERS: G; MM_PGD: G;
   PC_MMU_GATHER: G; PC_LOADED_MM: G; PC_TLBSTATE: G;
   mm_config_raw(): number;
   mm_config_raw_set(v: number): void;
@@ -202,6 +204,23 @@ export interface CoreExports {
   rb_parent(node: number): number;
   vma_interval_tree_iter_first(root: number, first: bigint, last: bigint): number;
   vma_interval_tree_iter_next(vma: number, first: bigint, last: bigint): number;
+
+  // address spaces (mm/mm_struct.ts, mm/vma.ts, mm/mmap.ts, mm/mprotect_vma.ts, mm/madvise.ts)
+  cpu_mm_alloc(cpu: number): number;
+  cpu_mmput(cpu: number, mm: number): number;
+  cpu_mmget(cpu: number, mm: number): number;
+  cpu_mmdrop(cpu: number, mm: number): number;
+  cpu_mm_setup_brk(cpu: number, mm: number, addr: bigint): number;
+  cpu_mmap(cpu: number, mm: number, addr: bigint, len: bigint, prot: number, flags: number, file: number, pgoff: number): bigint;
+  cpu_munmap(cpu: number, mm: number, addr: bigint, len: bigint): number;
+  cpu_brk(cpu: number, mm: number, brk: bigint): bigint;
+  cpu_mprotect(cpu: number, mm: number, start: bigint, len: bigint, prot: number): number;
+  cpu_madvise(cpu: number, mm: number, start: bigint, len: bigint, behavior: number): number;
+  cpu_find_vma(cpu: number, mm: number, addr: bigint): number;
+  cpu_test_file_new(cpu: number, sizePages: number, ino: number): number;
+  cpu_test_vma_merge(cpu: number, mm: number, prev: number, addr: bigint, end: bigint, flags: number, av: number, file: number, pgoff: number): number;
+  cpu_test_vma_split(cpu: number, mm: number, vma: number, addr: bigint, newBelow: number): number;
+  cpu_test_vma_adjust(cpu: number, mm: number, vma: number, start: bigint, end: bigint, pgoff: number): number;
 
   // cost-model calibration kernels (assembly/lib/calibrate.ts; src/cost/calibrate.ts)
   cpu_calib_mul_chain(cpu: number, x: bigint, k: bigint, iters: number): bigint;
