@@ -319,3 +319,42 @@ describe("file faults (filemap_fault)", () => {
     expect(pteOf(mmu, mm, VA) & RW).toBe(RW);
   });
 });
+
+describe("concurrent faults on workers", () => {
+  for (const split of [false, true]) {
+    it(`two CPUs faulting the same pages and page tables end with one frame per page${split ? " (split PTE locks)" : ""}`, async () => {
+      const { Machine } = await import("../../src/index.js");
+      const m = await Machine.create({ cpus: 2, memory: "16MiB", debug: true, callTimeoutMs: 60_000 });
+      try {
+        const mmu = m.mmu;
+        if (split) mmu.exports.mm_config_raw_set(mmu.exports.mm_config_raw() | c(mmu, "MMCFG_SPLIT_PTL"));
+        const mm = Number(await m.call(0, "cpu_pt_mm_create", 9)) >>> 0;
+        const n = 96; // spans two PTE pages
+        const start = VA + (1n << 21n) - 48n * PAGE;
+        expect(Number(await m.call(0, "cpu_pt_vma_create", mm, start, start + BigInt(n) * PAGE, VM_PRIVATE_RW, PROT_RW, 0))).not.toBe(0);
+        for (const cpu of [0, 1]) expect(await m.call(cpu, "cpu_switch_mm", mm)).toBe(0);
+        const free0 = mmu.freeFrames();
+        const bad = await m.run([
+          { cpu: 0, fn: "cpu_test_fault_range", args: [mm, start, n, 0] },
+          { cpu: 1, fn: "cpu_test_fault_range", args: [mm, start, n, 5] },
+        ]);
+        expect(bad).toEqual([0, 0]);
+        const pfns = new Set<number>();
+        for (let i = 0n; i < BigInt(n); i++) {
+          const pte = pteOf(mmu, mm, start + i * PAGE);
+          const pfn = pfnOf(pte);
+          expect(pfns.has(pfn)).toBe(false);
+          pfns.add(pfn);
+          expect(page(mmu, pfn)).toMatchObject({ refcount: 1, mapcount: 1 });
+        }
+        expect(rss(mmu, mm, ANON)).toBe(n);
+        expect(rss(mmu, mm, PGTABLES)).toBe(4); // PUD, PMD, two PTE pages: the losers freed theirs
+        expect(free0 - mmu.freeFrames()).toBe(n + 4);
+        await m.call(0, "cpu_test_exit_mmap", mm);
+        expect(mmu.freeFrames()).toBe(free0);
+      } finally {
+        await m.destroy();
+      }
+    });
+  }
+});
