@@ -28,6 +28,12 @@ import { lockdep_depth } from "./locking/lockdep";
 import { bench_lock_uncontended, bench_lock_pingpong } from "./lib/bench_lock";
 import { test_ad_walker, test_ad_clearer, test_page_alloc_exhaust, test_page_alloc_release, test_page_alloc_churn } from "./lib/test_pgtable";
 import { test_rb_vma_new, test_rb_vma_free } from "./lib/test_rbtree";
+import { mm_alloc, mmput, mmdrop, mmget, mm_setup_brk } from "./mm/mm_struct";
+import { sys_mmap, sys_munmap, sys_brk } from "./mm/mmap";
+import { sys_mprotect } from "./mm/mprotect_vma";
+import { sys_madvise } from "./mm/madvise";
+import { test_file_new, test_vma_merge, test_vma_split, test_vma_adjust,
+  test_find_vma } from "./lib/test_mmap";
 
 export {
   NR_CPUS, PAGE_SIZE, MMEMU_ABI_VERSION,
@@ -428,3 +434,54 @@ export function cpu_test_rmap_fork_churn(cpu: i32, pvma: usize, child_mm: usize,
 export function cpu_test_rmap_walk_loop(cpu: i32, pfn: u32, ptep: usize, hi: i32, iters: u32): i32 { return enter(cpu) ? test_rmap_walk_loop(pfn, ptep, hi, iters) : -EINVAL; }
 /** The host address of address's PTE in mm (allocating tables), or 0. */
 export function cpu_test_pte_alloc(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_pte_alloc(mm, addr) : 0; }
+
+// ---- the MM core's page-table side (mm-b: mm/pgtable.ts, mm/mmu_gather.ts, arch/x86/mm_tlb.ts,
+// mm/memory.ts, mm/mprotect.ts, mm/mmu_notifier.ts; test kernels in lib/test_memory.ts) ----
+export * from "./lib/test_memory";
+
+// ---------------------------------------------------------------------------------------------
+// Address spaces (mm/mm_struct.ts, mm/vma.ts, mm/mmap.ts, mm/mprotect_vma.ts, mm/madvise.ts).
+// The syscalls take mmap_sem themselves; results are the kernel's (addresses or -errno).
+// ---------------------------------------------------------------------------------------------
+export { MMC_VMA_ADJUST_ANON_ALWAYS } from "./layout";
+export { PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS } from "./mm/mmap";
+export { MADV_DONTNEED } from "./mm/madvise";
+export { VM_EXEC, VM_ACCOUNT } from "./mm/mm_types";
+/** A new empty address space (mm_alloc), or 0. */
+export function cpu_mm_alloc(cpu: i32): usize { return enter(cpu) ? mm_alloc() : 0; }
+/** mmput: drop a user; the last one tears the address space down and drops its reference. */
+export function cpu_mmput(cpu: i32, mm: usize): i32 { if (!enter(cpu)) return -EINVAL; mmput(mm); return 0; }
+export function cpu_mmget(cpu: i32, mm: usize): i32 { if (!enter(cpu)) return -EINVAL; mmget(mm); return 0; }
+export function cpu_mmdrop(cpu: i32, mm: usize): i32 { if (!enter(cpu)) return -EINVAL; mmdrop(mm); return 0; }
+/** start_brk = brk = addr, as exec's loader sets them. */
+export function cpu_mm_setup_brk(cpu: i32, mm: usize, addr: u64): i32 { return enter(cpu) ? mm_setup_brk(mm, addr) : -EINVAL; }
+/** mmap(2) on mm: the address or -errno. */
+export function cpu_mmap(cpu: i32, mm: usize, addr: u64, len: u64, prot: u32, flags: u32, file: usize, pgoff: u32): i64 {
+  return enter(cpu) ? sys_mmap(mm, addr, len, prot, flags, file, pgoff) : -EINVAL;
+}
+/** munmap(2) on mm: 0 or -errno. */
+export function cpu_munmap(cpu: i32, mm: usize, addr: u64, len: u64): i32 { return enter(cpu) ? sys_munmap(mm, addr, len) : -EINVAL; }
+/** brk(2) on mm: the break after the call. */
+export function cpu_brk(cpu: i32, mm: usize, brk: u64): i64 { return enter(cpu) ? <i64>sys_brk(mm, brk) : -EINVAL; }
+/** mprotect(2) on mm: 0 or -errno. */
+export function cpu_mprotect(cpu: i32, mm: usize, start: u64, len: u64, prot: u32): i32 {
+  return enter(cpu) ? sys_mprotect(mm, start, len, prot) : -EINVAL;
+}
+/** madvise(2) on mm: 0 or -errno. */
+export function cpu_madvise(cpu: i32, mm: usize, start: u64, len: u64, behavior: i32): i32 {
+  return enter(cpu) ? sys_madvise(mm, start, len, behavior) : -EINVAL;
+}
+/** find_vma under mmap_sem for read: the first vma ending above addr, or 0. */
+export function cpu_find_vma(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_find_vma(mm, addr) : 0; }
+
+// Test kernels (lib/test_mmap.ts).
+export function cpu_test_file_new(cpu: i32, size_pages: u32, ino: u32): usize { return enter(cpu) ? test_file_new(size_pages, ino) : 0; }
+export function cpu_test_vma_merge(cpu: i32, mm: usize, prev: usize, addr: u64, end: u64, flags: u32, av: usize, file: usize, pgoff: u32): usize {
+  return enter(cpu) ? test_vma_merge(mm, prev, addr, end, flags, av, file, pgoff) : 0;
+}
+export function cpu_test_vma_split(cpu: i32, mm: usize, vma: usize, addr: u64, new_below: bool): i32 {
+  return enter(cpu) ? test_vma_split(mm, vma, addr, new_below) : -EINVAL;
+}
+export function cpu_test_vma_adjust(cpu: i32, mm: usize, vma: usize, start: u64, end: u64, pgoff: u32): i32 {
+  return enter(cpu) ? test_vma_adjust(mm, vma, start, end, pgoff) : -EINVAL;
+}

@@ -100,7 +100,9 @@ export const KMEM_ANON_VMA: i32 = 2;
 export const KMEM_ANON_VMA_CHAIN: i32 = 3;
 export const KMEM_ADDRESS_SPACE: i32 = 4;
 export const KMEM_TASK_STRUCT: i32 = 5;
-export const NR_MM_CACHES: i32 = 6;
+export const KMEM_PTLOCK: i32 = 6;        // split page-table locks: one struct mm_lock per PTE page (mm/pgtable.ts)
+export const KMEM_MMU_NOTIFIER: i32 = 7;  // struct mmu_notifier (mm/mmu_notifier.ts)
+export const NR_MM_CACHES: i32 = 8;
 
 // struct rb_node (lib/rbtree.ts), embedded in the objects kept in red-black trees (12 bytes):
 //   +0 __rb_parent_color u32 (parent pointer | colour in bit 0: 0 red, 1 black) | +4 rb_right | +8 rb_left

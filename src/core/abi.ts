@@ -22,8 +22,10 @@ export interface CoreExports {
   VMA_PAGE_PROT: G; VMA_FILE: G; VMA_ANON_VMA: G; VMA_ANON_VMA_CHAIN: G; VMA_SHARED_RB: G;
   VMA_SHARED_SUBTREE_LAST: G; VMA_SIZE: G;
   MM_MMAP: G; MM_RB: G; MM_MAP_COUNT: G; MM_MMAP_CACHE: G; MM_MMAP_BASE: G; MM_TASK_SIZE: G; MM_START_BRK: G;
-  MM_BRK: G; MM_TOTAL_VM: G; MM_USERS: G; MM_COUNT: G; MM_PGD: G; MM_ID: G; MM_MMAP_SEM: G;
+  MM_BRK: G; MM_TOTAL_VM: G; MM_USERS: G; MM_COUNT: G; MM_ID: G; MM_MMAP_SEM: G;
   MM_PAGE_TABLE_LOCK: G; MM_STRUCT_SIZE: G; AS_I_MMAP: G; AS_INO: G; KMEM_VM_AREA: G; KMEM_MM_STRUCT: G;
+  PROT_READ: G; PROT_WRITE: G; PROT_EXEC: G; MAP_SHARED: G;
+  MAP_PRIVATE: G; MAP_FIXED: G; MAP_ANONYMOUS: G; MADV_DONTNEED: G;
   PAGE_FLAGS: G; PAGE_REFCOUNT: G; PAGE_MAPCOUNT: G; PAGE_MAPPING: G; PAGE_INDEX: G; PAGE_PRIVATE: G;
   PG_buddy: G; PG_reserved: G;
   __GFP_ZERO: G; __GFP_HIGHMEM: G;
@@ -105,6 +107,39 @@ export interface CoreExports {
   cpu_test_page_alloc_release(cpu: number, head: number): number;
   cpu_test_page_alloc_churn(cpu: number, iters: number, hold: number, seed: number): number;
 
+  // the MM core's page-table side (assembly/lib/test_memory.ts): TLB shootdown, mmu_gather, faults,
+  // fork's copy, unmap, mprotect, mmu notifiers; test scaffolding (mm and vma objects built directly)
+  [mmb: `MN_${string}` | `MNF_${string}` | `TLB_CAUSE_${string}` | `TFS_${string}` | `TLBSTATE_${string}` | `MMCFG_${string}`
+    | `VM_FAULT_${string}` | `FAULT_FLAG_${string}`]: G;
+  MMU_NOTIFIER_SIZE: G; NR_TLB_CAUSES: G; MM_CPUMASK: G; MM_TLB_GEN: G; MM_NOTIFIERS: G; MM_PGD: G;
+  PC_MMU_GATHER: G; PC_LOADED_MM: G; PC_TLBSTATE: G;
+  mm_config_raw(): number;
+  mm_config_raw_set(v: number): void;
+  cpu_switch_mm(cpu: number, next: number): number;
+  cpu_enter_lazy_tlb(cpu: number, mm: number): number;
+  cpu_leave_mm(cpu: number): number;
+  cpu_flush_tlb_mm_range(cpu: number, mm: number, start: bigint, end: bigint, freedTables: number, cause: number): number;
+  mm_tlb_flush_stat(cpu: number, cause: number, field: number): bigint;
+  cpu_mmu_gather(cpu: number): number;
+  cpu_pt_mm_create(cpu: number, pcid: number): number;
+  cpu_pt_vma_create(cpu: number, mm: number, start: bigint, end: bigint, flags: number, prot: bigint, file: number): number;
+  cpu_test_map_pages(cpu: number, mm: number, start: bigint, n: number, prot: bigint): number;
+  mm_test_pte(mm: number, addr: bigint): bigint;
+  mm_test_pte_lock(mm: number, addr: bigint): number;
+  cpu_test_unmap_pages(cpu: number, mm: number, start: bigint, n: number, freeTables: number): number;
+  cpu_test_stale_watch(cpu: number, va: bigint, pfn: number, ready: number, done: number): bigint;
+  cpu_test_unmap_when_ready(cpu: number, mm: number, start: bigint, n: number, ready: number, done: number): number;
+  cpu_mmu_notifier_register(cpu: number, mm: number): number;
+  mm_mmu_notifier_check(mm: number): number;
+  cpu_mmu_notifier_release(cpu: number, mm: number): number;
+  cpu_mmu_notifier_range(cpu: number, mm: number, start: bigint, end: bigint, which: number): number;
+  cpu_change_protection(cpu: number, vma: number, start: bigint, end: bigint, newprot: bigint, cpFlags: number): bigint;
+  cpu_fail_page_alloc(cpu: number, n: number): number;
+  cpu_handle_mm_fault(cpu: number, mm: number, vma: number, addr: bigint, flags: number): number;
+  cpu_test_user_access(cpu: number, mm: number, addr: bigint, write: number): bigint;
+  cpu_copy_page_range(cpu: number, dstMm: number, srcMm: number, vma: number): number;
+  cpu_zap_page_range(cpu: number, vma: number, start: bigint, size: bigint): number;
+  cpu_test_exit_mmap(cpu: number, mm: number): number;
   // reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts; lib/test_rmap.ts)
   [rmap: `AV_${string}` | `AVC_${string}` | `VMA_${string}` | `MMC_${string}` | `VM_${string}` | `PG_${string}` | `KMEM_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
   MM_RSS: G; MM_PCID: G; PAGE_MAPPING_ANON: G; HDR_MM_CONFIG: G;
@@ -172,6 +207,23 @@ export interface CoreExports {
   rb_parent(node: number): number;
   vma_interval_tree_iter_first(root: number, first: bigint, last: bigint): number;
   vma_interval_tree_iter_next(vma: number, first: bigint, last: bigint): number;
+
+  // address spaces (mm/mm_struct.ts, mm/vma.ts, mm/mmap.ts, mm/mprotect_vma.ts, mm/madvise.ts)
+  cpu_mm_alloc(cpu: number): number;
+  cpu_mmput(cpu: number, mm: number): number;
+  cpu_mmget(cpu: number, mm: number): number;
+  cpu_mmdrop(cpu: number, mm: number): number;
+  cpu_mm_setup_brk(cpu: number, mm: number, addr: bigint): number;
+  cpu_mmap(cpu: number, mm: number, addr: bigint, len: bigint, prot: number, flags: number, file: number, pgoff: number): bigint;
+  cpu_munmap(cpu: number, mm: number, addr: bigint, len: bigint): number;
+  cpu_brk(cpu: number, mm: number, brk: bigint): bigint;
+  cpu_mprotect(cpu: number, mm: number, start: bigint, len: bigint, prot: number): number;
+  cpu_madvise(cpu: number, mm: number, start: bigint, len: bigint, behavior: number): number;
+  cpu_find_vma(cpu: number, mm: number, addr: bigint): number;
+  cpu_test_file_new(cpu: number, sizePages: number, ino: number): number;
+  cpu_test_vma_merge(cpu: number, mm: number, prev: number, addr: bigint, end: bigint, flags: number, av: number, file: number, pgoff: number): number;
+  cpu_test_vma_split(cpu: number, mm: number, vma: number, addr: bigint, newBelow: number): number;
+  cpu_test_vma_adjust(cpu: number, mm: number, vma: number, start: bigint, end: bigint, pgoff: number): number;
 
   // cost-model calibration kernels (assembly/lib/calibrate.ts; src/cost/calibrate.ts)
   cpu_calib_mul_chain(cpu: number, x: bigint, k: bigint, iters: number): bigint;
