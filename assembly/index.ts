@@ -354,7 +354,8 @@ import { mm_config, mm_config_set } from "./mm/mm_config";
 import { anon_vma_prepare, anon_vma_clone, anon_vma_fork, unlink_anon_vmas, vma_address, get_anon_vma, put_anon_vma,
   page_add_new_anon_rmap, page_add_anon_rmap, page_add_file_rmap, page_remove_rmap, page_dup_rmap } from "./mm/rmap";
 import { test_mm_create, test_vma_create, test_pte_read, test_fault_anon, test_anon_pattern, test_map_file_page,
-  test_fork_vma, test_split_vma, test_unmap_vma, test_vma_link_file, test_page_referenced_ptl } from "./lib/test_rmap";
+  test_fork_vma, test_split_vma, test_unmap_vma, test_vma_link_file, test_page_referenced_ptl, test_rmap_fork_churn,
+  test_rmap_walk_loop, test_pte_alloc } from "./lib/test_rmap";
 import { page_referenced, try_to_unmap, try_to_unmap_ptl, page_mkclean, TTU_MIGRATION } from "./mm/rmap_walk";
 import { address_space_create, find_get_page, filemap_fault, add_to_page_cache, delete_from_page_cache, filemap_pattern,
   lock_page, unlock_page, trylock_page, PAGE_CACHE_SLOTS } from "./mm/filemap";
@@ -429,6 +430,10 @@ export function swp_migration_entry_to_pfn(pte: u64): u32 { return migration_ent
 export function cpu_migrate_page(cpu: i32, pfn: u32): i32 { return enter(cpu) ? migrate_page(pfn) : -EINVAL; }
 /** migration_entry_wait(mm, addr): 1 if it waited on a migration entry, 0 if the PTE was not one. */
 export function cpu_migration_entry_wait(cpu: i32, mm: usize, addr: u64): i32 { return enter(cpu) ? migration_entry_wait(mm, addr) : -EINVAL; }
+export function cpu_test_rmap_fork_churn(cpu: i32, pvma: usize, child_mm: usize, iters: u32): i32 { return enter(cpu) ? test_rmap_fork_churn(pvma, child_mm, iters) : -EINVAL; }
+export function cpu_test_rmap_walk_loop(cpu: i32, pfn: u32, ptep: usize, hi: i32, iters: u32): i32 { return enter(cpu) ? test_rmap_walk_loop(pfn, ptep, hi, iters) : -EINVAL; }
+/** The host address of address's PTE in mm (allocating tables), or 0. */
+export function cpu_test_pte_alloc(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_pte_alloc(mm, addr) : 0; }
 
 // ---- the MM core's page-table side (mm-b: mm/pgtable.ts, mm/mmu_gather.ts, arch/x86/mm_tlb.ts,
 // mm/memory.ts, mm/mprotect.ts, mm/mmu_notifier.ts; test kernels in lib/test_memory.ts) ----

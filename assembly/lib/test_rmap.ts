@@ -10,7 +10,7 @@ import { lock_init, lock_acquire, lock_release, MODE_WRITE } from "../locking/lo
 import { LOCK_CLASS_MMAP_SEM, LOCK_CLASS_PAGE_TABLE_LOCK } from "../locking/lock_types";
 import { kmem_cache_alloc, kmem_cache_free } from "../mm/slab";
 import { alloc_page, put_page, get_page, page_address, page_has_data, __GFP_ZERO, GFP_PGTABLE, GFP_HIGHUSER } from "../mm/page_alloc";
-import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, PTE_PFN_MASK } from "../arch/x86/pgtable_types";
+import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, PTE_PFN_MASK } from "../arch/x86/pgtable_types";
 import { KMEM_MM_STRUCT, KMEM_VM_AREA, MM_MMAP_SEM, MM_PAGE_TABLE_LOCK, MM_PGD, MM_PCID, MM_USERS, MM_COUNT, MM_RSS,
   MM_MMAP, MM_MAP_COUNT, MM_ANONPAGES, MM_FILEPAGES, VMA_MM, VMA_NEXT, VMA_PREV, VMA_START, VMA_END, VMA_FLAGS,
   VMA_PGOFF, VMA_PAGE_PROT, VMA_FILE, VMA_ANON_VMA, VMA_SIZE, VM_WRITE, VM_SHARED } from "../mm/mm_types";
@@ -289,4 +289,33 @@ export function test_page_referenced_ptl(pfn: u32, vma: usize): i32 {
   lock_release(mm + MM_PAGE_TABLE_LOCK, MODE_WRITE);
   if (r == -11) r = page_referenced(pfn, 0, 0) + 0x10000;
   return r;
+}
+
+/**
+ * test_rmap_fork_churn - iters times: fork pvma into child_mm (anon_vma_fork: chains and a new
+ * anon_vma on the parent's tree) and unmap the copy again (unlink_anon_vmas), racing rmap walkers
+ * on other CPUs. Returns iters, or -ENOMEM when a fork failed.
+ */
+export function test_rmap_fork_churn(pvma: usize, child_mm: usize, iters: u32): i32 {
+  for (let i: u32 = 0; i < iters; i++) {
+    const c = test_fork_vma(child_mm, pvma);
+    if (c == 0) return -ENOMEM;
+    test_unmap_vma(c);
+  }
+  return <i32>iters;
+}
+
+/**
+ * test_rmap_walk_loop - iters page_referenced walks of page pfn, which has between lo and hi mappings
+ * at any time; returns how many walks counted more than hi (a walk that saw a vma twice or a freed
+ * chain would), and touches the A bit of the parent's PTE (ptep, a host address) before each walk.
+ */
+export function test_rmap_walk_loop(pfn: u32, ptep: usize, hi: i32, iters: u32): i32 {
+  let bad = 0;
+  for (let i: u32 = 0; i < iters; i++) {
+    atomic.or<u64>(ptep, _PAGE_ACCESSED);
+    const r = page_referenced(pfn, 0, 0);
+    if (r < 1 || r > hi) bad++;
+  }
+  return bad;
 }

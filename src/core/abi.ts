@@ -191,6 +191,9 @@ export interface CoreExports {
   swp_migration_entry_to_pfn(pte: bigint): number;
   cpu_migrate_page(cpu: number, pfn: number): number;
   cpu_migration_entry_wait(cpu: number, mm: number, addr: bigint): number;
+  cpu_test_rmap_fork_churn(cpu: number, pvma: number, childMm: number, iters: number): number;
+  cpu_test_rmap_walk_loop(cpu: number, pfn: number, ptep: number, hi: number, iters: number): number;
+  cpu_test_pte_alloc(cpu: number, mm: number, addr: bigint): number;
   // trees (lib/rbtree.ts, lib/interval_tree.ts, lib/test_rbtree.ts)
   cpu_test_rb_vma_new(cpu: number, start: bigint, end: bigint, pgoff: number): number;
   cpu_test_rb_vma_free(cpu: number, vma: number): number;
