@@ -32,6 +32,7 @@ import { test_rb_vma_new, test_rb_vma_free } from "./lib/test_rbtree";
 import { mm_alloc, mmput, mmdrop, mmget, mm_setup_brk } from "./mm/mm_struct";
 import { sys_mmap, sys_munmap, sys_brk } from "./mm/mmap";
 import { sys_mprotect } from "./mm/mprotect_vma";
+import { dup_mm } from "./kernel/fork_mm";
 import { sys_madvise } from "./mm/madvise";
 import { test_vma_merge, test_vma_split, test_vma_adjust,
   test_find_vma } from "./lib/test_mmap";
@@ -437,6 +438,8 @@ export function cpu_mprotect(cpu: i32, mm: usize, start: u64, len: u64, prot: u3
 export function cpu_madvise(cpu: i32, mm: usize, start: u64, len: u64, behavior: i32): i32 {
   return enter(cpu) ? sys_madvise(mm, start, len, behavior) : -EINVAL;
 }
+/** fork's dup_mm: a copy of oldmm (vmas, anon_vmas, COW page tables) with one user, or 0 (-ENOMEM). */
+export function cpu_dup_mm(cpu: i32, oldmm: usize): usize { return enter(cpu) ? dup_mm(oldmm) : 0; }
 /** find_vma under mmap_sem for read: the first vma ending above addr, or 0. */
 export function cpu_find_vma(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_find_vma(mm, addr) : 0; }
 

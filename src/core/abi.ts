@@ -220,6 +220,7 @@ export interface CoreExports {
   cpu_mprotect(cpu: number, mm: number, start: bigint, len: bigint, prot: number): number;
   cpu_madvise(cpu: number, mm: number, start: bigint, len: bigint, behavior: number): number;
   cpu_find_vma(cpu: number, mm: number, addr: bigint): number;
+  cpu_dup_mm(cpu: number, oldmm: number): number;
   cpu_test_vma_merge(cpu: number, mm: number, prev: number, addr: bigint, end: bigint, flags: number, av: number, file: number, pgoff: number): number;
   cpu_test_vma_split(cpu: number, mm: number, vma: number, addr: bigint, newBelow: number): number;
   cpu_test_vma_adjust(cpu: number, mm: number, vma: number, start: bigint, end: bigint, pgoff: number): number;
