@@ -31,8 +31,9 @@ import { test_rb_vma_new, test_rb_vma_free } from "./lib/test_rbtree";
 import { mm_alloc, mmput, mmdrop, mmget, mm_setup_brk } from "./mm/mm_struct";
 import { sys_mmap, sys_munmap, sys_brk } from "./mm/mmap";
 import { sys_mprotect } from "./mm/mprotect_vma";
+import { dup_mm } from "./kernel/fork_mm";
 import { sys_madvise } from "./mm/madvise";
-import { test_file_new, test_vma_merge, test_vma_split, test_vma_adjust,
+import { test_vma_merge, test_vma_split, test_vma_adjust,
   test_find_vma } from "./lib/test_mmap";
 
 export {
@@ -471,11 +472,12 @@ export function cpu_mprotect(cpu: i32, mm: usize, start: u64, len: u64, prot: u3
 export function cpu_madvise(cpu: i32, mm: usize, start: u64, len: u64, behavior: i32): i32 {
   return enter(cpu) ? sys_madvise(mm, start, len, behavior) : -EINVAL;
 }
+/** fork's dup_mm: a copy of oldmm (vmas, anon_vmas, COW page tables) with one user, or 0 (-ENOMEM). */
+export function cpu_dup_mm(cpu: i32, oldmm: usize): usize { return enter(cpu) ? dup_mm(oldmm) : 0; }
 /** find_vma under mmap_sem for read: the first vma ending above addr, or 0. */
 export function cpu_find_vma(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_find_vma(mm, addr) : 0; }
 
 // Test kernels (lib/test_mmap.ts).
-export function cpu_test_file_new(cpu: i32, size_pages: u32, ino: u32): usize { return enter(cpu) ? test_file_new(size_pages, ino) : 0; }
 export function cpu_test_vma_merge(cpu: i32, mm: usize, prev: usize, addr: u64, end: u64, flags: u32, av: usize, file: usize, pgoff: u32): usize {
   return enter(cpu) ? test_vma_merge(mm, prev, addr, end, flags, av, file, pgoff) : 0;
 }
@@ -485,3 +487,8 @@ export function cpu_test_vma_split(cpu: i32, mm: usize, vma: usize, addr: u64, n
 export function cpu_test_vma_adjust(cpu: i32, mm: usize, vma: usize, start: u64, end: u64, pgoff: u32): i32 {
   return enter(cpu) ? test_vma_adjust(mm, vma, start, end, pgoff) : -EINVAL;
 }
+
+
+
+
+

@@ -1,22 +1,8 @@
 // Test kernels for the vma set (mm/vma.ts, mm/mmap.ts): direct calls of vma_merge, split_vma and
-// vma_adjust under mmap_sem, and a bare address_space (its i_mmap lock and tree) for file mappings
-// until mm-c's filemap.ts (address_space_create) is merged.
-import { kmem_cache_alloc } from "../mm/slab";
-import { __GFP_ZERO } from "../mm/page_alloc";
-import { KMEM_ADDRESS_SPACE, AS_I_MMAP_LOCK, AS_SIZE_PAGES, AS_INO, MM_MMAP_SEM } from "../mm/mm_types";
-import { lock_init, lock_acquire, lock_release, MODE_WRITE, MODE_READ } from "../locking/lock";
-import { LOCK_CLASS_I_MMAP } from "../locking/lock_types";
+// vma_adjust under mmap_sem (files come from mm-c's address_space_create).
+import { MM_MMAP_SEM } from "../mm/mm_types";
+import { lock_acquire, lock_release, MODE_WRITE, MODE_READ } from "../locking/lock";
 import { vma_merge, split_vma, vma_adjust, find_vma } from "../mm/vma";
-
-/** A file (address_space) of size_pages with its i_mmap lock initialised and inode number ino. */
-export function test_file_new(size_pages: u32, ino: u32): usize {
-  const as = kmem_cache_alloc(KMEM_ADDRESS_SPACE, __GFP_ZERO);
-  if (as == 0) return 0;
-  lock_init(as + AS_I_MMAP_LOCK, LOCK_CLASS_I_MMAP, 0);
-  store<u32>(as + AS_SIZE_PAGES, size_pages);
-  store<u32>(as + AS_INO, ino);
-  return as;
-}
 
 /** vma_merge under mmap_sem for write; returns the merged vma or 0. */
 export function test_vma_merge(mm: usize, prev: usize, addr: u64, end: u64, flags: u32, av: usize, file: usize, pgoff: u32): usize {

@@ -20,6 +20,7 @@ import { unmap_vmas, free_pgtables } from "./memory_unmap";
 import { _PAGE_PROTNONE } from "./pgtable";
 import { kmem_cache_alloc, kmem_cache_free } from "./slab";
 import { __GFP_ZERO } from "./page_alloc";
+import { address_space_create } from "./filemap";
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { EINVAL, ENOMEM } from "../errno";
 
@@ -177,8 +178,14 @@ export function mmap_region(mm: usize, file: usize, addr: u64, len: u64, flags: 
       return <i64>addr;
     }
   }
+  if (file == 0 && (vm_flags & VM_SHARED) != 0) {
+    // shmem_zero_setup: a shared anonymous mapping is a file of its own (an unnamed shmem object:
+    // here an emulated file as long as the mapping, whose page cache holds the shared pages).
+    file = address_space_create(<u32>(len >> 12));
+    if (file == 0) return -ENOMEM;
+  }
   const vma = kmem_cache_alloc(KMEM_VM_AREA, __GFP_ZERO);
-  if (vma == 0) return -ENOMEM;
+  if (vma == 0) return -ENOMEM; // (the shmem file is not freed: files live as long as the machine)
   store<u32>(vma + VMA_MM, <u32>mm);
   store<u64>(vma + VMA_START, addr);
   store<u64>(vma + VMA_END, addr + len);
@@ -196,8 +203,8 @@ export function mmap_region(mm: usize, file: usize, addr: u64, len: u64, flags: 
  * MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS) of file (an address_space; ignored with MAP_ANONYMOUS) from
  * page pgoff, at addr for MAP_FIXED (replacing what was there) or where get_unmapped_area puts it.
  * Caller holds mmap_sem for write. Returns the address, or -EINVAL (len 0, bad type, no file for a
- * file mapping, misaligned MAP_FIXED), -ENOMEM (no room, too many vmas), -EOVERFLOW (pgoff wraps),
- * -ENODEV (shared anonymous mappings: see below).
+ * file mapping, misaligned MAP_FIXED), -ENOMEM (no room, too many vmas, no memory for the vma or for
+ * a shared anonymous mapping's shmem file), -EOVERFLOW (pgoff wraps).
  */
 export function do_mmap(mm: usize, addr: u64, len: u64, prot: u32, flags: u32, file: usize, pgoff: u32): i64 {
   if ((flags & MAP_ANONYMOUS) != 0) file = 0;
@@ -224,15 +231,14 @@ export function do_mmap(mm: usize, addr: u64, len: u64, prot: u32, flags: u32, f
     if (type == MAP_SHARED) vm_flags |= VM_SHARED | VM_MAYSHARE;
   } else {
     if (type == MAP_SHARED) {
-      // TODO(integrate): shmem_zero_setup gives a shared anonymous mapping a file of its own; with
-      // mm-c's filemap.ts that is address_space_create(len >> 12) as vm_file, pgoff 0.
-      return -ENODEV;
+      pgoff = 0;
+      vm_flags |= VM_SHARED | VM_MAYSHARE;
+    } else {
+      pgoff = <u32>(addr >> 12);
     }
-    pgoff = <u32>(addr >> 12);
   }
   return mmap_region(mm, file, addr, len, flags, vm_flags, pgoff);
 }
-export const ENODEV: i32 = 19;
 
 // ---------------------------------------------------------------------------------------------
 // munmap

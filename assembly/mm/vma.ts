@@ -10,13 +10,13 @@
 // (root) lock while it moves boundaries that rmap walks look at.
 import { VMA_MM, VMA_NEXT, VMA_PREV, VMA_RB, VMA_START, VMA_END, VMA_FLAGS, VMA_PGOFF, VMA_FILE, VMA_ANON_VMA,
   VMA_ANON_VMA_CHAIN, VMA_SIZE, KMEM_VM_AREA, MM_MMAP, MM_RB, MM_MAP_COUNT, MM_MMAP_CACHE, RB_LEFT,
-  RB_RIGHT, VM_SHARED, AS_I_MMAP, AS_I_MMAP_LOCK, AS_I_MMAP_WRITABLE, AVC_SAME_VMA } from "./mm_types";
+  RB_RIGHT, VM_SHARED, AS_I_MMAP, AS_I_MMAP_WRITABLE, AVC_SAME_VMA } from "./mm_types";
 import { rb_link_node, rb_insert_color, rb_erase, rb_last } from "../lib/rbtree";
 import { vma_interval_tree_insert, vma_interval_tree_remove } from "../lib/interval_tree";
 import { kmem_cache_alloc, kmem_cache_free } from "./slab";
-import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { mm_config_has } from "./mm_config";
 import { anon_vma_clone, unlink_anon_vmas, anon_vma_lock_write, anon_vma_unlock_write } from "./rmap";
+import { i_mmap_lock_write, i_mmap_unlock_write } from "./filemap";
 import { MMC_VMA_ADJUST_ANON_ALWAYS } from "../layout";
 import { VM_BUG_ON } from "../debug";
 import { ENOMEM } from "../errno";
@@ -49,14 +49,11 @@ export const PAGE_SHIFT_U64: u64 = 12;
 // @ts-ignore: decorator
 @inline function rb_vma(rb: usize): usize { return rb - VMA_RB; }
 
-// ---------------------------------------------------------------------------------------------
-// The i_mmap lock. TODO(integrate): mm-c's filemap.ts (i_mmap_lock_write/unlock_write) owns it;
-// switch to those once merged. Same lock, same mode: the mapping's i_mmap lock for write.
-// ---------------------------------------------------------------------------------------------
+// The i_mmap lock for write (mm/filemap.ts): every change to the i_mmap tree here.
 // @ts-ignore: decorator
-@inline function i_mmap_lock(mapping: usize, site: string): void { lock_acquire(mapping + AS_I_MMAP_LOCK, MODE_WRITE, site); }
+@inline function i_mmap_lock(mapping: usize, site: string): void { i_mmap_lock_write(mapping); }
 // @ts-ignore: decorator
-@inline function i_mmap_unlock(mapping: usize): void { lock_release(mapping + AS_I_MMAP_LOCK, MODE_WRITE); }
+@inline function i_mmap_unlock(mapping: usize): void { i_mmap_unlock_write(mapping); }
 
 // ---------------------------------------------------------------------------------------------
 // Lookup

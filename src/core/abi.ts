@@ -22,7 +22,7 @@ export interface CoreExports {
   VMA_PAGE_PROT: G; VMA_FILE: G; VMA_ANON_VMA: G; VMA_ANON_VMA_CHAIN: G; VMA_SHARED_RB: G;
   VMA_SHARED_SUBTREE_LAST: G; VMA_SIZE: G;
   MM_MMAP: G; MM_RB: G; MM_MAP_COUNT: G; MM_MMAP_CACHE: G; MM_MMAP_BASE: G; MM_TASK_SIZE: G; MM_START_BRK: G;
-  MM_BRK: G; MM_TOTAL_VM: G; MM_USERS: G; MM_COUNT: G; MM_ID: G; MM_MMAP_SEM: G;
+  MM_BRK: G; MM_TOTAL_VM: G; MM_USERS: G; MM_COUNT: G; MM_PGD: G; MM_ID: G; MM_MMAP_SEM: G;
   MM_PAGE_TABLE_LOCK: G; MM_STRUCT_SIZE: G; AS_I_MMAP: G; AS_INO: G; KMEM_VM_AREA: G; KMEM_MM_STRUCT: G;
   PROT_READ: G; PROT_WRITE: G; PROT_EXEC: G; MAP_SHARED: G;
   MAP_PRIVATE: G; MAP_FIXED: G; MAP_ANONYMOUS: G; MADV_DONTNEED: G;
@@ -111,7 +111,7 @@ export interface CoreExports {
   // fork's copy, unmap, mprotect, mmu notifiers; test scaffolding (mm and vma objects built directly)
   [mmb: `MN_${string}` | `MNF_${string}` | `TLB_CAUSE_${string}` | `TFS_${string}` | `TLBSTATE_${string}` | `MMCFG_${string}`
     | `VM_FAULT_${string}` | `FAULT_FLAG_${string}`]: G;
-  MMU_NOTIFIER_SIZE: G; NR_TLB_CAUSES: G; MM_CPUMASK: G; MM_TLB_GEN: G; MM_NOTIFIERS: G; MM_PGD: G;
+  MMU_NOTIFIER_SIZE: G; NR_TLB_CAUSES: G; MM_CPUMASK: G; MM_TLB_GEN: G; MM_NOTIFIERS: G;
   PC_MMU_GATHER: G; PC_LOADED_MM: G; PC_TLBSTATE: G;
   mm_config_raw(): number;
   mm_config_raw_set(v: number): void;
@@ -221,7 +221,7 @@ export interface CoreExports {
   cpu_mprotect(cpu: number, mm: number, start: bigint, len: bigint, prot: number): number;
   cpu_madvise(cpu: number, mm: number, start: bigint, len: bigint, behavior: number): number;
   cpu_find_vma(cpu: number, mm: number, addr: bigint): number;
-  cpu_test_file_new(cpu: number, sizePages: number, ino: number): number;
+  cpu_dup_mm(cpu: number, oldmm: number): number;
   cpu_test_vma_merge(cpu: number, mm: number, prev: number, addr: bigint, end: bigint, flags: number, av: number, file: number, pgoff: number): number;
   cpu_test_vma_split(cpu: number, mm: number, vma: number, addr: bigint, newBelow: number): number;
   cpu_test_vma_adjust(cpu: number, mm: number, vma: number, start: bigint, end: bigint, pgoff: number): number;

@@ -10,7 +10,7 @@ import { constant, type CoreExports } from "../../src/core/abi.js";
 const PAGE = 4096n;
 const R = 1, W = 2, X = 4;
 const MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANON = 0x20;
-const EINVAL = -22, ENOMEM = -12, ENODEV = -19;
+const EINVAL = -22, ENOMEM = -12;
 const TASK_SIZE = 0x7fff_ffff_f000n;
 const MMAP_BASE = TASK_SIZE - (128n << 20n);
 
@@ -89,9 +89,22 @@ describe("get_unmapped_area and mmap placement", () => {
     expect(mmap(mmu, mm, 0n, 1, R, MAP_PRIVATE)).toBe(BigInt(EINVAL));                         // no file
     expect(BigInt(mmu.call("cpu_mmap", 0, mm, 0n, TASK_SIZE + PAGE, R, MAP_PRIVATE | MAP_ANON, 0, 0))).toBe(BigInt(ENOMEM));
     expect(BigInt(mmu.call("cpu_mmap", 0, mm, TASK_SIZE - PAGE, 2n * PAGE, R, MAP_PRIVATE | MAP_ANON | MAP_FIXED, 0, 0))).toBe(BigInt(ENOMEM));
-    expect(mmap(mmu, mm, 0n, 1, R, MAP_SHARED | MAP_ANON)).toBe(BigInt(ENODEV)); // shmem: not yet (TODO(integrate))
     expect(BigInt(mmu.call("cpu_mmap", 9, mm, 0n, PAGE, R, MAP_PRIVATE | MAP_ANON, 0, 0))).toBe(BigInt(EINVAL)); // bad CPU
     expect(layout(mmu, mm)).toEqual(before);
+  });
+});
+
+describe("shared anonymous mappings", () => {
+  it("get a shmem file of their own (shmem_zero_setup) at pgoff 0 and never merge", () => {
+    const { mmu, mm } = boot();
+    const a = mmap(mmu, mm, 0n, 4, R | W, MAP_SHARED | MAP_ANON);
+    const b = mmap(mmu, mm, 0n, 4, R | W, MAP_SHARED | MAP_ANON);
+    expect(b).toBe(a - 4n * PAGE);
+    const vs = readVmas(mmu, mm);
+    expect(vs.length).toBe(2);
+    expect(vs.every((v) => v.file !== 0 && v.pgoff === 0)).toBe(true);
+    expect(vs[0]!.file).not.toBe(vs[1]!.file);
+    expect(layout(mmu, mm).map((x) => x[2])).toEqual(["rw-s", "rw-s"]);
   });
 });
 
@@ -235,7 +248,7 @@ describe("mprotect and vma_merge's cases", () => {
 describe("file mappings", () => {
   it("keeps the i_mmap interval tree in step with splits, merges and unmaps", () => {
     const { mmu, mm } = boot();
-    const file = Number(mmu.call("cpu_test_file_new", 0, 64, 42)) >>> 0;
+    const file = Number(mmu.call("cpu_address_space_create", 0, 64)) >>> 0;
     const root = file + c(mmu, "AS_I_MMAP");
     const query = (a: bigint, z: bigint): [number, number][] => {
       const out: [number, number][] = [];
@@ -262,9 +275,10 @@ describe("file mappings", () => {
     expect(mmu.call("cpu_munmap", 0, mm, BASE, 4n * PAGE)).toBe(0);
     expect(query(0n, 100n)).toEqual([[12, b + 32], [14, b + 4]]);
     const dv = new DataView(mmu.memory.buffer);
+    const ino = dv.getUint32(file + c(mmu, "AS_INO"), true);
     expect(formatMaps(mmu, mm)).toBe(
-      `${(BASE + 4n * PAGE).toString(16).padStart(8, "0")}-${(BASE + 8n * PAGE).toString(16).padStart(8, "0")} r--s 0000e000 00:01 42`.padEnd(73) + "/mmemu/file42\n" +
-      `${(BASE + 32n * PAGE).toString(16).padStart(8, "0")}-${(BASE + 36n * PAGE).toString(16).padStart(8, "0")} r--p 0000c000 00:01 42`.padEnd(73) + "/mmemu/file42\n");
+      `${(BASE + 4n * PAGE).toString(16).padStart(8, "0")}-${(BASE + 8n * PAGE).toString(16).padStart(8, "0")} r--s 0000e000 00:01 ${ino}`.padEnd(73) + `/mmemu/file${ino}\n` +
+      `${(BASE + 32n * PAGE).toString(16).padStart(8, "0")}-${(BASE + 36n * PAGE).toString(16).padStart(8, "0")} r--p 0000c000 00:01 ${ino}`.padEnd(73) + `/mmemu/file${ino}\n`);
     expect(dv.getUint32(file + c(mmu, "AS_I_MMAP"), true)).not.toBe(0);
     expect(mmu.call("cpu_munmap", 0, mm, 0n, TASK_SIZE)).toBe(0);
     expect(dv.getUint32(file + c(mmu, "AS_I_MMAP"), true)).toBe(0);
@@ -354,7 +368,7 @@ describe("mm lifetime", () => {
 describe("vma_adjust's locks on file vmas", () => {
   it("takes i_mmap, then the anon_vma lock, for a split of a private file vma with anon pages (lockdep-clean)", () => {
     const { mmu, mm } = boot();
-    const file = Number(mmu.call("cpu_test_file_new", 0, 64, 9)) >>> 0;
+    const file = Number(mmu.call("cpu_address_space_create", 0, 64)) >>> 0;
     expect(mmap(mmu, mm, BASE, 4, R | W, MAP_PRIVATE | MAP_FIXED, file, 0)).toBe(BASE);
     const v = readVmas(mmu, mm)[0]!;
     expect(mmu.call("cpu_anon_vma_prepare", 0, v.addr)).toBe(0);
@@ -397,7 +411,7 @@ describe("vma_merge, split_vma and vma_adjust called directly", () => {
 
   it("split_vma below and above, and vma_adjust moving a boundary (case 4 by hand)", () => {
     const { mmu, mm } = boot();
-    const file = Number(mmu.call("cpu_test_file_new", 0, 64, 3)) >>> 0;
+    const file = Number(mmu.call("cpu_address_space_create", 0, 64)) >>> 0;
     mmap(mmu, mm, BASE, 8, R, MAP_PRIVATE | MAP_FIXED, file, 20);
     const v = readVmas(mmu, mm)[0]!;
     expect(mmu.call("cpu_test_vma_split", 0, mm, v.addr, BASE + 2n * PAGE, 1)).toBe(0); // new below
