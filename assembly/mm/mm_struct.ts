@@ -18,6 +18,7 @@ import { vm_next } from "./vma";
 import { this_cpu_gather, tlb_gather_mmu, tlb_finish_mmu } from "./mmu_gather";
 import { TLB_FLUSH_ALL } from "../arch/x86/mm_tlb";
 import { unmap_vmas, free_pgtables } from "./memory_unmap";
+import { mmu_notifier_release } from "./mmu_notifier";
 import { FIRST_USER_ADDRESS } from "./mmap";
 import { VM_BUG_ON } from "../debug";
 import { EINVAL } from "../errno";
@@ -96,6 +97,8 @@ export function get_task_mm(task: usize): usize {
  * kernel takes no mmap_sem here either in 2.6.3x).
  */
 export function exit_mmap(mm: usize): void {
+  // The secondary MMUs go first (mmu_notifier_release: nobody can start an invalidation any more).
+  mmu_notifier_release(mm);
   atomic.or<u32>(mm + MM_FLAGS, MMF_EXITING);
   const vma = <usize>load<u32>(mm + MM_MMAP);
   if (vma == 0) return; // can happen if dup_mmap() received an OOM

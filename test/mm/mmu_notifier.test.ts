@@ -42,3 +42,16 @@ describe("mmu notifiers", () => {
     expect(() => dbg.exports.cpu_mmu_notifier_range(0, mm2, 0n, 0x1000n, 1)).toThrow(InvariantError);
   });
 });
+
+describe("mmu notifiers and exit", () => {
+  it("exit_mmap releases the registered notifiers (mmu_notifier_release)", () => {
+    const mmu = machine();
+    const mm = mmu.exports.cpu_mm_alloc(0) >>> 0;
+    expect(mm).not.toBe(0);
+    const live = () => mmu.exports.kmem_cache_nr_objs(7) - mmu.exports.kmem_cache_nr_free(7); // KMEM_MMU_NOTIFIER
+    expect(mmu.exports.cpu_mmu_notifier_register(0, mm)).not.toBe(0);
+    expect(live()).toBe(1);
+    mmu.exports.cpu_mmput(0, mm);
+    expect(live()).toBe(0);
+  });
+});
