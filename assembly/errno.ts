@@ -4,6 +4,7 @@ export const EPERM: i32 = 1;
 export const ENOENT: i32 = 2;
 export const EINTR: i32 = 4;
 export const EIO: i32 = 5;
+export const EAGAIN: i32 = 11;
 export const ENOMEM: i32 = 12;
 export const EFAULT: i32 = 14;
 export const EBUSY: i32 = 16;
