@@ -17,7 +17,6 @@ import { tlb_count_valid } from "./arch/x86/tlb";
 import { tlb_mailbox_post, tlb_mailbox_wait, do_pending_ipis, cpu_set_running } from "./arch/x86/smp";
 import { free_area_init, alloc_page, put_page, get_page, nr_free_pages, drain_all_pages } from "./mm/page_alloc";
 import { mm_caches_init } from "./mm/mm_init";
-import { pgtable_init } from "./mm/pgtable";
 import { kmem_cache_create, kmem_cache_alloc, kmem_cache_free, kmem_cache_object_size, kmem_cache_nr_objs, kmem_cache_nr_free } from "./mm/slab";
 import { machine_barrier_wait } from "./lib/barrier";
 import { bench_translate } from "./lib/bench_walk";
@@ -115,8 +114,6 @@ export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u3
   free_area_init();
   lock_classes_init();
   mm_caches_init();
-  const pr = pgtable_init();
-  if (pr < 0) return pr;
   return 0;
 }
 
@@ -402,6 +399,43 @@ export function cpu_test_map_file_page(cpu: i32, vma: usize, addr: u64, pfn: u32
 export function cpu_test_fork_vma(cpu: i32, child_mm: usize, pvma: usize): usize { return enter(cpu) ? test_fork_vma(child_mm, pvma) : 0; }
 export function cpu_test_split_vma(cpu: i32, vma: usize, addr: u64): usize { return enter(cpu) ? test_split_vma(vma, addr) : 0; }
 export function cpu_test_unmap_vma(cpu: i32, vma: usize): i32 { return enter(cpu) ? test_unmap_vma(vma) : -EINVAL; }
+export function cpu_test_vma_link_file(cpu: i32, vma: usize): i32 { return enter(cpu) ? test_vma_link_file(vma) : -EINVAL; }
+export function cpu_test_page_referenced_ptl(cpu: i32, pfn: u32, vma: usize): i32 { return enter(cpu) ? test_page_referenced_ptl(pfn, vma) : -EINVAL; }
+
+export { TTU_MIGRATION, PAGE_CACHE_SLOTS };
+export { RMAP_STOP_UNMAPPED, RMAP_PTL_HELD } from "./mm/rmap_walk";
+/** page_referenced(pfn): mappings whose Accessed bit was set (and is now clear). */
+export function cpu_page_referenced(cpu: i32, pfn: u32): i32 { return enter(cpu) ? page_referenced(pfn, 0, 0) : -EINVAL; }
+/** try_to_unmap(pfn, flags): PTEs removed (TTU_MIGRATION: migration entries left). */
+export function cpu_try_to_unmap(cpu: i32, pfn: u32, flags: u32): i32 { return enter(cpu) ? try_to_unmap(pfn, flags) : -EINVAL; }
+export function cpu_try_to_unmap_ptl(cpu: i32, pfn: u32, flags: u32, vma: usize): i32 { return enter(cpu) ? try_to_unmap_ptl(pfn, flags, vma) : -EINVAL; }
+export function cpu_page_mkclean(cpu: i32, pfn: u32): i32 { return enter(cpu) ? page_mkclean(pfn) : -EINVAL; }
+
+export function cpu_address_space_create(cpu: i32, size_pages: u32): usize { return enter(cpu) ? address_space_create(size_pages) : 0; }
+export function cpu_find_get_page(cpu: i32, mapping: usize, index: u32): i32 { return enter(cpu) ? find_get_page(mapping, index) : -EINVAL; }
+export function cpu_add_to_page_cache(cpu: i32, pfn: u32, mapping: usize, index: u32): i32 { return enter(cpu) ? add_to_page_cache(pfn, mapping, index) : -EINVAL; }
+export function cpu_delete_from_page_cache(cpu: i32, pfn: u32): i32 { return enter(cpu) ? delete_from_page_cache(pfn) : -EINVAL; }
+export function cpu_filemap_fault(cpu: i32, vma: usize, pgoff: u32): i32 { return enter(cpu) ? filemap_fault(vma, pgoff) : -EINVAL; }
+export function rmap_filemap_pattern(ino: u32, index: u32, i: u32): u32 { return filemap_pattern(ino, index, i); }
+export function cpu_lock_page(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; lock_page(pfn); return 0; }
+export function cpu_trylock_page(cpu: i32, pfn: u32): i32 { return enter(cpu) ? (trylock_page(pfn) ? 1 : 0) : -EINVAL; }
+export function cpu_unlock_page(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; unlock_page(pfn); return 0; }
+
+export function swp_make_migration_entry(pfn: u32, write: bool): u64 { return make_migration_entry(pfn, write); }
+export function swp_make_migration_entry_read(pte: u64): u64 { return make_migration_entry_read(pte); }
+export function swp_is_swap_pte(pte: u64): bool { return is_swap_pte(pte); }
+export function swp_is_migration_entry(pte: u64): bool { return is_migration_entry(pte); }
+export function swp_is_write_migration_entry(pte: u64): bool { return is_write_migration_entry(pte); }
+export function swp_migration_entry_to_pfn(pte: u64): u32 { return migration_entry_to_pfn(pte); }
+
+/** migrate_page(pfn): the new pfn, or -EINVAL/-ENOMEM/-EAGAIN/-EBUSY (the caller holds a reference on pfn). */
+export function cpu_migrate_page(cpu: i32, pfn: u32): i32 { return enter(cpu) ? migrate_page(pfn) : -EINVAL; }
+/** migration_entry_wait(mm, addr): 1 if it waited on a migration entry, 0 if the PTE was not one. */
+export function cpu_migration_entry_wait(cpu: i32, mm: usize, addr: u64): i32 { return enter(cpu) ? migration_entry_wait(mm, addr) : -EINVAL; }
+export function cpu_test_rmap_fork_churn(cpu: i32, pvma: usize, child_mm: usize, iters: u32): i32 { return enter(cpu) ? test_rmap_fork_churn(pvma, child_mm, iters) : -EINVAL; }
+export function cpu_test_rmap_walk_loop(cpu: i32, pfn: u32, ptep: usize, hi: i32, iters: u32): i32 { return enter(cpu) ? test_rmap_walk_loop(pfn, ptep, hi, iters) : -EINVAL; }
+/** The host address of address's PTE in mm (allocating tables), or 0. */
+export function cpu_test_pte_alloc(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_pte_alloc(mm, addr) : 0; }
 
 // ---- the MM core's page-table side (mm-b: mm/pgtable.ts, mm/mmu_gather.ts, arch/x86/mm_tlb.ts,
 // mm/memory.ts, mm/mprotect.ts, mm/mmu_notifier.ts; test kernels in lib/test_memory.ts) ----
@@ -466,40 +500,8 @@ export function cpu_test_vma_split(cpu: i32, mm: usize, vma: usize, addr: u64, n
 export function cpu_test_vma_adjust(cpu: i32, mm: usize, vma: usize, start: u64, end: u64, pgoff: u32): i32 {
   return enter(cpu) ? test_vma_adjust(mm, vma, start, end, pgoff) : -EINVAL;
 }
-export function cpu_test_vma_link_file(cpu: i32, vma: usize): i32 { return enter(cpu) ? test_vma_link_file(vma) : -EINVAL; }
-export function cpu_test_page_referenced_ptl(cpu: i32, pfn: u32, vma: usize): i32 { return enter(cpu) ? test_page_referenced_ptl(pfn, vma) : -EINVAL; }
 
-export { TTU_MIGRATION, PAGE_CACHE_SLOTS };
-export { RMAP_STOP_UNMAPPED, RMAP_PTL_HELD } from "./mm/rmap_walk";
-/** page_referenced(pfn): mappings whose Accessed bit was set (and is now clear). */
-export function cpu_page_referenced(cpu: i32, pfn: u32): i32 { return enter(cpu) ? page_referenced(pfn, 0, 0) : -EINVAL; }
-/** try_to_unmap(pfn, flags): PTEs removed (TTU_MIGRATION: migration entries left). */
-export function cpu_try_to_unmap(cpu: i32, pfn: u32, flags: u32): i32 { return enter(cpu) ? try_to_unmap(pfn, flags) : -EINVAL; }
-export function cpu_try_to_unmap_ptl(cpu: i32, pfn: u32, flags: u32, vma: usize): i32 { return enter(cpu) ? try_to_unmap_ptl(pfn, flags, vma) : -EINVAL; }
-export function cpu_page_mkclean(cpu: i32, pfn: u32): i32 { return enter(cpu) ? page_mkclean(pfn) : -EINVAL; }
 
-export function cpu_address_space_create(cpu: i32, size_pages: u32): usize { return enter(cpu) ? address_space_create(size_pages) : 0; }
-export function cpu_find_get_page(cpu: i32, mapping: usize, index: u32): i32 { return enter(cpu) ? find_get_page(mapping, index) : -EINVAL; }
-export function cpu_add_to_page_cache(cpu: i32, pfn: u32, mapping: usize, index: u32): i32 { return enter(cpu) ? add_to_page_cache(pfn, mapping, index) : -EINVAL; }
-export function cpu_delete_from_page_cache(cpu: i32, pfn: u32): i32 { return enter(cpu) ? delete_from_page_cache(pfn) : -EINVAL; }
-export function cpu_filemap_fault(cpu: i32, vma: usize, pgoff: u32): i32 { return enter(cpu) ? filemap_fault(vma, pgoff) : -EINVAL; }
-export function rmap_filemap_pattern(ino: u32, index: u32, i: u32): u32 { return filemap_pattern(ino, index, i); }
-export function cpu_lock_page(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; lock_page(pfn); return 0; }
-export function cpu_trylock_page(cpu: i32, pfn: u32): i32 { return enter(cpu) ? (trylock_page(pfn) ? 1 : 0) : -EINVAL; }
-export function cpu_unlock_page(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; unlock_page(pfn); return 0; }
 
-export function swp_make_migration_entry(pfn: u32, write: bool): u64 { return make_migration_entry(pfn, write); }
-export function swp_make_migration_entry_read(pte: u64): u64 { return make_migration_entry_read(pte); }
-export function swp_is_swap_pte(pte: u64): bool { return is_swap_pte(pte); }
-export function swp_is_migration_entry(pte: u64): bool { return is_migration_entry(pte); }
-export function swp_is_write_migration_entry(pte: u64): bool { return is_write_migration_entry(pte); }
-export function swp_migration_entry_to_pfn(pte: u64): u32 { return migration_entry_to_pfn(pte); }
 
-/** migrate_page(pfn): the new pfn, or -EINVAL/-ENOMEM/-EAGAIN/-EBUSY (the caller holds a reference on pfn). */
-export function cpu_migrate_page(cpu: i32, pfn: u32): i32 { return enter(cpu) ? migrate_page(pfn) : -EINVAL; }
-/** migration_entry_wait(mm, addr): 1 if it waited on a migration entry, 0 if the PTE was not one. */
-export function cpu_migration_entry_wait(cpu: i32, mm: usize, addr: u64): i32 { return enter(cpu) ? migration_entry_wait(mm, addr) : -EINVAL; }
-export function cpu_test_rmap_fork_churn(cpu: i32, pvma: usize, child_mm: usize, iters: u32): i32 { return enter(cpu) ? test_rmap_fork_churn(pvma, child_mm, iters) : -EINVAL; }
-export function cpu_test_rmap_walk_loop(cpu: i32, pfn: u32, ptep: usize, hi: i32, iters: u32): i32 { return enter(cpu) ? test_rmap_walk_loop(pfn, ptep, hi, iters) : -EINVAL; }
-/** The host address of address's PTE in mm (allocating tables), or 0. */
-export function cpu_test_pte_alloc(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_pte_alloc(mm, addr) : 0; }
+

@@ -54,7 +54,7 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +452  mm_config u32: the MM's behaviour switches (MMC_* below)    set before CPUs run
 //         Bit 4 (mm/pgtable.ts MMCFG_SPLIT_PTL): a PTE page's entries are guarded by its own lock
 //         (LOCK_CLASS_PTE_LOCK, in page->private) instead of mm->page_table_lock (CONFIG_SPLIT_PTLOCK_CPUS).
-//   +460  swapper_pgd u32: pfn of init_mm's PML4 (no user mappings): leave_mm loads it     machine_init
+//   +460  (free: init_mm's PML4 is the reserved frame 0, mm/pgtable.ts swapper_pgd)
 //   +464  mm_next_id u32: last mm id handed out by mm_alloc (mm/mm_struct.ts)   atomics only
 //   +468  next_pid u32: last pid handed out by task_alloc (kernel/task.ts)        atomics only
 //   +512  kmem_cache[MAX_KMEM_CACHES] (64 B each)                    kmem_cache->lock
@@ -84,7 +84,6 @@ export const HDR_BARRIER_GEN: u32 = 260;
 export const HDR_LOCKDEP_DEPS: u32 = 320;
 export const HDR_VSTACK_BASE: u32 = 448;
 export const HDR_MM_CONFIG: u32 = 452;
-export const HDR_SWAPPER_PGD: u32 = 460;
 export const HDR_MM_NEXT_ID: u32 = 464;
 export const HDR_NEXT_PID: u32 = 468;
 export const HDR_KMEM_CACHES: u32 = 512;

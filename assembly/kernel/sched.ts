@@ -15,6 +15,7 @@
 // SWITCH_SLEEP the word has changed; when every unfinished CPU waits, the host throws a DeadlockError
 // instead of returning.
 import { VIRTUAL } from "./sched_config";
+import { mailbox_sleep_begin, mailbox_sleep_end } from "../arch/x86/smp";
 import { cost, COST_SLEEP, COST_WAKEUP, COST_WAKE_LATENCY, COST_CTX_SWITCH } from "./cost";
 import { PC_VCLOCK, PC_WAIT_WORD, PC_WAIT_VAL, PC_WAKE_AT, per_cpu_ptr, nr_cpus } from "../layout";
 import { this_cpu, count_event, cpu_set_state, cpu_restore_state, cpu_stuck, CPU_SLEEPING,
@@ -84,6 +85,8 @@ const SLEEP_ROUNDS: u32 = 50;
  * Virtual: switched out until woken; then its clock moves to the waker's wake-up time.
  */
 export function sched_sleep(word: usize, expected: u32): void {
+  // Asleep, the CPU takes no IPIs: TLB shootdowns are done on its behalf meanwhile (arch/x86/smp.ts).
+  const was_running = mailbox_sleep_begin();
   count_event(STAT_SLEEP);
   const prev = cpu_set_state(CPU_SLEEPING, <u32>word, expected);
   if (VIRTUAL) {
@@ -104,6 +107,7 @@ export function sched_sleep(word: usize, expected: u32): void {
     }
   }
   cpu_restore_state(prev);
+  mailbox_sleep_end(was_running);
 }
 
 /**

@@ -315,3 +315,20 @@ export function cpu_test_exit_mmap(cpu: i32, mm: usize): i32 {
   __lock_release(mm + MM_MMAP_SEM, MODE_WRITE);
   return 0;
 }
+
+/**
+ * cpu_test_fault_range - write-touch n pages from start in mm on CPU cpu (which has mm loaded), in an
+ * order that depends on seed (i x step mod n, step odd), through cpu_test_user_access's fault loop, so
+ * several CPUs fault the same pages and page tables at once. Returns the number of accesses that
+ * failed (the test expects 0).
+ */
+export function cpu_test_fault_range(cpu: i32, mm: usize, start: u64, n: u32, seed: u32): i32 {
+  if (!enter(cpu) || n == 0) return -EINVAL;
+  const step = (seed * 2 + 1) % n == 0 ? 1 : (seed * 2 + 1);
+  let bad = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const page = <u64>((<u64>i * step + seed) % n);
+    if (cpu_test_user_access(cpu, mm, start + (page << 12), true) < 0) bad++;
+  }
+  return bad;
+}

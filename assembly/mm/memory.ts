@@ -8,14 +8,14 @@
 // A result of 0 means "retry the access" (the PTE is now there, or someone else changed it first).
 //
 // Simplifications: no zero page (a read fault on anonymous memory allocates a zeroed page), no
-// fault-around, no swap-in (a swap entry gives VM_FAULT_SIGBUS), no huge pages, no page lock (the
+// fault-around, no swap-in (a swap entry gives VM_FAULT_SIGBUS), no ->page_mkwrite, no huge pages, no page lock (the
 // reuse decision of do_wp_page reads the mapcount under the pte lock only), no userfaultfd/NUMA.
 import { PAGE_SHIFT, PAGE_SIZE } from "../config";
 import { nr_frames } from "../layout";
 import { _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY } from "../arch/x86/pgtable_types";
 import { alloc_page, put_page, get_page, page_has_data, page_address, GFP_HIGHUSER, __GFP_ZERO } from "./page_alloc";
 import { pfn_to_page, page_mapcount, set_page_flag, PAGE_FLAGS, PAGE_MAPPING, PAGE_MAPPING_ANON, PG_reserved, PG_dirty,
-  VMA_MM, VMA_START, VMA_END, VMA_FLAGS, VMA_PAGE_PROT, VMA_FILE,
+  VMA_MM, VMA_START, VMA_END, VMA_FLAGS, VMA_PAGE_PROT, VMA_FILE, VMA_PGOFF,
   VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, MM_ANONPAGES, MM_FILEPAGES } from "./mm_types";
 import { pgd_offset, pud_alloc, pmd_alloc, pte_alloc, pte_offset_map, pte_lockptr, table_bad, ptep_get,
   ptep_get_and_clear, set_pte_at, pte_none, pte_present, pte_write, pte_special, pte_pfn, mk_pte, pte_mkwrite,
@@ -23,7 +23,11 @@ import { pgd_offset, pud_alloc, pmd_alloc, pte_alloc, pte_offset_map, pte_lockpt
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { flush_tlb_page, TLB_CAUSE_COW } from "../arch/x86/mm_tlb";
 import { mmu_notifier_invalidate_range_start, mmu_notifier_invalidate_range_end } from "./mmu_notifier";
-import { anon_vma_prepare, page_add_new_anon_rmap, page_remove_rmap } from "./rmap";
+import { anon_vma_prepare, page_add_new_anon_rmap, page_remove_rmap, page_add_file_rmap } from "./rmap";
+import { filemap_fault } from "./filemap";
+import { is_migration_entry } from "./swapops";
+import { migration_entry_wait } from "./migrate";
+import { ENOMEM } from "../errno";
 import { VM_BUG_ON } from "../debug";
 
 // VM_FAULT_* (include/linux/mm.h): handle_mm_fault's result bits.
@@ -169,13 +173,41 @@ export function do_anonymous_page(mm: usize, vma: usize, addr: u64, pmd: usize, 
 }
 
 /**
- * do_fault - an empty PTE in a file mapping: read faults map the page-cache page, write faults on a
- * private mapping copy it (do_cow_fault), on a shared one map it writable and dirty.
+ * do_fault - an empty PTE in a file mapping (mmap_sem held, no lock): filemap_fault gives the page-cache
+ * page with a reference. A read fault maps it (do_read_fault), read-only unless the mapping is shared
+ * and the fault a write; a write fault on a private mapping copies it into a new anonymous page
+ * (do_cow_fault); on a shared mapping it is mapped writable and dirtied (do_shared_fault).
+ * -EFAULT from filemap_fault (past the end of the file) is VM_FAULT_SIGBUS, -ENOMEM VM_FAULT_OOM.
  */
 export function do_fault(mm: usize, vma: usize, addr: u64, pmd: usize, flags: u32): u32 {
-  // TODO(integrate): filemap_fault (mm-c, mm/filemap.ts) -> do_read_fault / do_cow_fault /
-  // do_shared_fault: page-cache page with a reference, page_add_file_rmap, MM_FILEPAGES.
-  return VM_FAULT_SIGBUS;
+  const vs = load<u64>(vma + VMA_START);
+  const pgoff = <u32>((addr - vs) >> PAGE_SHIFT) + load<u32>(vma + VMA_PGOFF);
+  const r = filemap_fault(vma, pgoff);
+  if (r < 0) return r == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+  const pfn = <u32>r;
+  const vf = load<u32>(vma + VMA_FLAGS);
+  const write = (flags & FAULT_FLAG_WRITE) != 0;
+  if (write && (vf & VM_SHARED) == 0) {
+    // do_cow_fault: the private copy goes to the vma's anon_vma (wp_page_copy with orig = none: the
+    // PTE is still empty, so it maps the copy only if nobody filled it meanwhile).
+    return wp_page_copy(mm, vma, addr, pmd, 0, <i32>pfn); // drops filemap_fault's reference
+  }
+  let entry = mk_pte(pfn, load<u64>(vma + VMA_PAGE_PROT)) | _PAGE_ACCESSED;
+  if (write) entry = pte_mkwrite(pte_mkdirty(entry));
+  const ptl = pte_lockptr(mm, pmd);
+  lock_acquire(ptl, MODE_WRITE, "do_fault");
+  const pte = pte_offset_map(pmd, addr);
+  if (!pte_none(ptep_get(pte))) {
+    lock_release(ptl, MODE_WRITE);
+    put_page(pfn);
+    return 0;
+  }
+  add_mm_counter(mm, MM_FILEPAGES, 1);
+  page_add_file_rmap(pfn);
+  set_pte_at(pte, entry); // the reference from filemap_fault is the mapping's now
+  if (write) set_page_dirty(pfn);
+  lock_release(ptl, MODE_WRITE);
+  return 0;
 }
 
 /**
@@ -183,8 +215,10 @@ export function do_fault(mm: usize, vma: usize, addr: u64, pmd: usize, flags: u3
  * then retry) or a swap entry (swap-in is not modelled: VM_FAULT_SIGBUS).
  */
 export function do_swap_page(mm: usize, vma: usize, addr: u64, pmd: usize, flags: u32, entry: u64): u32 {
-  // TODO(integrate): is_migration_entry(entry) (mm-c, mm/swapops.ts) -> migration_entry_wait(mm, pmd,
-  // addr) (mm-c, mm/migrate.ts), return 0 to retry. Until then every such entry is a swap entry.
+  if (is_migration_entry(entry)) {
+    migration_entry_wait(mm, addr);
+    return 0;
+  }
   return VM_FAULT_SIGBUS;
 }
 
@@ -240,18 +274,20 @@ function wp_page_copy(mm: usize, vma: usize, addr: u64, pmd: usize, orig: u64, o
   let to_free = <u32>new_pfn;
   let ret: u32 = 0;
   if ((ptep_get(pte) & ~_PAGE_ACCESSED) == (orig & ~_PAGE_ACCESSED)) {
-    if (old_pfn >= 0 && !PageAnon(<u32>old_pfn)) {
+    if (orig != 0 && old_pfn >= 0 && !PageAnon(<u32>old_pfn)) {
       add_mm_counter(mm, MM_FILEPAGES, -1);
       add_mm_counter(mm, MM_ANONPAGES, 1);
-    } else if (old_pfn < 0) {
+    } else if (orig == 0 || old_pfn < 0) {
       add_mm_counter(mm, MM_ANONPAGES, 1);
     }
     const entry = pte_mkwrite(pte_mkdirty(pte_mkyoung(mk_pte(<u32>new_pfn, load<u64>(vma + VMA_PAGE_PROT)))));
-    ptep_get_and_clear(pte);
-    flush_tlb_page(mm, addr, TLB_CAUSE_COW); // ptep_clear_flush: no CPU may write the old frame now
+    if (orig != 0) {
+      ptep_get_and_clear(pte);
+      flush_tlb_page(mm, addr, TLB_CAUSE_COW); // ptep_clear_flush: no CPU may write the old frame now
+    }
     page_add_new_anon_rmap(<u32>new_pfn, vma, addr);
     set_pte_at(pte, entry);
-    if (old_pfn >= 0) {
+    if (orig != 0 && old_pfn >= 0) {
       page_remove_rmap(<u32>old_pfn);
       to_free = <u32>old_pfn; // the old PTE's reference
     } else {

@@ -13,7 +13,7 @@
 // (cause COW), where dup_mmap calls flush_tlb_mm(oldmm) once at the end; no periodic lock break
 // (need_resched) in copy_pte_range.
 import { PAGE_SIZE } from "../config";
-import { VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VM_SHARED } from "./mm_types";
+import { VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VM_SHARED, MM_SWAPENTS } from "./mm_types";
 import { pgd_offset, pud_offset, pmd_offset, pte_offset_map, pte_lockptr, pud_alloc, pmd_alloc, pte_alloc,
   table_present, ptep_get, ptep_set_wrprotect, set_pte_at, pte_none, pte_present, pte_write, pte_wrprotect,
   pte_mkclean, pte_mkold, pgd_addr_end, pud_addr_end, pmd_addr_end, add_mm_counter, PAGE_SIZE_64 } from "./pgtable";
@@ -23,16 +23,27 @@ import { flush_tlb_mm_range, TLB_CAUSE_COW } from "../arch/x86/mm_tlb";
 import { mmu_notifier_invalidate_range_start, mmu_notifier_invalidate_range_end } from "./mmu_notifier";
 import { vm_normal_page, mm_counter, is_cow_mapping } from "./memory";
 import { page_dup_rmap } from "./rmap";
+import { is_migration_entry, is_write_migration_entry, make_migration_entry_read, migration_entry_to_pfn } from "./swapops";
 import { ENOMEM } from "../errno";
 
 // copy_one_pte: returns 1 if it write-protected the parent's PTE, else 0. Both pte locks held.
 function copy_one_pte(dst_mm: usize, dst_pte: usize, src_pte: usize, vm_flags: u32): i32 {
   let pte = ptep_get(src_pte);
   if (!pte_present(pte)) {
-    // A swap or migration entry is copied as it is.
-    // TODO(integrate): mm/swapops.ts (mm-c): a write migration entry of a COW mapping becomes a read
-    // one in both (make_migration_entry(pfn, false)); a swap entry counts in MM_SWAPENTS and puts the
-    // mm on the mmlist (seed 000).
+    // A swap or migration entry. A write migration entry of a COW mapping becomes a read one in both
+    // (the page must be write-faulted after the migration). The child's RSS counts it.
+    // Swap entries: MM_SWAPENTS (the mmlist insertion of seed 000 belongs to swap, not modelled).
+    if (is_migration_entry(pte)) {
+      if (is_write_migration_entry(pte) && is_cow_mapping(vm_flags)) {
+        pte = make_migration_entry_read(pte);
+        set_pte_at(src_pte, pte);
+      }
+      // The entry holds neither a reference nor a mapcount (try_to_unmap dropped them;
+      // remove_migration_ptes adds them to the new page for every entry, the child's too).
+      add_mm_counter(dst_mm, mm_counter(migration_entry_to_pfn(pte)), 1);
+    } else {
+      add_mm_counter(dst_mm, MM_SWAPENTS, 1);
+    }
     set_pte_at(dst_pte, pte);
     return 0;
   }

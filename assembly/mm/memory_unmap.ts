@@ -11,7 +11,7 @@
 import { PAGE_SIZE } from "../config";
 import { _PAGE_ACCESSED } from "../arch/x86/pgtable_types";
 import { pfn_to_page, set_page_flag, PG_referenced, VMA_MM, VMA_START, VMA_END, VMA_NEXT, VMA_FILE, VMA_ANON_VMA_CHAIN,
-  MM_ANONPAGES, MM_FILEPAGES } from "./mm_types";
+  MM_ANONPAGES, MM_FILEPAGES, MM_SWAPENTS } from "./mm_types";
 import { pgd_offset, pud_offset, pmd_offset, pte_offset_map, pte_lockptr, table_present,
   ptep_get, ptep_get_and_clear, pte_none, pte_present, pte_dirty, pgd_addr_end, pud_addr_end, pmd_addr_end,
   add_mm_counter, PMD_SIZE } from "./pgtable";
@@ -19,7 +19,8 @@ import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { tlb_remove_tlb_entry, __tlb_remove_page, tlb_flush_mmu, tlb_gather_mmu, tlb_finish_mmu,
   this_cpu_gather, TLB_MM } from "./mmu_gather";
 import { mmu_notifier_invalidate_range_start, mmu_notifier_invalidate_range_end } from "./mmu_notifier";
-import { vm_normal_page, PageAnon, set_page_dirty } from "./memory";
+import { vm_normal_page, PageAnon, set_page_dirty, mm_counter } from "./memory";
+import { is_migration_entry, migration_entry_to_pfn } from "./swapops";
 import { page_remove_rmap, unlink_anon_vmas } from "./rmap";
 import { unlink_file_vma } from "./vma";
 import { free_pgd_range } from "./memory_pgd";
@@ -64,9 +65,10 @@ function zap_pte_range(tlb: usize, vma: usize, pmd: usize, addr: u64, end: u64):
         }
         continue;
       }
-      // A swap or migration entry: cleared above.
-      // TODO(integrate): mm/swapops.ts (mm-c): a migration entry decrements the RSS counter of its
-      // page's kind (mm_counter(migration_entry_to_pfn)); a swap entry MM_SWAPENTS and frees the slot.
+      // A swap or migration entry, cleared above: a migration entry still counts in its page's RSS
+      // counter; a swap entry in MM_SWAPENTS (swap slots are not modelled: nothing to free).
+      if (is_migration_entry(ptent)) add_mm_counter(mm, mm_counter(migration_entry_to_pfn(ptent)), -1);
+      else add_mm_counter(mm, MM_SWAPENTS, -1);
     }
     lock_release(ptl, MODE_WRITE);
     if (force_flush) tlb_flush_mmu(tlb); // no page-table lock held while the IPIs go out

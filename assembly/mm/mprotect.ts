@@ -5,7 +5,7 @@
 // Each present PTE keeps its frame, A, D and special bits and takes the new protection bits
 // (pte_modify), atomically against the walker (get-and-clear, modify, set, under the pte lock, as
 // ptep_modify_prot_start/commit). Empty PTEs stay empty (faults fill them with the new protection);
-// swap and migration entries are left as they are. After the walk the range is flushed from every TLB
+// a write migration entry becomes a read one when the new protection is read-only. After the walk the range is flushed from every TLB
 // (cause mprotect), between one mmu_notifier invalidate_range_start/end pair. Page tables are
 // never allocated.
 // Simplifications: no dirty accounting (a shared writable mapping's PTEs get R/W from vm_page_prot
@@ -19,6 +19,8 @@ import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { flush_tlb_mm_range, TLB_CAUSE_MPROTECT } from "../arch/x86/mm_tlb";
 import { mmu_notifier_invalidate_range_start, mmu_notifier_invalidate_range_end } from "./mmu_notifier";
 import { EINVAL } from "../errno";
+import { is_write_migration_entry, make_migration_entry_read } from "./swapops";
+import { _PAGE_RW } from "../arch/x86/pgtable_types";
 
 /** cp_flags of change_protection (include/linux/mm.h MM_CP_*): none are modelled yet; must be 0. */
 export const MM_CP_KNOWN: u32 = 0;
@@ -30,9 +32,15 @@ function change_pte_range(mm: usize, pmd: usize, addr: u64, end: u64, newprot: u
   for (; addr != end; addr += PAGE_SIZE) {
     const pte = pte_offset_map(pmd, addr);
     const old = atomic.load<u64>(pte);
-    if (pte_none(old) || !pte_present(old)) continue;
-    // TODO(integrate): mm/swapops.ts (mm-c): a write migration entry becomes a read one when
-    // newprot is not writable (make_migration_entry(pfn, false)); counted as a changed page.
+    if (pte_none(old)) continue;
+    if (!pte_present(old)) {
+      // A write migration entry becomes a read one when the new protection is not writable.
+      if (is_write_migration_entry(old) && (newprot & _PAGE_RW) == 0) {
+        set_pte_at(pte, make_migration_entry_read(old));
+        pages++;
+      }
+      continue;
+    }
     const ptent = ptep_get_and_clear(pte); // ptep_modify_prot_start: A/D the walker set are kept
     set_pte_at(pte, pte_modify(ptent, newprot));
     pages++;

@@ -25,7 +25,7 @@
 // Counting: mm->rss[MM_PGTABLES] counts the PUD, PMD and PTE pages of the mm (not the PGD), atomically.
 // Simplifications: no huge pages (a PS entry below the PGD is treated as "bad" and left alone by the
 // MM core), no split PMD locks (pmd_lock is page_table_lock), no pte_offset_map highmem mapping.
-import { machine_base, frames_base, HDR_MM_CONFIG, HDR_SWAPPER_PGD } from "../layout";
+import { machine_base, frames_base, HDR_MM_CONFIG } from "../layout";
 import { PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT, PGDIR_SHIFT } from "../config";
 import { ENOMEM } from "../errno";
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_GLOBAL, _PAGE_PCD, _PAGE_PWT,
@@ -229,17 +229,12 @@ export function pgd_free(mm: usize): void {
   pgtable_page_free(pfn);
 }
 
-/** The pfn of init_mm's PML4 (swapper_pg_dir), allocated by pgtable_init at boot. */
+/**
+ * The pfn of init_mm's PML4 (swapper_pg_dir): the reserved frame 0, which nothing ever writes, so it
+ * maps nothing (the model has no kernel half). leave_mm loads it.
+ */
 // @ts-ignore: decorator
-@inline export function swapper_pgd(): u32 { return load<u32>(machine_base + HDR_SWAPPER_PGD); }
-
-/** pgtable_init - boot: allocate swapper_pg_dir (an empty PML4: no user mappings). Returns 0 or -ENOMEM. */
-export function pgtable_init(): i32 {
-  const pfn = pgtable_page_alloc(false);
-  if (pfn < 0) return pfn;
-  store<u32>(machine_base + HDR_SWAPPER_PGD, <u32>pfn);
-  return 0;
-}
+@inline export function swapper_pgd(): u32 { return 0; }
 
 // Populate the empty entry at ep with a new table, under mm->page_table_lock: the common body of
 // __pud_alloc, __pmd_alloc and __pte_alloc. Returns 0 (populated, by us or by a racing thread) or
@@ -308,7 +303,12 @@ export function walk_to_pmd(mm: usize, addr: u64): usize {
  * split lock if it has one, else mm->page_table_lock.
  */
 export function pte_lockptr(mm: usize, pmd: usize): usize {
-  const ptl = load<u32>(pfn_to_page(entry_table_pfn(pmd)) + PAGE_PRIVATE);
+  return pte_lockptr_table(mm, entry_table_pfn(pmd));
+}
+
+/** pte_lockptr_table - the lock of the PTE page in frame table_pfn of mm (rmap walks come from the PTE). */
+export function pte_lockptr_table(mm: usize, table_pfn: u32): usize {
+  const ptl = load<u32>(pfn_to_page(table_pfn) + PAGE_PRIVATE);
   return ptl != 0 ? <usize>ptl : mm + MM_PAGE_TABLE_LOCK;
 }
 

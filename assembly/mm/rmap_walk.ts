@@ -17,14 +17,16 @@
 //
 // PTE access: page_check_address walks the mm's tables from mm->pgd (pfns of table pages, read with
 // atomics) and takes the PTE's lock (rmap_pte_lockptr: the PTE page's split lock, kept in its struct
-// page private by mm/pgtable.ts, else mm->page_table_lock). TLB: rmap_flush_tlb_page
-// flushes one page of the mm on every CPU through the shootdown mailbox (the x86 flush_tlb_mm_range
-// of mm-b replaces it once merged: it skips CPUs that do not run the mm).
+// page private by mm/pgtable.ts, else mm->page_table_lock). TLB: rmap_flush_tlb_page is
+// arch/x86/mm_tlb.ts's flush_tlb_mm_range for one page (mm_cpumask; lazy CPUs skipped; per cause).
 //
-// Simplifications: no mmu notifiers here (mmu_notifier_invalidate_page / clear_young belong to the
-// callers once mm/mmu_notifier.ts is merged); no huge pages; try_to_unmap without TTU_MIGRATION
+// MMU notifiers: invalidate_page after each PTE is cleared or write-protected (ptep_clear_flush_notify),
+// clear_young per mapping in page_referenced. Simplifications: no huge pages; try_to_unmap without TTU_MIGRATION
 // discards an anonymous page's contents (no swap yet: like a clean lazy-free page) and does not refuse
 // recently referenced pages (every caller here behaves as TTU_IGNORE_ACCESS).
+import { pte_lockptr_table } from "./pgtable";
+import { flush_tlb_page as x86_flush_tlb_page, TLB_CAUSE_RECLAIM, TLB_CAUSE_MIGRATION, TLB_CAUSE_OTHER } from "../arch/x86/mm_tlb";
+import { mmu_notifier_invalidate_page, mmu_notifier_clear_young } from "./mmu_notifier";
 import { PAGE_SHIFT } from "../config";
 import { EAGAIN, EFAULT } from "../errno";
 import { nr_cpus, nr_backed, MMC_RMAP_LOCKLESS, MMC_AV_2625 } from "../layout";
@@ -62,14 +64,12 @@ export type rmap_one_fn = (pfn: u32, vma: usize, address: u64, arg: u64, walk_fl
 // ---- page-table access ------------------------------------------------------------------------
 
 /**
- * rmap_pte_lockptr - the lock of PTE page table_pfn of mm: its split PTE lock when it has one (the
- * lock's address in the table page's struct page private, as mm/pgtable.ts's pte_lockptr keeps it),
- * else mm->page_table_lock.
+ * rmap_pte_lockptr - the lock of PTE page table_pfn of mm: its split PTE lock when it has one, else
+ * mm->page_table_lock (mm/pgtable.ts pte_lockptr_table: the rule the fault and unmap paths use).
  */
 // @ts-ignore: decorator
 @inline export function rmap_pte_lockptr(mm: usize, table_pfn: u32): usize {
-  const ptl = load<u32>(pfn_to_page(table_pfn) + PAGE_PRIVATE);
-  return ptl != 0 ? <usize>ptl : mm + MM_PAGE_TABLE_LOCK;
+  return pte_lockptr_table(mm, table_pfn);
 }
 
 /**
@@ -122,22 +122,12 @@ export function pte_unmap_unlock(mm: usize, ptep: usize, ptl_held: bool): void {
 }
 
 /**
- * rmap_flush_tlb_page - drop address's translation of vma's mm from every CPU's TLB: this CPU's
- * directly, the others' through the shootdown mailbox, waiting for each. May be called with PTE locks
- * held. Internal stand-in: on integration arch/x86/mm_tlb.ts's flush_tlb_page(mm, addr, cause)
- * replaces it (which skips CPUs that do not run the mm, and counts the cause).
+ * rmap_flush_tlb_page - drop address's translation of vma's mm from every CPU that may cache it,
+ * waiting for each: arch/x86/mm_tlb.ts flush_tlb_page (mm_cpumask, lazy CPUs skipped), counted under
+ * cause (TLB_CAUSE_*). May be called with PTE locks held.
  */
-function rmap_flush_tlb_page(vma: usize, address: u64): void {
-  const pcid = load<u32>(<usize>load<u32>(vma + VMA_MM) + MM_PCID);
-  const me = smp_processor_id();
-  for (let c = 0; c < nr_cpus; c++) {
-    if (c == me) {
-      tlb_flush_one(this_cpu(), address, pcid, false);
-    } else {
-      const gen = tlb_mailbox_post(c, FLUSH_RANGE, pcid, address, 1);
-      if (gen > 0) tlb_mailbox_wait(c, <u32>gen);
-    }
-  }
+function rmap_flush_tlb_page(vma: usize, address: u64, cause: u32 = TLB_CAUSE_RECLAIM): void {
+  x86_flush_tlb_page(<usize>load<u32>(vma + VMA_MM), address, cause);
 }
 
 // ---- the walks ----------------------------------------------------------------------------------
@@ -222,6 +212,8 @@ function page_referenced_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u
     referenced = 1;
   }
   pte_unmap_unlock(mm, ptep, held);
+  // The secondary MMUs' accessed bits count too (mmu_notifier_clear_young, seed 002's notifiers).
+  if (mmu_notifier_clear_young(mm, address, address + (1 << PAGE_SHIFT)) != 0) referenced = 1;
   return referenced;
 }
 
@@ -245,7 +237,8 @@ function try_to_unmap_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u32)
   if (ptep == 0) return 0;
   // ptep_clear_flush: take the PTE away, then flush, so no CPU keeps using the frame.
   const pteval = atomic.xchg<u64>(ptep, 0);
-  rmap_flush_tlb_page(vma, address);
+  rmap_flush_tlb_page(vma, address, (<u32>arg & TTU_MIGRATION) != 0 ? TLB_CAUSE_MIGRATION : TLB_CAUSE_RECLAIM);
+  mmu_notifier_invalidate_page(mm, address); // ptep_clear_flush_notify
   const page = pfn_to_page(pfn);
   if ((pteval & _PAGE_DIRTY) != 0) atomic.or<u32>(page + PAGE_FLAGS, PG_dirty);
   if ((<u32>arg & TTU_MIGRATION) != 0) {
@@ -289,7 +282,8 @@ function page_mkclean_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u32)
   let cleaned = 0;
   if ((atomic.load<u64>(ptep) & (_PAGE_DIRTY | _PAGE_RW)) != 0) {
     const old = atomic.xchg<u64>(ptep, 0); // ptep_clear_flush, then the write-protected, clean entry
-    rmap_flush_tlb_page(vma, address);
+    rmap_flush_tlb_page(vma, address, TLB_CAUSE_OTHER);
+    mmu_notifier_invalidate_page(mm, address);
     if ((old & _PAGE_DIRTY) != 0) atomic.or<u32>(pfn_to_page(pfn) + PAGE_FLAGS, PG_dirty);
     atomic.store<u64>(ptep, old & ~(_PAGE_RW | _PAGE_DIRTY));
     cleaned = 1;

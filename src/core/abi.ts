@@ -140,6 +140,7 @@ export interface CoreExports {
   cpu_copy_page_range(cpu: number, dstMm: number, srcMm: number, vma: number): number;
   cpu_zap_page_range(cpu: number, vma: number, start: bigint, size: bigint): number;
   cpu_test_exit_mmap(cpu: number, mm: number): number;
+  cpu_test_fault_range(cpu: number, mm: number, start: bigint, n: number, seed: number): number;
   // reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts; lib/test_rmap.ts)
   [rmap: `AV_${string}` | `AVC_${string}` | `VMA_${string}` | `MMC_${string}` | `VM_${string}` | `PG_${string}` | `KMEM_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
   MM_RSS: G; MM_PCID: G; PAGE_MAPPING_ANON: G; HDR_MM_CONFIG: G;

@@ -263,3 +263,98 @@ describe("change_protection", () => {
 });
 
 void u64;
+
+describe("file faults (filemap_fault)", () => {
+  function fileVma(mmu: Mmu, mm: number, flags: number, prot: bigint) {
+    const mapping = mmu.exports.cpu_address_space_create(0, 8) >>> 0;
+    expect(mapping).not.toBe(0);
+    const v = vma(mmu, mm, VA, 8, flags, prot);
+    new DataView(mmu.memory.buffer).setUint32(v + 56, mapping, true); // vm_file
+    new DataView(mmu.memory.buffer).setUint32(v + 44, 0, true);       // vm_pgoff 0
+    return { v, mapping };
+  }
+  const FILE = 0;
+
+  it("maps the page-cache page on a read fault; a private write copies it into an anonymous page", () => {
+    const mmu = machine();
+    const mm = newMm(mmu, 1);
+    const { mapping } = fileVma(mmu, mm, VM_PRIVATE_RW, PROT_RW);
+    mmu.exports.cpu_switch_mm(0, mm);
+    const pa = access(mmu, 0, mm, VA + 2n * PAGE, false);
+    expect(pa).toBeGreaterThan(0n);
+    const fpfn = Number(pa >> 12n);
+    expect(mmu.exports.cpu_find_get_page(0, mapping, 2)).toBe(fpfn); // (takes a reference)
+    mmu.exports.cpu_put_page(0, fpfn);
+    expect(page(mmu, fpfn)).toMatchObject({ mapcount: 1, refcount: 2, mapping });
+    expect(rss(mmu, mm, FILE)).toBe(1);
+    const ino = u32(mmu, mapping + 88);
+    const words = new Uint32Array(mmu.memory.buffer, mmu.layout.framesBase + fpfn * 4096, 4);
+    expect(words[1]).toBe(mmu.exports.rmap_filemap_pattern(ino, 2, 1) >>> 0);
+    // Write: COW from the page cache (do_wp_page -> wp_page_copy).
+    const wpa = access(mmu, 0, mm, VA + 2n * PAGE, true);
+    const apfn = Number(wpa >> 12n);
+    expect(apfn).not.toBe(fpfn);
+    expect(new Uint32Array(mmu.memory.buffer, mmu.layout.framesBase + apfn * 4096, 4)[1]).toBe(words[1]);
+    expect(page(mmu, fpfn)).toMatchObject({ mapcount: 0, refcount: 1 });
+    expect(rss(mmu, mm, FILE)).toBe(0);
+    expect(rss(mmu, mm, ANON)).toBe(1);
+    // A write to a page not yet mapped copies at once (do_cow_fault).
+    const cpa = access(mmu, 0, mm, VA + 3n * PAGE, true);
+    expect(page(mmu, Number(cpa >> 12n)).mapping & 1).toBe(1);
+    expect(rss(mmu, mm, ANON)).toBe(2);
+    mmu.exports.cpu_test_exit_mmap(0, mm);
+    expect(page(mmu, fpfn)).toMatchObject({ mapcount: 0, refcount: 1 }); // the page cache keeps it
+  });
+
+  it("maps a shared file page writable and dirty on a write fault", () => {
+    const mmu = machine();
+    const mm = newMm(mmu, 1);
+    fileVma(mmu, mm, VM_PRIVATE_RW | 0x8 | 0x80 /* VM_SHARED | VM_MAYSHARE */, PROT_RW | 2n);
+    mmu.exports.cpu_switch_mm(0, mm);
+    const pa = access(mmu, 0, mm, VA, true);
+    const pfn = Number(pa >> 12n);
+    expect(page(mmu, pfn).mapping & 1).toBe(0);
+    expect(page(mmu, pfn).flags & c(mmu, "PG_dirty")).toBe(c(mmu, "PG_dirty"));
+    expect(rss(mmu, mm, FILE)).toBe(1);
+    expect(pteOf(mmu, mm, VA) & RW).toBe(RW);
+  });
+});
+
+describe("concurrent faults on workers", () => {
+  for (const split of [false, true]) {
+    it(`two CPUs faulting the same pages and page tables end with one frame per page${split ? " (split PTE locks)" : ""}`, async () => {
+      const { Machine } = await import("../../src/index.js");
+      const m = await Machine.create({ cpus: 2, memory: "16MiB", debug: true, callTimeoutMs: 60_000 });
+      try {
+        const mmu = m.mmu;
+        if (split) mmu.exports.mm_config_raw_set(mmu.exports.mm_config_raw() | c(mmu, "MMCFG_SPLIT_PTL"));
+        const mm = Number(await m.call(0, "cpu_pt_mm_create", 9)) >>> 0;
+        const n = 96; // spans two PTE pages
+        const start = VA + (1n << 21n) - 48n * PAGE;
+        expect(Number(await m.call(0, "cpu_pt_vma_create", mm, start, start + BigInt(n) * PAGE, VM_PRIVATE_RW, PROT_RW, 0))).not.toBe(0);
+        for (const cpu of [0, 1]) expect(await m.call(cpu, "cpu_switch_mm", mm)).toBe(0);
+        const free0 = mmu.freeFrames();
+        const bad = await m.run([
+          { cpu: 0, fn: "cpu_test_fault_range", args: [mm, start, n, 0] },
+          { cpu: 1, fn: "cpu_test_fault_range", args: [mm, start, n, 5] },
+        ]);
+        expect(bad).toEqual([0, 0]);
+        const pfns = new Set<number>();
+        for (let i = 0n; i < BigInt(n); i++) {
+          const pte = pteOf(mmu, mm, start + i * PAGE);
+          const pfn = pfnOf(pte);
+          expect(pfns.has(pfn)).toBe(false);
+          pfns.add(pfn);
+          expect(page(mmu, pfn)).toMatchObject({ refcount: 1, mapcount: 1 });
+        }
+        expect(rss(mmu, mm, ANON)).toBe(n);
+        expect(rss(mmu, mm, PGTABLES)).toBe(4); // PUD, PMD, two PTE pages: the losers freed theirs
+        expect(free0 - mmu.freeFrames()).toBe(n + 4);
+        await m.call(0, "cpu_test_exit_mmap", mm);
+        expect(mmu.freeFrames()).toBe(free0);
+      } finally {
+        await m.destroy();
+      }
+    });
+  }
+});

@@ -58,10 +58,11 @@ export class RmapWorld {
     return BigInt.asUintN(64, BigInt(this.mmu.call("test_rmap_pte_read", mm, addr)));
   }
 
-  /** Run cpu on mm's page tables under mm's PCID. */
+  /** Run cpu on mm's page tables under mm's PCID (switch_mm: CR3, mm_cpumask, cpu_tlbstate). */
   load(cpu: number, mm: number): void {
     this.mmu.setCr4(cpu, CR4.PAE | CR4.PGE | CR4.PCIDE);
-    this.mmu.setCr3(cpu, (BigInt(this.u32(mm + this.c("MM_PGD"))) << 12n) | BigInt(this.u32(mm + this.c("MM_PCID"))));
+    const r = this.mmu.exports.cpu_switch_mm(cpu, mm);
+    if (r !== 0) throw new Error(`switch_mm refused: ${r}`);
   }
   /** A user access by cpu: the pfn it reached, or -1 on a fault. */
   touch(cpu: number, va: bigint, write = false): number {

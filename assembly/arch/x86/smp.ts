@@ -143,3 +143,30 @@ export function cpu_set_running(running: bool): void {
   spin_unlock(mb + MB_LOCK);
   cpu_set_state(running ? CPU_RUNNING : CPU_IDLE, 0, 0);
 }
+
+/**
+ * mailbox_sleep_begin - this CPU is about to sleep (kernel/sched.ts sched_sleep): while asleep it
+ * cannot take an IPI, so, as a CPU that stops running, it services what is pending and marks itself
+ * not running: initiators then flush its TLB on its behalf instead of waiting for an acknowledgement
+ * that would never come (a CPU asleep on a mutex or rwsem held by an initiator flushing under it, as
+ * an rmap walk does). In Linux the sleeping task's CPU would take the IPI. Returns whether it was
+ * running (the argument of mailbox_sleep_end).
+ */
+export function mailbox_sleep_begin(): bool {
+  const mb = this_cpu() + PC_MAILBOX;
+  if (atomic.load<u32>(mb + MB_RUNNING) == 0) return false;
+  spin_lock(mb + MB_LOCK);
+  do_pending_ipis();
+  atomic.store<u32>(mb + MB_RUNNING, 0);
+  spin_unlock(mb + MB_LOCK);
+  return true;
+}
+
+/** mailbox_sleep_end - woken: running again (taking the lock waits out a flush done on its behalf). */
+export function mailbox_sleep_end(was_running: bool): void {
+  if (!was_running) return;
+  const mb = this_cpu() + PC_MAILBOX;
+  spin_lock(mb + MB_LOCK);
+  atomic.store<u32>(mb + MB_RUNNING, 1);
+  spin_unlock(mb + MB_LOCK);
+}
