@@ -32,6 +32,7 @@ import { mm_alloc, mmput, mmdrop, mmget, mm_setup_brk } from "./mm/mm_struct";
 import { sys_mmap, sys_munmap, sys_brk } from "./mm/mmap";
 import { sys_mprotect } from "./mm/mprotect_vma";
 import { dup_mm } from "./kernel/fork_mm";
+import { task_alloc, task_fork, context_switch, task_exit, current_task } from "./kernel/task";
 import { sys_madvise } from "./mm/madvise";
 import { test_vma_merge, test_vma_split, test_vma_adjust,
   test_find_vma } from "./lib/test_mmap";
@@ -493,6 +494,18 @@ export function cpu_madvise(cpu: i32, mm: usize, start: u64, len: u64, behavior:
 }
 /** fork's dup_mm: a copy of oldmm (vmas, anon_vmas, COW page tables) with one user, or 0 (-ENOMEM). */
 export function cpu_dup_mm(cpu: i32, oldmm: usize): usize { return enter(cpu) ? dup_mm(oldmm) : 0; }
+/** A new task using mm (0: a kernel thread); takes over a user reference on mm. The task, or 0. */
+export function cpu_task_alloc(cpu: i32, mm: usize): usize { return enter(cpu) ? task_alloc(mm) : 0; }
+/** fork/clone: a child of parent sharing (CLONE_VM 0x100) or copying its mm. The child, or 0 (-ENOMEM). */
+export function cpu_task_fork(cpu: i32, parent: usize, clone_flags: u32): usize { return enter(cpu) ? task_fork(parent, clone_flags) : 0; }
+/** Run next on CPU cpu (switch_mm or lazy borrowing). 0 or -errno. */
+export function cpu_context_switch(cpu: i32, next: usize): i32 { return enter(cpu) ? context_switch(next) : -EINVAL; }
+/** The task current on CPU cpu exits (exit_mm, then TASK_DEAD). 0 or -EINVAL. */
+export function cpu_task_exit(cpu: i32, task: usize, code: i32): i32 { return enter(cpu) ? task_exit(task, code) : -EINVAL; }
+/** CPU cpu's current task, or 0. */
+export function cpu_current_task(cpu: i32): usize { return enter(cpu) ? current_task() : 0; }
+export { CLONE_VM } from "./kernel/task";
+export { TASK_PID, TASK_TGID, TASK_MM, TASK_ACTIVE_MM, TASK_STATE, TASK_ON_CPU } from "./mm/mm_types";
 /** find_vma under mmap_sem for read: the first vma ending above addr, or 0. */
 export function cpu_find_vma(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_find_vma(mm, addr) : 0; }
 

@@ -58,6 +58,7 @@ export const MAX_NR_ZONES: i32 = 2;
 //         (LOCK_CLASS_PTE_LOCK, in page->private) instead of mm->page_table_lock (CONFIG_SPLIT_PTLOCK_CPUS).
 //   +460  (free: init_mm's PML4 is the reserved frame 0, mm/pgtable.ts swapper_pgd)
 //   +464  mm_next_id u32: last mm id handed out by mm_alloc (mm/mm_struct.ts)   atomics only
+//   +468  next_pid u32: last pid handed out by task_alloc (kernel/task.ts)        atomics only
 //   +512  kmem_cache[MAX_KMEM_CACHES] (64 B each)                    kmem_cache->lock
 //   +1536 lock class table: MAX_LOCK_CLASSES x 16 B (locking/lock_types.ts)   set before CPUs run
 // ---------------------------------------------------------------------------------------------
@@ -90,6 +91,7 @@ export const HDR_LOCKDEP_DEPS: u32 = 320;
 export const HDR_VSTACK_BASE: u32 = 448;
 export const HDR_MM_CONFIG: u32 = 452;
 export const HDR_MM_NEXT_ID: u32 = 464;
+export const HDR_NEXT_PID: u32 = 468;
 export const HDR_KMEM_CACHES: u32 = 512;
 export const KMEM_CACHE_STRIDE: u32 = 64;
 export const HDR_LOCK_CLASSES: u32 = 1536;
@@ -392,7 +394,7 @@ if (!(PC_LOCKDEP + LOCKDEP_SIZE <= PC_CURRENT && PC_LOADED_MM_TLB_GEN + 8 <= PC_
 if (!(PC_LOCK_STAT + <u32>MAX_LOCK_CLASSES * LOCK_STAT_SIZE <= PC_MMU_GATHER)) ERROR("percpu: lock statistics overlap the gather");
 if (!(PC_MMU_GATHER + MMU_GATHER_SIZE <= PC_MM_CORE)) ERROR("percpu: the mmu_gather overlaps the MM-core words");
 if (!(PC_TLB_FLUSH_GENS + <u32>NR_CPUS * 4 <= PERCPU_SIZE)) ERROR("percpu: the MM-core words do not fit");
-if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_MM_CONFIG && HDR_MM_NEXT_ID + 4 <= HDR_KMEM_CACHES)) ERROR("header: mm_config");
+if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_MM_CONFIG && HDR_NEXT_PID + 4 <= HDR_KMEM_CACHES)) ERROR("header: mm_config");
 if (!(HDR_LOCK_CLASSES + <u32>MAX_LOCK_CLASSES * LOCK_CLASS_STRIDE <= HEADER_SIZE)) ERROR("header: lock classes do not fit");
 if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_VSTACK_BASE)) ERROR("header: lockdep matrix does not fit");
 if (!(PC_STATS + NR_CPU_STATS * 8 <= PC_TLB_CURSOR)) ERROR("percpu: counters overlap");

@@ -225,6 +225,12 @@ export interface CoreExports {
   cpu_madvise(cpu: number, mm: number, start: bigint, len: bigint, behavior: number): number;
   cpu_find_vma(cpu: number, mm: number, addr: bigint): number;
   cpu_dup_mm(cpu: number, oldmm: number): number;
+  cpu_task_alloc(cpu: number, mm: number): number;
+  cpu_task_fork(cpu: number, parent: number, cloneFlags: number): number;
+  cpu_context_switch(cpu: number, next: number): number;
+  cpu_task_exit(cpu: number, task: number, code: number): number;
+  cpu_current_task(cpu: number): number;
+  CLONE_VM: G; TASK_PID: G; TASK_TGID: G; TASK_MM: G; TASK_ACTIVE_MM: G; TASK_STATE: G; TASK_ON_CPU: G;
   cpu_test_vma_merge(cpu: number, mm: number, prev: number, addr: bigint, end: bigint, flags: number, av: number, file: number, pgoff: number): number;
   cpu_test_vma_split(cpu: number, mm: number, vma: number, addr: bigint, newBelow: number): number;
   cpu_test_vma_adjust(cpu: number, mm: number, vma: number, start: bigint, end: bigint, pgoff: number): number;
