@@ -138,7 +138,8 @@ export const ZONE_END_PFN: u32 = 16;
 //   +1088  lock waiter (locking/): this CPU's entry on a sleeping lock's wait list, 64 B
 //   +1152  lockdep (locking/lockdep.ts): held-lock stack, 256 B
 //   +1408  task and TLB state (kernel/task.ts, arch/x86/mm/tlb.ts's cpu_tlbstate):
-//          current u32 | loaded_mm u32 | tlbstate u32 (TLBSTATE_OK, TLBSTATE_LAZY) | pad u32 |
+//          current u32 | loaded_mm u32 | tlbstate u32 (TLBSTATE_OK, TLBSTATE_LAZY) |
+//          idle_active_mm u32 (the mm the idle state borrows, with an mm_count reference) |
 //          loaded_mm_tlb_gen u64: the mm's tlb_gen this CPU's TLB is up to date with
 //   +1792  TLB entries: 4 KiB set (TLB_4K_SETS x TLB_WAYS), then 2 MiB set, then 1 GiB set, 16 B each
 //   +6464  lock statistics: MAX_LOCK_CLASSES x struct lock_class_stats (128 B; locking/lock_stat.ts)
@@ -184,6 +185,7 @@ export const LOCKDEP_SIZE: u32 = 256;
 export const PC_CURRENT: u32 = 1408;
 export const PC_LOADED_MM: u32 = 1412;
 export const PC_TLBSTATE: u32 = 1416;
+export const PC_IDLE_ACTIVE_MM: u32 = 1420;
 export const PC_LOADED_MM_TLB_GEN: u32 = 1424;
 export const PC_TLB: u32 = 1792;
 
