@@ -28,7 +28,6 @@
 import { Bench, type Task } from "tinybench";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { setFlagsFromString } from "node:v8";
 import { Mmu } from "../src/mmu.js";
 import { Machine } from "../src/machine.js";
 import { LOCK_SPECS, type LockSpec } from "../src/locking/lock-config.js";
@@ -38,6 +37,7 @@ import {
   machineInfo, taskSamplesNs, summariseNs, verdict, summarize, table, fmtNs, round, toJson, writeJsonFile, systemCpu, otherCpuLoad,
   type Timing, type Verdict,
 } from "./lib/report.js";
+import { parseBenchArgs, applyWasmTiering, type StatKey } from "./lib/args.js";
 
 const FULL = { uncontendedIters: 1 << 20, handoffTurns: 1 << 14, timeMs: 400, warmupMs: 100, minSamples: 5, handoffSamples: 7, nativeReps: 7 };
 const QUICK = { uncontendedIters: 1 << 17, handoffTurns: 1 << 11, timeMs: 100, warmupMs: 30, minSamples: 3, handoffSamples: 3, nativeReps: 3 };
@@ -68,34 +68,21 @@ const CASES: Case[] = [
 
 // ---- command line -----------------------------------------------------------------------------
 
-const argv = process.argv.slice(2);
-const flag = (f: string) => argv.includes(f);
-const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-if (flag("--help") || flag("-h")) {
-  console.log("usage: node --expose-gc dist/bench/locks.js [--quick] [--json] [--no-native] [--default-tiering] [--stat=min|median|mean] [--out=PATH]");
-  process.exit(0);
-}
-for (const a of argv) {
-  if (!["--quick", "--json", "--no-native", "--default-tiering"].includes(a) && !/^--(out|stat)=/.test(a)) {
-    console.error(`bench:locks: unknown argument ${a} (try --help)`);
-    process.exit(2);
-  }
-}
-const QUICK_RUN = flag("--quick");
-const JSON_ONLY = flag("--json");
+const ARGS = parseBenchArgs({
+  name: "bench:locks", script: "dist/bench/locks.js", defaultOut: join(repoRoot(), "bench", "results", "locks.json"),
+  flags: ["--no-native"], options: { stat: "min|median|mean" },
+});
+const flag = ARGS.flag;
+const QUICK_RUN = ARGS.quick;
+const JSON_ONLY = ARGS.json;
 const P: Params = QUICK_RUN ? QUICK : FULL;
-const OUT = option("out") ?? join(repoRoot(), "bench", "results", "locks.json");
-const STAT_OPTION = option("stat") ?? "min";
-if (!["min", "median", "mean"].includes(STAT_OPTION)) {
-  console.error(`bench:locks: --stat=${STAT_OPTION}: expected min, median or mean`);
-  process.exit(2);
-}
-type Stat = "nsMin" | "nsMedian" | "nsMean";
-const STAT: Stat = ({ min: "nsMin", median: "nsMedian", mean: "nsMean" } as const)[STAT_OPTION as "min" | "median" | "mean"];
-const log = (s: string) => { if (!JSON_ONLY) process.stderr.write(s + "\n"); };
+const OUT = ARGS.out;
+type Stat = StatKey;
+const STAT: Stat = ARGS.statKey;
+const log = ARGS.log;
 const gc = (globalThis as { gc?: () => void }).gc;
-const TURBOFAN_ONLY = !flag("--default-tiering");
-if (TURBOFAN_ONLY) setFlagsFromString("--no-liftoff"); // before the first Mmu compiles the core
+const TURBOFAN_ONLY = ARGS.turbofanOnly;
+applyWasmTiering(ARGS); // before the first Mmu compiles the core
 const MACHINE = machineInfo();
 
 /** A tinybench group; with exactly = n, n samples and no time budget (a handoff run can take long). */

@@ -21,42 +21,20 @@
 // Options: --quick (fewer samples), --json (only JSON on stdout), --default-tiering (leave V8's Wasm
 // tiering alone; by default TurboFan from the start), --out=PATH (default bench/results/sched.json).
 import { Bench, type Task } from "tinybench";
-import { join, dirname } from "node:path";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
+import { join } from "node:path";
 import { VirtualMachine, type RunResult } from "../src/index.js";
 import { machineInfo, summariseNs, verdict, summarize, table, round, writeJsonFile, systemCpu, otherCpuLoad, type Verdict } from "./lib/report.js";
+import { parseBenchArgs, applyWasmTiering } from "./lib/args.js";
+import { repoRoot } from "./native/build.js";
 
-const argv = process.argv.slice(2);
-const flag = (f: string) => argv.includes(f);
-const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-if (flag("--help") || flag("-h")) {
-  console.log("usage: node --expose-gc dist/bench/sched.js [--quick] [--json] [--default-tiering] [--out=PATH]");
-  process.exit(0);
-}
-for (const a of argv) {
-  if (!["--quick", "--json", "--default-tiering"].includes(a) && !/^--out=/.test(a)) {
-    console.error(`bench:sched: unknown argument ${a} (try --help)`);
-    process.exit(2);
-  }
-}
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("bench: cannot find the package root (package.json)");
-    dir = up;
-  }
-  return dir;
-}
-const QUICK = flag("--quick");
-const JSON_ONLY = flag("--json");
-const OUT = option("out") ?? join(repoRoot(), "bench", "results", "sched.json");
-const log = (s: string) => { if (!JSON_ONLY) process.stderr.write(s + "\n"); };
+const ARGS = parseBenchArgs({ name: "bench:sched", script: "dist/bench/sched.js", defaultOut: join(repoRoot(), "bench", "results", "sched.json") });
+const QUICK = ARGS.quick;
+const JSON_ONLY = ARGS.json;
+const OUT = ARGS.out;
+const log = ARGS.log;
 const gc = (globalThis as { gc?: () => void }).gc;
-const TURBOFAN_ONLY = !flag("--default-tiering");
-if (TURBOFAN_ONLY) setFlagsFromString("--no-liftoff"); // before the first machine compiles the core
+const TURBOFAN_ONLY = ARGS.turbofanOnly;
+applyWasmTiering(ARGS); // before the first machine compiles the core
 const MACHINE = machineInfo();
 const SEED = 1;
 const TARGETS = { switchesPerSecond: 1e6, lock64Seconds: 10 };

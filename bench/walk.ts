@@ -33,7 +33,6 @@
 // (default bench/results/walk.json). Run with node --expose-gc for a GC between tasks.
 import { Bench, type Task } from "tinybench";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
 import { createBenchMachine, primeAccessed, MACHINE_OPTIONS, LEAF_FLAGS, type BenchMachine, type WalkLayout } from "./lib/layout.js";
 import { createTsWalker, ORDER, type OrderName, type TsWalker } from "./lib/tswalk.js";
 import { createBigIntWalker } from "./lib/tswalk-bigint.js";
@@ -42,6 +41,7 @@ import {
   machineInfo, taskSamplesNs, summariseNs, verdict, summarize, table, fmtNs, round, toJson, writeJsonFile, systemCpu, otherCpuLoad,
   type Timing, type Verdict,
 } from "./lib/report.js";
+import { parseBenchArgs, applyWasmTiering } from "./lib/args.js";
 
 // Per round: translations per kernel call, tinybench time budget and minimum samples per task, timed
 // native runs per case.
@@ -74,40 +74,27 @@ interface Check { what: string; layout: string; order: string; iters: number; ex
 
 // ---- command line -----------------------------------------------------------------------------
 
-const argv = process.argv.slice(2);
-const flag = (f: string) => argv.includes(f);
-const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-if (flag("--help") || flag("-h")) {
-  console.log("usage: node --expose-gc dist/bench/walk.js [--quick] [--json] [--no-native] [--default-tiering] [--stat=min|median|mean] [--seed=N] [--out=PATH]");
-  process.exit(0);
-}
-for (const a of argv) {
-  if (!["--quick", "--json", "--no-native", "--default-tiering"].includes(a) && !/^--(seed|out|stat)=/.test(a)) {
-    console.error(`bench:walk: unknown argument ${a} (try --help)`);
-    process.exit(2);
-  }
-}
-const QUICK_RUN = flag("--quick");
-const JSON_ONLY = flag("--json");
+const ARGS = parseBenchArgs({
+  name: "bench:walk", script: "dist/bench/walk.js", defaultOut: join(repoRoot(), "bench", "results", "walk.json"),
+  flags: ["--no-native"], options: { stat: "min|median|mean", seed: "N" },
+});
+const flag = ARGS.flag;
+const QUICK_RUN = ARGS.quick;
+const JSON_ONLY = ARGS.json;
 const P: Params = QUICK_RUN ? QUICK : FULL;
-const SEED_OPTION = Number(option("seed") ?? 0x2545f491);
+const SEED_OPTION = Number(ARGS.option("seed") ?? 0x2545f491);
 if (!Number.isSafeInteger(SEED_OPTION)) {
-  console.error(`bench:walk: --seed: ${option("seed")} is not an integer`);
+  console.error(`bench:walk: --seed: ${ARGS.option("seed")} is not an integer`);
   process.exit(2);
 }
 const SEED = SEED_OPTION >>> 0;
-const OUT = option("out") ?? join(repoRoot(), "bench", "results", "walk.json");
-const STAT_OPTION = option("stat") ?? "min";
-if (!["min", "median", "mean"].includes(STAT_OPTION)) {
-  console.error(`bench:walk: --stat=${STAT_OPTION}: expected min, median or mean`);
-  process.exit(2);
-}
+const OUT = ARGS.out;
 /** The statistic of the table and the verdicts: min by default (see the header comment). */
-const STAT = ({ min: "nsMin", median: "nsMedian", mean: "nsMean" } as const)[STAT_OPTION as "min" | "median" | "mean"];
-const log = (s: string) => { if (!JSON_ONLY) process.stderr.write(s + "\n"); };
+const STAT = ARGS.statKey;
+const log = ARGS.log;
 const gc = (globalThis as { gc?: () => void }).gc;
-const TURBOFAN_ONLY = !flag("--default-tiering");
-if (TURBOFAN_ONLY) setFlagsFromString("--no-liftoff"); // before the first Mmu compiles the core
+const TURBOFAN_ONLY = ARGS.turbofanOnly;
+applyWasmTiering(ARGS); // before the first Mmu compiles the core
 const MACHINE = machineInfo(); // the load average before this process adds its own
 
 // ---- the machine and the walkers --------------------------------------------------------------
