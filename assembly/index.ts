@@ -17,6 +17,7 @@ import { tlb_count_valid } from "./arch/x86/tlb";
 import { tlb_mailbox_post, tlb_mailbox_wait, do_pending_ipis, cpu_set_running } from "./arch/x86/smp";
 import { free_area_init, alloc_page, put_page, get_page, nr_free_pages, drain_all_pages } from "./mm/page_alloc";
 import { mm_caches_init } from "./mm/mm_init";
+import { pgtable_init } from "./mm/pgtable";
 import { kmem_cache_create, kmem_cache_alloc, kmem_cache_free, kmem_cache_object_size, kmem_cache_nr_objs, kmem_cache_nr_free } from "./mm/slab";
 import { machine_barrier_wait } from "./lib/barrier";
 import { bench_translate } from "./lib/bench_walk";
@@ -27,6 +28,13 @@ import { torture_writer, torture_reader } from "./locking/locktorture";
 import { lockdep_depth } from "./locking/lockdep";
 import { bench_lock_uncontended, bench_lock_pingpong } from "./lib/bench_lock";
 import { test_ad_walker, test_ad_clearer, test_page_alloc_exhaust, test_page_alloc_release, test_page_alloc_churn } from "./lib/test_pgtable";
+import { test_rb_vma_new, test_rb_vma_free } from "./lib/test_rbtree";
+import { mm_alloc, mmput, mmdrop, mmget, mm_setup_brk } from "./mm/mm_struct";
+import { sys_mmap, sys_munmap, sys_brk } from "./mm/mmap";
+import { sys_mprotect } from "./mm/mprotect_vma";
+import { sys_madvise } from "./mm/madvise";
+import { test_file_new, test_vma_merge, test_vma_split, test_vma_adjust,
+  test_find_vma } from "./lib/test_mmap";
 
 export {
   NR_CPUS, PAGE_SIZE, MMEMU_ABI_VERSION,
@@ -72,6 +80,19 @@ export {
   PF_KTHREAD, PF_EXITING, TASK_RUNNING, TASK_DEAD,
 } from "./mm/mm_types";
 export { __GFP_ZERO, __GFP_HIGHMEM } from "./mm/page_alloc";
+export {
+  RB_PARENT_COLOR, RB_RIGHT, RB_LEFT, RB_NODE_SIZE,
+  VMA_MM, VMA_NEXT, VMA_PREV, VMA_RB, VMA_START, VMA_END, VMA_FLAGS, VMA_PGOFF, VMA_PAGE_PROT, VMA_FILE,
+  VMA_ANON_VMA, VMA_ANON_VMA_CHAIN, VMA_SHARED_RB, VMA_SHARED_SUBTREE_LAST, VMA_SIZE,
+  MM_MMAP, MM_RB, MM_MAP_COUNT, MM_MMAP_CACHE, MM_MMAP_BASE, MM_TASK_SIZE, MM_START_BRK, MM_BRK, MM_TOTAL_VM,
+  MM_USERS, MM_COUNT, MM_PGD, MM_ID, MM_MMAP_SEM, MM_PAGE_TABLE_LOCK, MM_STRUCT_SIZE, AS_I_MMAP, AS_INO,
+  KMEM_VM_AREA, KMEM_MM_STRUCT,
+} from "./mm/mm_types";
+// Red-black and interval trees (lib/rbtree.ts, lib/interval_tree.ts): pure tree operations on objects
+// the caller owns (no CPU state, no locks), exported for the tests' kernels.
+export { rb_first, rb_last, rb_next, rb_prev, rb_parent } from "./lib/rbtree";
+export { vma_interval_tree_iter_first, vma_interval_tree_iter_next } from "./lib/interval_tree";
+export { test_rb_insert, test_rb_erase, test_it_insert, test_it_remove } from "./lib/test_rbtree";
 export { MM_LOCK_SIZE, ML_WORD, ML_OWNER, ML_INST_ACQUIRED, ML_INST_CONTENDED, ML_INST_SLEEPS, ML_INST_HANDOFFS, ML_STATS,
   MODE_READ, MODE_WRITE, MODE_NESTED } from "./locking/lock";
 export { LOCK_TICKET, LOCK_TAS, LOCK_MUTEX, LOCK_RWSEM, LOCK_BROKEN, MUTEX_OPT_SPIN, RWSEM_HANDOFF, RWSEM_STEAL,
@@ -111,6 +132,8 @@ export function machine_init(cpus: i32, frames: u32, backed: u32, kheap_size: u3
   free_area_init();
   lock_classes_init();
   mm_caches_init();
+  const pr = pgtable_init();
+  if (pr < 0) return pr;
   return 0;
 }
 
@@ -231,6 +254,11 @@ export function cpu_test_page_alloc_release(cpu: i32, head: u32): i32 {
 export function cpu_test_page_alloc_churn(cpu: i32, iters: u32, hold: u32, seed: u32): i32 {
   return enter(cpu) ? test_page_alloc_churn(iters, hold, seed) : -EINVAL;
 }
+/** A zeroed, unlinked vma [start, end) at pgoff for the tree tests (lib/test_rbtree.ts); 0 on failure. */
+export function cpu_test_rb_vma_new(cpu: i32, start: u64, end: u64, pgoff: u32): usize {
+  return enter(cpu) ? test_rb_vma_new(start, end, pgoff) : 0;
+}
+export function cpu_test_rb_vma_free(cpu: i32, vma: usize): i32 { return enter(cpu) ? test_rb_vma_free(vma) : -EINVAL; }
 
 // ---- locks ----------------------------------------------------------------------------------------
 
@@ -340,4 +368,98 @@ export function cpu_calib_wait_pingpong(cpu: i32, word: usize, parity: u32, iter
 export function cpu_calib_clock(cpu: i32, iters: u32): i64 {
   if (!enter(cpu)) return -EINVAL;
   return calib_clock(iters);
+}
+
+// ---- reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts) and their test
+// kernels (lib/test_rmap.ts). Object arguments are byte addresses; each cpu_* enters as that CPU.
+import { mm_config, mm_config_set } from "./mm/mm_config";
+import { anon_vma_prepare, anon_vma_clone, anon_vma_fork, unlink_anon_vmas, vma_address, get_anon_vma, put_anon_vma,
+  page_add_new_anon_rmap, page_add_anon_rmap, page_add_file_rmap, page_remove_rmap, page_dup_rmap } from "./mm/rmap";
+import { test_mm_create, test_vma_create, test_pte_read, test_fault_anon, test_anon_pattern, test_map_file_page,
+  test_fork_vma, test_split_vma, test_unmap_vma } from "./lib/test_rmap";
+export { MMC_AV_2625, MMC_RMAP_LOCKLESS, HDR_MM_CONFIG } from "./layout";
+export { AV_LOCK, AV_ROOT, AV_REFCOUNT, AV_HEAD, AV_TAIL, AV_DEGREE, AVC_VMA, AVC_ANON_VMA, AVC_SAME_VMA, AVC_NEXT,
+  AVC_PREV, VMA_AV_NODE_NEXT, VMA_AV_NODE_PREV, MM_RSS, MM_PCID, PAGE_MAPPING_ANON, PG_anon, PG_locked, PG_dirty,
+  PG_referenced, VM_READ, VM_WRITE, VM_SHARED, VM_MAYSHARE, KMEM_ANON_VMA, KMEM_ANON_VMA_CHAIN } from "./mm/mm_types";
+
+/** The MM configuration word (layout.ts HDR_MM_CONFIG, MMC_*). */
+export function mm_config_get(): u32 { return mm_config(); }
+/** Set the MM configuration word before any MM object exists. 0 or -EINVAL for unknown bits. */
+export function mm_config_write(word: u32): i32 { return mm_config_set(word); }
+
+export function cpu_anon_vma_prepare(cpu: i32, vma: usize): i32 { return enter(cpu) ? anon_vma_prepare(vma) : -EINVAL; }
+export function cpu_anon_vma_clone(cpu: i32, dst: usize, src: usize): i32 { return enter(cpu) ? anon_vma_clone(dst, src) : -EINVAL; }
+export function cpu_anon_vma_fork(cpu: i32, vma: usize, pvma: usize): i32 { return enter(cpu) ? anon_vma_fork(vma, pvma) : -EINVAL; }
+export function cpu_unlink_anon_vmas(cpu: i32, vma: usize): i32 { if (!enter(cpu)) return -EINVAL; unlink_anon_vmas(vma); return 0; }
+export function cpu_get_anon_vma(cpu: i32, av: usize): i32 { if (!enter(cpu)) return -EINVAL; get_anon_vma(av); return 0; }
+export function cpu_put_anon_vma(cpu: i32, av: usize): i32 { if (!enter(cpu)) return -EINVAL; put_anon_vma(av); return 0; }
+/** vma_address(pfn, vma): the address, or -EFAULT. */
+export function rmap_vma_address(pfn: u32, vma: usize): i64 { return <i64>vma_address(pfn, vma); }
+export function cpu_page_add_new_anon_rmap(cpu: i32, pfn: u32, vma: usize, addr: u64): i32 { if (!enter(cpu)) return -EINVAL; page_add_new_anon_rmap(pfn, vma, addr); return 0; }
+export function cpu_page_add_anon_rmap(cpu: i32, pfn: u32, vma: usize, addr: u64): i32 { if (!enter(cpu)) return -EINVAL; page_add_anon_rmap(pfn, vma, addr); return 0; }
+export function cpu_page_add_file_rmap(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; page_add_file_rmap(pfn); return 0; }
+export function cpu_page_dup_rmap(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; page_dup_rmap(pfn); return 0; }
+export function cpu_page_remove_rmap(cpu: i32, pfn: u32): i32 { return enter(cpu) ? (page_remove_rmap(pfn) ? 1 : 0) : -EINVAL; }
+
+export function cpu_test_mm_create(cpu: i32, pcid: u32): usize { return enter(cpu) ? test_mm_create(pcid) : 0; }
+export function cpu_test_vma_create(cpu: i32, mm: usize, start: u64, end: u64, flags: u32, file: usize, pgoff: u32): usize {
+  return enter(cpu) ? test_vma_create(mm, start, end, flags, file, pgoff) : 0;
+}
+export function test_rmap_pte_read(mm: usize, addr: u64): u64 { return test_pte_read(mm, addr); }
+export function test_rmap_anon_pattern(seed: u32, i: u32): u32 { return test_anon_pattern(seed, i); }
+export function cpu_test_fault_anon(cpu: i32, vma: usize, addr: u64, seed: u32): i32 { return enter(cpu) ? test_fault_anon(vma, addr, seed) : -EINVAL; }
+export function cpu_test_map_file_page(cpu: i32, vma: usize, addr: u64, pfn: u32): i32 { return enter(cpu) ? test_map_file_page(vma, addr, pfn) : -EINVAL; }
+export function cpu_test_fork_vma(cpu: i32, child_mm: usize, pvma: usize): usize { return enter(cpu) ? test_fork_vma(child_mm, pvma) : 0; }
+export function cpu_test_split_vma(cpu: i32, vma: usize, addr: u64): usize { return enter(cpu) ? test_split_vma(vma, addr) : 0; }
+export function cpu_test_unmap_vma(cpu: i32, vma: usize): i32 { return enter(cpu) ? test_unmap_vma(vma) : -EINVAL; }
+
+// ---- the MM core's page-table side (mm-b: mm/pgtable.ts, mm/mmu_gather.ts, arch/x86/mm_tlb.ts,
+// mm/memory.ts, mm/mprotect.ts, mm/mmu_notifier.ts; test kernels in lib/test_memory.ts) ----
+export * from "./lib/test_memory";
+
+// ---------------------------------------------------------------------------------------------
+// Address spaces (mm/mm_struct.ts, mm/vma.ts, mm/mmap.ts, mm/mprotect_vma.ts, mm/madvise.ts).
+// The syscalls take mmap_sem themselves; results are the kernel's (addresses or -errno).
+// ---------------------------------------------------------------------------------------------
+export { MMC_VMA_ADJUST_ANON_ALWAYS } from "./layout";
+export { PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS } from "./mm/mmap";
+export { MADV_DONTNEED } from "./mm/madvise";
+export { VM_EXEC, VM_ACCOUNT } from "./mm/mm_types";
+/** A new empty address space (mm_alloc), or 0. */
+export function cpu_mm_alloc(cpu: i32): usize { return enter(cpu) ? mm_alloc() : 0; }
+/** mmput: drop a user; the last one tears the address space down and drops its reference. */
+export function cpu_mmput(cpu: i32, mm: usize): i32 { if (!enter(cpu)) return -EINVAL; mmput(mm); return 0; }
+export function cpu_mmget(cpu: i32, mm: usize): i32 { if (!enter(cpu)) return -EINVAL; mmget(mm); return 0; }
+export function cpu_mmdrop(cpu: i32, mm: usize): i32 { if (!enter(cpu)) return -EINVAL; mmdrop(mm); return 0; }
+/** start_brk = brk = addr, as exec's loader sets them. */
+export function cpu_mm_setup_brk(cpu: i32, mm: usize, addr: u64): i32 { return enter(cpu) ? mm_setup_brk(mm, addr) : -EINVAL; }
+/** mmap(2) on mm: the address or -errno. */
+export function cpu_mmap(cpu: i32, mm: usize, addr: u64, len: u64, prot: u32, flags: u32, file: usize, pgoff: u32): i64 {
+  return enter(cpu) ? sys_mmap(mm, addr, len, prot, flags, file, pgoff) : -EINVAL;
+}
+/** munmap(2) on mm: 0 or -errno. */
+export function cpu_munmap(cpu: i32, mm: usize, addr: u64, len: u64): i32 { return enter(cpu) ? sys_munmap(mm, addr, len) : -EINVAL; }
+/** brk(2) on mm: the break after the call. */
+export function cpu_brk(cpu: i32, mm: usize, brk: u64): i64 { return enter(cpu) ? <i64>sys_brk(mm, brk) : -EINVAL; }
+/** mprotect(2) on mm: 0 or -errno. */
+export function cpu_mprotect(cpu: i32, mm: usize, start: u64, len: u64, prot: u32): i32 {
+  return enter(cpu) ? sys_mprotect(mm, start, len, prot) : -EINVAL;
+}
+/** madvise(2) on mm: 0 or -errno. */
+export function cpu_madvise(cpu: i32, mm: usize, start: u64, len: u64, behavior: i32): i32 {
+  return enter(cpu) ? sys_madvise(mm, start, len, behavior) : -EINVAL;
+}
+/** find_vma under mmap_sem for read: the first vma ending above addr, or 0. */
+export function cpu_find_vma(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_find_vma(mm, addr) : 0; }
+
+// Test kernels (lib/test_mmap.ts).
+export function cpu_test_file_new(cpu: i32, size_pages: u32, ino: u32): usize { return enter(cpu) ? test_file_new(size_pages, ino) : 0; }
+export function cpu_test_vma_merge(cpu: i32, mm: usize, prev: usize, addr: u64, end: u64, flags: u32, av: usize, file: usize, pgoff: u32): usize {
+  return enter(cpu) ? test_vma_merge(mm, prev, addr, end, flags, av, file, pgoff) : 0;
+}
+export function cpu_test_vma_split(cpu: i32, mm: usize, vma: usize, addr: u64, new_below: bool): i32 {
+  return enter(cpu) ? test_vma_split(mm, vma, addr, new_below) : -EINVAL;
+}
+export function cpu_test_vma_adjust(cpu: i32, mm: usize, vma: usize, start: u64, end: u64, pgoff: u32): i32 {
+  return enter(cpu) ? test_vma_adjust(mm, vma, start, end, pgoff) : -EINVAL;
 }

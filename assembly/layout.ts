@@ -53,6 +53,11 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +264  tasks: tasklist_lock u32 | first task u32 | last pid u32 | nr_threads u32   tasklist_lock
 //         (kernel/task.ts; the list links are task_struct's tasks_next/tasks_prev)
 //   +320  lockdep dependency matrix: MAX_LOCK_CLASSES u32 rows     atomics only (locking/lockdep.ts)
+//   +452  mm_config u32: the MM's behaviour switches (MMC_* below)    set before CPUs run
+//         Bit 4 (mm/pgtable.ts MMCFG_SPLIT_PTL): a PTE page's entries are guarded by its own lock
+//         (LOCK_CLASS_PTE_LOCK, in page->private) instead of mm->page_table_lock (CONFIG_SPLIT_PTLOCK_CPUS).
+//   +460  swapper_pgd u32: pfn of init_mm's PML4 (no user mappings): leave_mm loads it     machine_init
+//   +464  mm_next_id u32: last mm id handed out by mm_alloc (mm/mm_struct.ts)   atomics only
 //   +512  kmem_cache[MAX_KMEM_CACHES] (64 B each)                    kmem_cache->lock
 //   +1536 lock class table: MAX_LOCK_CLASSES x 16 B (locking/lock_types.ts)   set before CPUs run
 // ---------------------------------------------------------------------------------------------
@@ -83,6 +88,9 @@ export const HDR_LAST_PID: u32 = 272;
 export const HDR_NR_THREADS: u32 = 276;
 export const HDR_LOCKDEP_DEPS: u32 = 320;
 export const HDR_VSTACK_BASE: u32 = 448;
+export const HDR_MM_CONFIG: u32 = 452;
+export const HDR_SWAPPER_PGD: u32 = 460;
+export const HDR_MM_NEXT_ID: u32 = 464;
 export const HDR_KMEM_CACHES: u32 = 512;
 export const KMEM_CACHE_STRIDE: u32 = 64;
 export const HDR_LOCK_CLASSES: u32 = 1536;
@@ -93,6 +101,31 @@ export const HEADER_SIZE: u32 = 4096;
 export const MF_DEBUG: u32 = 1 << 0;   // built with MMEMU_DEBUG
 export const MF_VIRTUAL: u32 = 1 << 1; // CPUs run in virtual time in one instance: has vstacks
 export const MF_KNOWN: u32 = MF_DEBUG | MF_VIRTUAL;
+
+// mm_config (HDR_MM_CONFIG): one word of MM behaviour switches, so an era or an experiment is a machine
+// option, read by the code it affects (mm/mm_config.ts: mm_config_get / mm_config_set). Set before
+// CPUs run; never changed while an MM object exists (the two anon_vma designs do not mix).
+//
+//   31 ............................... 3          2                 1             0
+//  +------------------------------------+-------------------+-------------+-------------+
+//  |            reserved (0)            | VMA_ADJUST_ANON_  | RMAP_LOCKLESS| AV_2625    |
+//  |                                    | ALWAYS            |              |            |
+//  +------------------------------------+-------------------+-------------+-------------+
+//   AV_2625        the 2.6.25 anon_vma design: one anon_vma per fork family whose list holds the vmas
+//                  themselves (vma->anon_vma_node); no anon_vma_chain. Clear: 2.6.34's anon_vma_chain
+//                  with the root's lock serving the whole tree (mm/rmap.ts).
+//   RMAP_LOCKLESS  seed 003's special case: rmap_walk_anon takes no anon_vma lock when the caller holds
+//                  the page table lock of the vma it names, vma->anon_vma is its own root and the
+//                  root's refcount is 1 (mm/rmap_walk.ts).
+//   VMA_ADJUST_ANON_ALWAYS  2.6.31 and before: vma_adjust takes the anon_vma lock whenever the vma has
+//                  an anon_vma. Clear: Lee Schermerhorn's 2009 change (2.6.32, "mmap: avoid unnecessary
+//                  anon_vma lock acquisition in vma_adjust()"): a change of vm_end alone (brk growing the
+//                  heap) skips it; inserting, importing from a neighbour or moving vm_start still takes it
+//                  (mm/vma.ts).
+export const MMC_AV_2625: u32 = 1 << 0;
+export const MMC_RMAP_LOCKLESS: u32 = 1 << 1;
+export const MMC_VMA_ADJUST_ANON_ALWAYS: u32 = 1 << 2;
+export const MMC_KNOWN: u32 = MMC_AV_2625 | MMC_RMAP_LOCKLESS | MMC_VMA_ADJUST_ANON_ALWAYS;
 
 /** Bytes of Asyncify save area per CPU in a virtual machine. */
 export const VSTACK_SIZE: u32 = 32768;
@@ -145,6 +178,12 @@ export const ZONE_END_PFN: u32 = 16;
 //   +6464  lock statistics: MAX_LOCK_CLASSES x struct lock_class_stats (128 B; locking/lock_stat.ts)
 //   +8512  struct mmu_gather (mm/mmu_gather.ts): this CPU's gather, MMU_GATHER_SIZE bytes (its
 //          layout is in mmu_gather.ts; the kernel keeps it on the stack, the model keeps one per CPU)
+//   +11584 MM-core per-CPU words (mm/pgtable.ts, arch/x86/mm_tlb.ts), only this CPU writes them:
+//          +0 fail_page_alloc u32 (fault injection, mm/page_alloc.ts should_fail_alloc_page: 0 = off;
+//          n > 0: n - 1 more alloc_page calls on this CPU succeed, then every one fails) | +4 pad |
+//          +8 lazy_skipped u64 (shootdowns a lazy CPU was skipped from) |
+//          +16 tlb flush statistics: NR_TLB_FLUSH_CAUSES x { flushes u64, ipis u64, pages u64, full u64 } |
+//          +272 shootdown generations awaited: NR_CPUS x u32 (flush_tlb_mm_range's scratch)
 // ---------------------------------------------------------------------------------------------
 export const PC_CR0: u32 = 0;
 export const PC_CR3: u32 = 8;
@@ -203,6 +242,13 @@ export const PC_LOCK_STAT: u32 = 6464;
 export const LOCK_STAT_SIZE: u32 = 128;
 export const PC_MMU_GATHER: u32 = 8512;
 export const MMU_GATHER_SIZE: u32 = 3072;
+export const PC_MM_CORE: u32 = 11584;
+export const PC_FAIL_PAGE_ALLOC: u32 = PC_MM_CORE;
+export const PC_TLB_LAZY_SKIPPED: u32 = PC_MM_CORE + 8;
+export const PC_TLB_FLUSH_STATS: u32 = PC_MM_CORE + 16;
+export const TLB_FLUSH_STAT_STRIDE: u32 = 32;
+export const NR_TLB_FLUSH_CAUSES: u32 = 8;
+export const PC_TLB_FLUSH_GENS: u32 = PC_TLB_FLUSH_STATS + NR_TLB_FLUSH_CAUSES * TLB_FLUSH_STAT_STRIDE;
 export const PERCPU_SIZE: u32 = 12288;
 
 /** struct page size (mm/mm_types.ts). */
@@ -347,7 +393,9 @@ if (!(PC_WAKE_AT + 8 <= PC_MAILBOX)) ERROR("percpu: scheduling overlaps the mail
 if (!(TLB_END <= PC_LOCK_STAT)) ERROR("percpu: TLB overlaps the lock statistics");
 if (!(PC_LOCKDEP + LOCKDEP_SIZE <= PC_CURRENT && PC_LOADED_MM_TLB_GEN + 8 <= PC_TLB)) ERROR("percpu: task state");
 if (!(PC_LOCK_STAT + <u32>MAX_LOCK_CLASSES * LOCK_STAT_SIZE <= PC_MMU_GATHER)) ERROR("percpu: lock statistics overlap the gather");
-if (!(PC_MMU_GATHER + MMU_GATHER_SIZE <= PERCPU_SIZE)) ERROR("percpu: the mmu_gather does not fit");
+if (!(PC_MMU_GATHER + MMU_GATHER_SIZE <= PC_MM_CORE)) ERROR("percpu: the mmu_gather overlaps the MM-core words");
+if (!(PC_TLB_FLUSH_GENS + <u32>NR_CPUS * 4 <= PERCPU_SIZE)) ERROR("percpu: the MM-core words do not fit");
+if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_MM_CONFIG && HDR_MM_NEXT_ID + 4 <= HDR_KMEM_CACHES)) ERROR("header: mm_config");
 if (!(HDR_LOCK_CLASSES + <u32>MAX_LOCK_CLASSES * LOCK_CLASS_STRIDE <= HEADER_SIZE)) ERROR("header: lock classes do not fit");
 if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_VSTACK_BASE)) ERROR("header: lockdep matrix does not fit");
 if (!(PC_STATS + NR_CPU_STATS * 8 <= PC_TLB_CURSOR)) ERROR("percpu: counters overlap");

@@ -22,3 +22,5 @@ export {
 } from "./cost/profile.js";
 export { DEFAULT_PROFILE } from "./cost/default-profile.js";
 export { calibrate, formatCalibration, type CalibrateOptions, type CalibrationResult } from "./cost/calibrate.js";
+// Address spaces: /proc/pid/maps of an emulated mm.
+export { readVmas, formatMaps, type VmaInfo, type MapsOptions, type MapsSource } from "./mm/maps.js";

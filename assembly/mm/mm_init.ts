@@ -2,6 +2,9 @@
 import { kmem_cache_create } from "./slab";
 import { KMEM_MM_STRUCT, KMEM_VM_AREA, KMEM_ANON_VMA, KMEM_ANON_VMA_CHAIN, KMEM_ADDRESS_SPACE, KMEM_TASK_STRUCT,
   NR_MM_CACHES, MM_STRUCT_SIZE, VMA_SIZE, ANON_VMA_SIZE, AVC_SIZE, ADDRESS_SPACE_SIZE, TASK_STRUCT_SIZE } from "./mm_types";
+import { KMEM_PTLOCK, KMEM_MMU_NOTIFIER } from "./mm_types";
+import { MM_LOCK_SIZE } from "../locking/lock";
+import { MMU_NOTIFIER_SIZE } from "./mmu_notifier";
 import { VM_BUG_ON } from "../debug";
 
 // The object size of the MM cache with fixed id.
@@ -13,6 +16,8 @@ function mm_cache_size(id: i32): u32 {
     case KMEM_ANON_VMA_CHAIN: return AVC_SIZE;
     case KMEM_ADDRESS_SPACE: return ADDRESS_SPACE_SIZE;
     case KMEM_TASK_STRUCT: return TASK_STRUCT_SIZE;
+    case KMEM_PTLOCK: return MM_LOCK_SIZE;
+    case KMEM_MMU_NOTIFIER: return MMU_NOTIFIER_SIZE;
   }
   return 0;
 }

@@ -22,6 +22,12 @@ export const PAGE_LRU_NEXT: usize = 20;
 export const PAGE_LRU_PREV: usize = 24;
 export const PAGE_PRIVATE: usize = 28;
 
+/**
+ * page->mapping's low bit: set, the rest is an anon_vma (mm/rmap.ts); clear, an address_space
+ * (include/linux/page-flags.h PAGE_MAPPING_ANON). Objects are 8-aligned, so the bit is free.
+ */
+export const PAGE_MAPPING_ANON: u32 = 1;
+
 /** End of a pfn list. */
 export const PFN_NIL: u32 = 0xffffffff;
 
@@ -93,7 +99,9 @@ export const KMEM_ANON_VMA: i32 = 2;
 export const KMEM_ANON_VMA_CHAIN: i32 = 3;
 export const KMEM_ADDRESS_SPACE: i32 = 4;
 export const KMEM_TASK_STRUCT: i32 = 5;
-export const NR_MM_CACHES: i32 = 6;
+export const KMEM_PTLOCK: i32 = 6;        // split page-table locks: one struct mm_lock per PTE page (mm/pgtable.ts)
+export const KMEM_MMU_NOTIFIER: i32 = 7;  // struct mmu_notifier (mm/mmu_notifier.ts)
+export const NR_MM_CACHES: i32 = 8;
 
 // struct rb_node (lib/rbtree.ts), embedded in the objects kept in red-black trees (12 bytes):
 //   +0 __rb_parent_color u32 (parent pointer | colour in bit 0: 0 red, 1 black) | +4 rb_right | +8 rb_left
@@ -187,7 +195,8 @@ export const TASK_SIZE: u64 = 0x7fff_ffff_f000;
 //   -- under the address_space's i_mmap lock --
 //   +68  shared.rb    struct rb_node (12 B): the file's i_mmap interval tree
 //   +80  shared.rb_subtree_last u64: the largest vma_last_pgoff in its subtree
-//   +88  (pad)
+//   -- under the anon_vma's lock (the 2.6.25 design only: mm_config MMC_AV_2625) --
+//   +88  anon_vma_node.next u32 | +92 anon_vma_node.prev u32: the anon_vma's list of vmas
 export const VMA_MM: usize = 0;
 export const VMA_NEXT: usize = 4;
 export const VMA_PREV: usize = 8;
@@ -202,6 +211,8 @@ export const VMA_ANON_VMA: usize = 60;
 export const VMA_ANON_VMA_CHAIN: usize = 64;
 export const VMA_SHARED_RB: usize = 68;
 export const VMA_SHARED_SUBTREE_LAST: usize = 80;
+export const VMA_AV_NODE_NEXT: usize = 88;
+export const VMA_AV_NODE_PREV: usize = 92;
 export const VMA_SIZE: u32 = 96;
 
 // vm_flags (include/linux/mm.h values).

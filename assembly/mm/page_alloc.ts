@@ -14,12 +14,12 @@
 // reclaim or compaction: exhaustion is reported to the caller at once.
 import { PCP_BATCH, PCP_HIGH, PAGE_SIZE, PAGE_SHIFT } from "../config";
 import { ENOMEM, EINVAL, EBUSY } from "../errno";
-import { zone_ptr, per_cpu_ptr, mem_map, frames_base, nr_backed, nr_frames, nr_cpus, ZONE_NORMAL, ZONE_NODATA,
+import { PC_FAIL_PAGE_ALLOC, zone_ptr, per_cpu_ptr, mem_map, frames_base, nr_backed, nr_frames, nr_cpus, ZONE_NORMAL, ZONE_NODATA,
   MAX_NR_ZONES, ZONE_FREE_LIST, ZONE_START_PFN, ZONE_END_PFN, PC_PCP, PCP_STRIDE, STRUCT_PAGE_SIZE } from "../layout";
 import { freelist_init, freelist_push, freelist_pop, freelist_move, freelist_count, FL_LOCK, FL_COUNT, NODE_NIL } from "../lib/freelist";
 import { spin_lock, spin_unlock } from "../locking/spinlock";
 import { pfn_to_page, PAGE_FLAGS, PAGE_REFCOUNT, PAGE_MAPCOUNT, PAGE_MAPPING, PAGE_INDEX, PAGE_PRIVATE,
-  PAGE_LRU_NEXT, PAGE_LRU_PREV, PG_buddy, PG_reserved } from "./mm_types";
+  PAGE_LRU_NEXT, PAGE_LRU_PREV, PG_buddy, PG_reserved, PG_anon, PG_swapbacked, PAGE_MAPPING_ANON } from "./mm_types";
 import { this_cpu, count_event, STAT_PGALLOC, STAT_PGFREE, STAT_PCP_REFILL, STAT_PCP_DRAIN } from "../percpu";
 import { VM_BUG_ON } from "../debug";
 
@@ -137,6 +137,7 @@ function get_page_from_freelist(gfp: u32): u32 {
  */
 export function alloc_page(gfp: u32): i32 {
   if ((gfp & ~GFP_VALID_MASK) != 0) return -EINVAL;
+  if (should_fail_alloc_page()) return -ENOMEM;
   let pfn = get_page_from_freelist(gfp);
   if (pfn == NODE_NIL) {
     drain_all_pages();
@@ -155,6 +156,25 @@ export function alloc_page(gfp: u32): i32 {
   if ((gfp & __GFP_ZERO) != 0 && page_has_data(pfn)) memory.fill(page_address(pfn), 0, PAGE_SIZE);
   count_event(STAT_PGALLOC);
   return <i32>pfn;
+}
+
+/**
+ * should_fail_alloc_page - fault injection (CONFIG_FAIL_PAGE_ALLOC): this CPU's fail_page_alloc word
+ * (layout.ts) is 0 when off; at n > 0 it counts down, and the allocation that finds it at 1 and every
+ * later one fail until the word is set again (fail_page_alloc_set).
+ */
+function should_fail_alloc_page(): bool {
+  const w = this_cpu() + PC_FAIL_PAGE_ALLOC;
+  const n = load<u32>(w);
+  if (n == 0) return false;
+  if (n == 1) return true;
+  store<u32>(w, n - 1);
+  return false;
+}
+
+/** fail_page_alloc_set - arm fault injection on this CPU: n - 1 more allocations succeed (0: off). */
+export function fail_page_alloc_set(n: u32): void {
+  store<u32>(this_cpu() + PC_FAIL_PAGE_ALLOC, n);
 }
 
 // Return a page whose last reference is gone to this CPU's pcp list.
@@ -196,6 +216,13 @@ export function put_page(pfn: u32): i32 {
   const old = atomic.sub<i32>(page + PAGE_REFCOUNT, 1);
   VM_BUG_ON(old <= 0, "put_page: reference count underflow");
   if (old != 1) return 0;
+  // An anonymous page keeps page->mapping (its anon_vma | PAGE_MAPPING_ANON) after its last unmap
+  // (page_remove_rmap leaves it: a racing page_add_anon_rmap may rely on it); it is cleared here, when
+  // the page is freed, as free_pages_prepare does for PageMappingFlags pages.
+  if ((load<u32>(page + PAGE_MAPPING) & PAGE_MAPPING_ANON) != 0 && atomic.load<i32>(page + PAGE_MAPCOUNT) == -1) {
+    store<u32>(page + PAGE_MAPPING, 0);
+    atomic.and<u32>(page + PAGE_FLAGS, ~(PG_anon | PG_swapbacked));
+  }
   const mapped = atomic.load<i32>(page + PAGE_MAPCOUNT) != -1 || load<u32>(page + PAGE_MAPPING) != 0;
   VM_BUG_ON(mapped, "put_page: freeing a page that is still mapped (free_pages_check)");
   if (mapped) return -EBUSY;

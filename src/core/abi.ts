@@ -17,6 +17,15 @@ export interface CoreExports {
   PC_FAULT_VECTOR: G; PC_FAULT_ERROR: G; PC_FAULT_CR2: G; PC_FAULT_ADDR: G; PC_XLAT_SHIFT: G;
   PC_STATE: G; PC_STATE_ARG: G; PC_STATE_ARG2: G; PC_STATS: G; NR_CPU_STATS: G; NR_STATS_USED: G;
   CPU_IDLE: G; CPU_RUNNING: G; CPU_SPINNING: G; CPU_WAIT_ACK: G; CPU_BARRIER: G; CPU_WAIT_MAILBOX: G;
+  RB_PARENT_COLOR: G; RB_RIGHT: G; RB_LEFT: G; RB_NODE_SIZE: G;
+  VMA_MM: G; VMA_NEXT: G; VMA_PREV: G; VMA_RB: G; VMA_START: G; VMA_END: G; VMA_FLAGS: G; VMA_PGOFF: G;
+  VMA_PAGE_PROT: G; VMA_FILE: G; VMA_ANON_VMA: G; VMA_ANON_VMA_CHAIN: G; VMA_SHARED_RB: G;
+  VMA_SHARED_SUBTREE_LAST: G; VMA_SIZE: G;
+  MM_MMAP: G; MM_RB: G; MM_MAP_COUNT: G; MM_MMAP_CACHE: G; MM_MMAP_BASE: G; MM_TASK_SIZE: G; MM_START_BRK: G;
+  MM_BRK: G; MM_TOTAL_VM: G; MM_USERS: G; MM_COUNT: G; MM_ID: G; MM_MMAP_SEM: G;
+  MM_PAGE_TABLE_LOCK: G; MM_STRUCT_SIZE: G; AS_I_MMAP: G; AS_INO: G; KMEM_VM_AREA: G; KMEM_MM_STRUCT: G;
+  PROT_READ: G; PROT_WRITE: G; PROT_EXEC: G; MAP_SHARED: G;
+  MAP_PRIVATE: G; MAP_FIXED: G; MAP_ANONYMOUS: G; MADV_DONTNEED: G;
   PAGE_FLAGS: G; PAGE_REFCOUNT: G; PAGE_MAPCOUNT: G; PAGE_MAPPING: G; PAGE_INDEX: G; PAGE_PRIVATE: G;
   PG_buddy: G; PG_reserved: G;
   __GFP_ZERO: G; __GFP_HIGHMEM: G;
@@ -100,6 +109,97 @@ export interface CoreExports {
   cpu_test_page_alloc_exhaust(cpu: number, highmem: number, headOut: number): number;
   cpu_test_page_alloc_release(cpu: number, head: number): number;
   cpu_test_page_alloc_churn(cpu: number, iters: number, hold: number, seed: number): number;
+
+  // the MM core's page-table side (assembly/lib/test_memory.ts): TLB shootdown, mmu_gather, faults,
+  // fork's copy, unmap, mprotect, mmu notifiers; test scaffolding (mm and vma objects built directly)
+  [mmb: `MN_${string}` | `MNF_${string}` | `TLB_CAUSE_${string}` | `TFS_${string}` | `TLBSTATE_${string}` | `MMCFG_${string}`
+    | `VM_FAULT_${string}` | `FAULT_FLAG_${string}`]: G;
+  MMU_NOTIFIER_SIZE: G; NR_TLB_CAUSES: G; MM_CPUMASK: G; MM_TLB_GEN: G; MM_NOTIFIERS: G;
+  PC_MMU_GATHER: G; PC_LOADED_MM: G; PC_TLBSTATE: G;
+  mm_config_raw(): number;
+  mm_config_raw_set(v: number): void;
+  cpu_switch_mm(cpu: number, next: number): number;
+  cpu_enter_lazy_tlb(cpu: number, mm: number): number;
+  cpu_leave_mm(cpu: number): number;
+  cpu_flush_tlb_mm_range(cpu: number, mm: number, start: bigint, end: bigint, freedTables: number, cause: number): number;
+  mm_tlb_flush_stat(cpu: number, cause: number, field: number): bigint;
+  cpu_mmu_gather(cpu: number): number;
+  cpu_pt_mm_create(cpu: number, pcid: number): number;
+  cpu_pt_vma_create(cpu: number, mm: number, start: bigint, end: bigint, flags: number, prot: bigint, file: number): number;
+  cpu_test_map_pages(cpu: number, mm: number, start: bigint, n: number, prot: bigint): number;
+  mm_test_pte(mm: number, addr: bigint): bigint;
+  mm_test_pte_lock(mm: number, addr: bigint): number;
+  cpu_test_unmap_pages(cpu: number, mm: number, start: bigint, n: number, freeTables: number): number;
+  cpu_test_stale_watch(cpu: number, va: bigint, pfn: number, ready: number, done: number): bigint;
+  cpu_test_unmap_when_ready(cpu: number, mm: number, start: bigint, n: number, ready: number, done: number): number;
+  cpu_mmu_notifier_register(cpu: number, mm: number): number;
+  mm_mmu_notifier_check(mm: number): number;
+  cpu_mmu_notifier_release(cpu: number, mm: number): number;
+  cpu_mmu_notifier_range(cpu: number, mm: number, start: bigint, end: bigint, which: number): number;
+  cpu_change_protection(cpu: number, vma: number, start: bigint, end: bigint, newprot: bigint, cpFlags: number): bigint;
+  cpu_fail_page_alloc(cpu: number, n: number): number;
+  cpu_handle_mm_fault(cpu: number, mm: number, vma: number, addr: bigint, flags: number): number;
+  cpu_test_user_access(cpu: number, mm: number, addr: bigint, write: number): bigint;
+  cpu_copy_page_range(cpu: number, dstMm: number, srcMm: number, vma: number): number;
+  cpu_zap_page_range(cpu: number, vma: number, start: bigint, size: bigint): number;
+  cpu_test_exit_mmap(cpu: number, mm: number): number;
+  // reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts; lib/test_rmap.ts)
+  [rmap: `AV_${string}` | `AVC_${string}` | `VMA_${string}` | `MMC_${string}` | `VM_${string}` | `PG_${string}` | `KMEM_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
+  MM_RSS: G; MM_PCID: G; PAGE_MAPPING_ANON: G; HDR_MM_CONFIG: G;
+  mm_config_get(): number;
+  mm_config_write(word: number): number;
+  cpu_anon_vma_prepare(cpu: number, vma: number): number;
+  cpu_anon_vma_clone(cpu: number, dst: number, src: number): number;
+  cpu_anon_vma_fork(cpu: number, vma: number, pvma: number): number;
+  cpu_unlink_anon_vmas(cpu: number, vma: number): number;
+  cpu_get_anon_vma(cpu: number, av: number): number;
+  cpu_put_anon_vma(cpu: number, av: number): number;
+  rmap_vma_address(pfn: number, vma: number): bigint;
+  cpu_page_add_new_anon_rmap(cpu: number, pfn: number, vma: number, addr: bigint): number;
+  cpu_page_add_anon_rmap(cpu: number, pfn: number, vma: number, addr: bigint): number;
+  cpu_page_add_file_rmap(cpu: number, pfn: number): number;
+  cpu_page_dup_rmap(cpu: number, pfn: number): number;
+  cpu_page_remove_rmap(cpu: number, pfn: number): number;
+  cpu_test_mm_create(cpu: number, pcid: number): number;
+  cpu_test_vma_create(cpu: number, mm: number, start: bigint, end: bigint, flags: number, file: number, pgoff: number): number;
+  test_rmap_pte_read(mm: number, addr: bigint): bigint;
+  test_rmap_anon_pattern(seed: number, i: number): number;
+  cpu_test_fault_anon(cpu: number, vma: number, addr: bigint, seed: number): number;
+  cpu_test_map_file_page(cpu: number, vma: number, addr: bigint, pfn: number): number;
+  cpu_test_fork_vma(cpu: number, childMm: number, pvma: number): number;
+  cpu_test_split_vma(cpu: number, vma: number, addr: bigint): number;
+  cpu_test_unmap_vma(cpu: number, vma: number): number;
+  // trees (lib/rbtree.ts, lib/interval_tree.ts, lib/test_rbtree.ts)
+  cpu_test_rb_vma_new(cpu: number, start: bigint, end: bigint, pgoff: number): number;
+  cpu_test_rb_vma_free(cpu: number, vma: number): number;
+  test_rb_insert(root: number, vma: number): number;
+  test_rb_erase(root: number, vma: number): number;
+  test_it_insert(root: number, vma: number): number;
+  test_it_remove(root: number, vma: number): number;
+  rb_first(root: number): number;
+  rb_last(root: number): number;
+  rb_next(node: number): number;
+  rb_prev(node: number): number;
+  rb_parent(node: number): number;
+  vma_interval_tree_iter_first(root: number, first: bigint, last: bigint): number;
+  vma_interval_tree_iter_next(vma: number, first: bigint, last: bigint): number;
+
+  // address spaces (mm/mm_struct.ts, mm/vma.ts, mm/mmap.ts, mm/mprotect_vma.ts, mm/madvise.ts)
+  cpu_mm_alloc(cpu: number): number;
+  cpu_mmput(cpu: number, mm: number): number;
+  cpu_mmget(cpu: number, mm: number): number;
+  cpu_mmdrop(cpu: number, mm: number): number;
+  cpu_mm_setup_brk(cpu: number, mm: number, addr: bigint): number;
+  cpu_mmap(cpu: number, mm: number, addr: bigint, len: bigint, prot: number, flags: number, file: number, pgoff: number): bigint;
+  cpu_munmap(cpu: number, mm: number, addr: bigint, len: bigint): number;
+  cpu_brk(cpu: number, mm: number, brk: bigint): bigint;
+  cpu_mprotect(cpu: number, mm: number, start: bigint, len: bigint, prot: number): number;
+  cpu_madvise(cpu: number, mm: number, start: bigint, len: bigint, behavior: number): number;
+  cpu_find_vma(cpu: number, mm: number, addr: bigint): number;
+  cpu_test_file_new(cpu: number, sizePages: number, ino: number): number;
+  cpu_test_vma_merge(cpu: number, mm: number, prev: number, addr: bigint, end: bigint, flags: number, av: number, file: number, pgoff: number): number;
+  cpu_test_vma_split(cpu: number, mm: number, vma: number, addr: bigint, newBelow: number): number;
+  cpu_test_vma_adjust(cpu: number, mm: number, vma: number, start: bigint, end: bigint, pgoff: number): number;
 
   // cost-model calibration kernels (assembly/lib/calibrate.ts; src/cost/calibrate.ts)
   cpu_calib_mul_chain(cpu: number, x: bigint, k: bigint, iters: number): bigint;
