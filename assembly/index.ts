@@ -5,7 +5,11 @@
 // errno failure; translations return a physical address or a negated exception vector
 // (arch/x86/fault.ts). Layout constants are exported as globals so the host reads every offset from
 // here and never restates it.
-import { nr_cpus, machine_attach as __machine_attach, machine_init as __machine_init, per_cpu_ptr, MF_DEBUG, MF_VIRTUAL } from "./layout";
+import { spawn_process, do_fork, sys_exit, enter_task, current_mm } from "./kernel/syscalls";
+import { find_task_by_pid, context_switch } from "./kernel/task";
+import { user_access } from "./arch/x86/mm_fault";
+import { nr_cpus, machine_attach as __machine_attach, machine_init as __machine_init, per_cpu_ptr, MF_DEBUG, MF_VIRTUAL, PC_CURRENT } from "./layout";
+import { TASK_MM, TASK_PID } from "./mm/mm_types";
 import { set_this_cpu } from "./percpu";
 import { EINVAL } from "./errno";
 import { DEBUG } from "./config";
@@ -463,3 +467,67 @@ export function cpu_test_vma_split(cpu: i32, mm: usize, vma: usize, addr: u64, n
 export function cpu_test_vma_adjust(cpu: i32, mm: usize, vma: usize, start: u64, end: u64, pgoff: u32): i32 {
   return enter(cpu) ? test_vma_adjust(mm, vma, start, end, pgoff) : -EINVAL;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Processes (kernel/task.ts, fork.ts, exit.ts, syscalls.ts; arch/x86/mm_fault.ts): what the host's
+// Process API (src/mm/process.ts) calls. Each cpu_task_* runs on CPU cpu as the task with pid, made
+// current there first; results are the kernel's (>= 0, or -errno; -ESRCH for no such task, -EBUSY
+// when it is current on another CPU).
+// ---------------------------------------------------------------------------------------------
+export { CLONE_VM } from "./kernel/fork";
+export { START_BRK } from "./kernel/syscalls";
+// @ts-ignore: decorator
+@inline function as_task(cpu: i32, pid: u32): i64 {
+  return enter(cpu) ? enter_task(pid) : -EINVAL;
+}
+/** A new process with an empty address space: its pid, or -ENOMEM. */
+export function cpu_spawn(cpu: i32): i32 { return enter(cpu) ? spawn_process() : -EINVAL; }
+/** fork (clone_flags 0) or a thread (CLONE_VM) of pid: the child's pid, or -errno. */
+export function cpu_task_fork(cpu: i32, pid: u32, clone_flags: u32): i32 {
+  const t = as_task(cpu, pid);
+  return t < 0 ? <i32>t : do_fork(<usize>t, clone_flags);
+}
+/** exit(code) of pid: 0, or -errno. */
+export function cpu_task_exit(cpu: i32, pid: u32, code: i32): i32 {
+  const t = as_task(cpu, pid);
+  return t < 0 ? <i32>t : sys_exit(<usize>t, code);
+}
+export function cpu_task_mmap(cpu: i32, pid: u32, addr: u64, len: u64, prot: u32, flags: u32, file: usize, pgoff: u32): i64 {
+  const t = as_task(cpu, pid);
+  return t < 0 ? t : sys_mmap(current_mm(), addr, len, prot, flags, file, pgoff);
+}
+export function cpu_task_munmap(cpu: i32, pid: u32, addr: u64, len: u64): i32 {
+  const t = as_task(cpu, pid);
+  return t < 0 ? <i32>t : sys_munmap(current_mm(), addr, len);
+}
+export function cpu_task_mprotect(cpu: i32, pid: u32, addr: u64, len: u64, prot: u32): i32 {
+  const t = as_task(cpu, pid);
+  return t < 0 ? <i32>t : sys_mprotect(current_mm(), addr, len, prot);
+}
+/** brk(2): the break after the call, or -errno for a bad task. */
+export function cpu_task_brk(cpu: i32, pid: u32, brk: u64): i64 {
+  const t = as_task(cpu, pid);
+  return t < 0 ? t : <i64>sys_brk(current_mm(), brk);
+}
+export function cpu_task_madvise(cpu: i32, pid: u32, addr: u64, len: u64, advice: i32): i32 {
+  const t = as_task(cpu, pid);
+  return t < 0 ? <i32>t : sys_madvise(current_mm(), addr, len, advice);
+}
+/** A 32-bit user access (ACC_WRITE / ACC_FETCH / 0 for a read) at va: the word read, 0, or -errno. */
+export function cpu_task_access(cpu: i32, pid: u32, va: u64, access: u32, value: u32): i64 {
+  const t = as_task(cpu, pid);
+  return t < 0 ? t : user_access(va, access, value);
+}
+/** The mm of the task with pid (0 for none): for the host's maps() and the checker. */
+export function task_mm_of(pid: u32): usize {
+  const t = find_task_by_pid(pid);
+  return t == 0 ? 0 : <usize>atomic.load<u32>(t + TASK_MM);
+}
+/** The pid of the task current on cpu, 0 for none, -EINVAL for a bad CPU. */
+export function cpu_current_pid(cpu: i32): i32 {
+  if (cpu < 0 || cpu >= nr_cpus) return -EINVAL;
+  const t = load<u32>(per_cpu_ptr(cpu) + PC_CURRENT);
+  return t == 0 ? 0 : <i32>load<u32>(t + TASK_PID);
+}
+/** Make nothing current on cpu (the idle state: lazy TLB on the last mm). */
+export function cpu_idle(cpu: i32): i32 { if (!enter(cpu)) return -EINVAL; context_switch(0); return 0; }

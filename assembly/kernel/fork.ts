@@ -8,17 +8,18 @@
 // its page tables copied (copy_page_range: private writable PTEs write-protected in both, frames
 // shared). A failure anywhere returns -ENOMEM: the child mm, with whatever it got so far, is torn down
 // by mmput like any other (exit_mmap), so nothing leaks and nothing stays half-linked.
-import { KMEM_VM_AREA, VMA_SIZE, VMA_MM, VMA_NEXT, VMA_PREV, VMA_RB, VMA_START, VMA_END, VMA_FLAGS, VMA_FILE,
+import { KMEM_VM_AREA, VMA_SIZE, VMA_MM, VMA_NEXT, VMA_PREV, VMA_RB, VMA_START, VMA_END, VMA_FLAGS, 
   VMA_ANON_VMA, VMA_ANON_VMA_CHAIN, VMA_SHARED_RB, VMA_SHARED_SUBTREE_LAST, VM_DONTCOPY, MM_MMAP, MM_MMAP_SEM,
   MM_USERS, MM_START_BRK, MM_BRK, MM_MMAP_BASE, MM_TASK_SIZE, MM_TOTAL_VM, RB_NODE_SIZE } from "../mm/mm_types";
 import { kmem_cache_alloc, kmem_cache_free } from "../mm/slab";
 import { lock_acquire, lock_release, MODE_WRITE, MODE_NESTED } from "../locking/lock";
 import { mm_alloc, mmput } from "../mm/mm_struct";
-import { vma_link_tail } from "../mm/vma";
-import { __vma_link_file } from "../mm/mmap";
+import { find_vma_links, vma_link } from "../mm/vma";
 import { anon_vma_fork } from "../mm/rmap";
-import { copy_page_range } from "../mm/memory";
+import { copy_page_range } from "../mm/memory_copy";
+import { flush_tlb_mm, TLB_CAUSE_COW } from "../arch/x86/mm_tlb";
 import { ENOMEM } from "../errno";
+import { VM_BUG_ON } from "../debug";
 
 /**
  * vm_area_dup - a copy of vma (every field; the list, tree, anon_vma chain and i_mmap links cleared
@@ -61,12 +62,18 @@ export function dup_mmap(mm: usize, oldmm: usize): i32 {
       err = -ENOMEM;
       break;
     }
-    if (load<u32>(tmp + VMA_FILE) != 0) __vma_link_file(tmp);
-    vma_link_tail(mm, tmp);
+    // Linked after the previous copy: into the child's list and tree, and (file vmas) its file's
+    // i_mmap tree under the i_mmap lock (vma_link).
+    const links = find_vma_links(mm, load<u64>(tmp + VMA_START), load<u64>(tmp + VMA_END));
+    VM_BUG_ON(links < 0, "dup_mmap: the child's vmas do not overlap");
+    vma_link(mm, tmp, <usize>(<u64>links & 0xffffffff), <usize>(<u64>links >> 32));
     store<u64>(mm + MM_TOTAL_VM, load<u64>(mm + MM_TOTAL_VM) + ((load<u64>(tmp + VMA_END) - load<u64>(tmp + VMA_START)) >> 12));
     err = copy_page_range(mm, oldmm, mpnt);
     if (err != 0) break;
   }
+  // The parent's private writable PTEs are now write-protected: its TLBs must drop the writable
+  // entries before it runs on (Linux: flush_tlb_mm(oldmm) at the end of dup_mmap).
+  flush_tlb_mm(oldmm, TLB_CAUSE_COW);
   lock_release(mm + MM_MMAP_SEM, MODE_WRITE | MODE_NESTED);
   lock_release(oldmm + MM_MMAP_SEM, MODE_WRITE);
   return err;
