@@ -5,6 +5,7 @@ export const ENOENT: i32 = 2;
 export const ESRCH: i32 = 3;
 export const EINTR: i32 = 4;
 export const EIO: i32 = 5;
+export const EAGAIN: i32 = 11;
 export const ENOMEM: i32 = 12;
 export const EFAULT: i32 = 14;
 export const EBUSY: i32 = 16;

@@ -10,10 +10,14 @@ import { lock_init, lock_acquire, lock_release, MODE_WRITE } from "../locking/lo
 import { LOCK_CLASS_MMAP_SEM, LOCK_CLASS_PAGE_TABLE_LOCK } from "../locking/lock_types";
 import { kmem_cache_alloc, kmem_cache_free } from "../mm/slab";
 import { alloc_page, put_page, get_page, page_address, page_has_data, __GFP_ZERO, GFP_PGTABLE, GFP_HIGHUSER } from "../mm/page_alloc";
-import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, PTE_PFN_MASK } from "../arch/x86/pgtable_types";
+import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, PTE_PFN_MASK } from "../arch/x86/pgtable_types";
 import { KMEM_MM_STRUCT, KMEM_VM_AREA, MM_MMAP_SEM, MM_PAGE_TABLE_LOCK, MM_PGD, MM_PCID, MM_USERS, MM_COUNT, MM_RSS,
   MM_MMAP, MM_MAP_COUNT, MM_ANONPAGES, MM_FILEPAGES, VMA_MM, VMA_NEXT, VMA_PREV, VMA_START, VMA_END, VMA_FLAGS,
   VMA_PGOFF, VMA_PAGE_PROT, VMA_FILE, VMA_ANON_VMA, VMA_SIZE, VM_WRITE, VM_SHARED } from "../mm/mm_types";
+import { vma_interval_tree_insert, vma_interval_tree_remove } from "./interval_tree";
+import { i_mmap_lock_write, i_mmap_unlock_write } from "../mm/filemap";
+import { page_referenced, RMAP_PTL_HELD } from "../mm/rmap_walk";
+import { AS_I_MMAP } from "../mm/mm_types";
 import { anon_vma_prepare, anon_vma_clone, anon_vma_fork, unlink_anon_vmas, page_add_new_anon_rmap, page_dup_rmap,
   page_add_file_rmap, page_remove_rmap } from "../mm/rmap";
 
@@ -173,6 +177,7 @@ export function test_fork_vma(child_mm: usize, pvma: usize): usize {
   if (vma == 0) return 0;
   store<u32>(vma + VMA_ANON_VMA, load<u32>(pvma + VMA_ANON_VMA));
   if (anon_vma_fork(vma, pvma) != 0) { vma_list_remove(vma); kmem_cache_free(KMEM_VM_AREA, vma); return 0; }
+  if (load<u32>(vma + VMA_FILE) != 0) test_vma_link_file(vma);
   const pmm = <usize>load<u32>(pvma + VMA_MM);
   const cow = (load<u32>(pvma + VMA_FLAGS) & (VM_SHARED | VM_WRITE)) == VM_WRITE;
   for (let a = load<u64>(pvma + VMA_START); a < load<u64>(pvma + VMA_END); a += PAGE_SIZE) {
@@ -208,7 +213,10 @@ export function test_split_vma(vma: usize, addr: u64): usize {
   if (nv == 0) return 0;
   store<u32>(nv + VMA_ANON_VMA, load<u32>(vma + VMA_ANON_VMA));
   if (anon_vma_clone(nv, vma) != 0) { vma_list_remove(nv); kmem_cache_free(KMEM_VM_AREA, nv); return 0; }
+  const file = load<u32>(vma + VMA_FILE) != 0;
+  if (file) test_vma_unlink_file(vma);
   store<u64>(vma + VMA_END, addr);
+  if (file) { test_vma_link_file(vma); test_vma_link_file(nv); }
   return nv;
 }
 
@@ -238,6 +246,7 @@ export function test_unmap_vma(vma: usize): i32 {
     }
   }
   unlink_anon_vmas(vma);
+  test_vma_unlink_file(vma);
   vma_list_remove(vma);
   kmem_cache_free(KMEM_VM_AREA, vma);
   return n;
@@ -248,3 +257,65 @@ export function test_ptep_pa(ptep: usize): u64 {
   return <u64>(ptep - frames_base);
 }
 
+
+/** __vma_link_file: put a file vma on its address_space's i_mmap tree (i_mmap lock for write). */
+export function test_vma_link_file(vma: usize): i32 {
+  const mapping = <usize>load<u32>(vma + VMA_FILE);
+  if (mapping == 0) return -22;
+  i_mmap_lock_write(mapping);
+  vma_interval_tree_insert(vma, mapping + AS_I_MMAP);
+  i_mmap_unlock_write(mapping);
+  return 0;
+}
+
+// unlink_file_vma (only for vmas test_vma_link_file linked: the tree node is non-zero).
+function test_vma_unlink_file(vma: usize): void {
+  const mapping = <usize>load<u32>(vma + VMA_FILE);
+  if (mapping == 0) return;
+  i_mmap_lock_write(mapping);
+  vma_interval_tree_remove(vma, mapping + AS_I_MMAP);
+  i_mmap_unlock_write(mapping);
+}
+
+/**
+ * test_page_referenced_ptl - seed 003's caller: holding the page table lock of vma's mm, try the
+ * lockless page_referenced; when its conditions fail (-EAGAIN), drop the lock and walk normally.
+ * Returns the referenced count, plus 0x10000 if it had to fall back to the locked walk.
+ */
+export function test_page_referenced_ptl(pfn: u32, vma: usize): i32 {
+  const mm = <usize>load<u32>(vma + VMA_MM);
+  lock_acquire(mm + MM_PAGE_TABLE_LOCK, MODE_WRITE, "test_page_referenced_ptl");
+  let r = page_referenced(pfn, RMAP_PTL_HELD, vma);
+  lock_release(mm + MM_PAGE_TABLE_LOCK, MODE_WRITE);
+  if (r == -11) r = page_referenced(pfn, 0, 0) + 0x10000;
+  return r;
+}
+
+/**
+ * test_rmap_fork_churn - iters times: fork pvma into child_mm (anon_vma_fork: chains and a new
+ * anon_vma on the parent's tree) and unmap the copy again (unlink_anon_vmas), racing rmap walkers
+ * on other CPUs. Returns iters, or -ENOMEM when a fork failed.
+ */
+export function test_rmap_fork_churn(pvma: usize, child_mm: usize, iters: u32): i32 {
+  for (let i: u32 = 0; i < iters; i++) {
+    const c = test_fork_vma(child_mm, pvma);
+    if (c == 0) return -ENOMEM;
+    test_unmap_vma(c);
+  }
+  return <i32>iters;
+}
+
+/**
+ * test_rmap_walk_loop - iters page_referenced walks of page pfn, which has between lo and hi mappings
+ * at any time; returns how many walks counted more than hi (a walk that saw a vma twice or a freed
+ * chain would), and touches the A bit of the parent's PTE (ptep, a host address) before each walk.
+ */
+export function test_rmap_walk_loop(pfn: u32, ptep: usize, hi: i32, iters: u32): i32 {
+  let bad = 0;
+  for (let i: u32 = 0; i < iters; i++) {
+    atomic.or<u64>(ptep, _PAGE_ACCESSED);
+    const r = page_referenced(pfn, 0, 0);
+    if (r < 1 || r > hi) bad++;
+  }
+  return bad;
+}

@@ -44,6 +44,7 @@ export const PG_anon: u32 = 1 << 8;
 export const PG_swapbacked: u32 = 1 << 9;
 export const PG_writeback: u32 = 1 << 10;
 export const PG_nodata: u32 = 1 << 11; // metadata-only frame: no contents behind it
+export const PG_waiters: u32 = 1 << 12; // someone sleeps on PG_locked (4.10): unlock_page wakes them
 
 // @ts-ignore: decorator
 @inline export function pfn_to_page(pfn: u32): usize {

@@ -144,8 +144,7 @@ export interface CoreExports {
   cpu_zap_page_range(cpu: number, vma: number, start: bigint, size: bigint): number;
   cpu_test_exit_mmap(cpu: number, mm: number): number;
   // reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts; lib/test_rmap.ts)
-  [rmap: `AV_${string}` | `AVC_${string}` | `VMA_${string}` | `MMC_${string}` | `VM_${string}` | `PG_${string}` | `KMEM_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
-  MM_RSS: G; MM_PCID: G; PAGE_MAPPING_ANON: G; HDR_MM_CONFIG: G;
+  [rmap: `MMC_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
   mm_config_get(): number;
   mm_config_write(word: number): number;
   cpu_anon_vma_prepare(cpu: number, vma: number): number;
@@ -169,6 +168,33 @@ export interface CoreExports {
   cpu_test_fork_vma(cpu: number, childMm: number, pvma: number): number;
   cpu_test_split_vma(cpu: number, vma: number, addr: bigint): number;
   cpu_test_unmap_vma(cpu: number, vma: number): number;
+  cpu_test_vma_link_file(cpu: number, vma: number): number;
+  cpu_test_page_referenced_ptl(cpu: number, pfn: number, vma: number): number;
+  PAGE_CACHE_SLOTS: G;
+  cpu_page_referenced(cpu: number, pfn: number): number;
+  cpu_try_to_unmap(cpu: number, pfn: number, flags: number): number;
+  cpu_try_to_unmap_ptl(cpu: number, pfn: number, flags: number, vma: number): number;
+  cpu_page_mkclean(cpu: number, pfn: number): number;
+  cpu_address_space_create(cpu: number, sizePages: number): number;
+  cpu_find_get_page(cpu: number, mapping: number, index: number): number;
+  cpu_add_to_page_cache(cpu: number, pfn: number, mapping: number, index: number): number;
+  cpu_delete_from_page_cache(cpu: number, pfn: number): number;
+  cpu_filemap_fault(cpu: number, vma: number, pgoff: number): number;
+  rmap_filemap_pattern(ino: number, index: number, i: number): number;
+  cpu_lock_page(cpu: number, pfn: number): number;
+  cpu_trylock_page(cpu: number, pfn: number): number;
+  cpu_unlock_page(cpu: number, pfn: number): number;
+  swp_make_migration_entry(pfn: number, write: number): bigint;
+  swp_make_migration_entry_read(pte: bigint): bigint;
+  swp_is_swap_pte(pte: bigint): number;
+  swp_is_migration_entry(pte: bigint): number;
+  swp_is_write_migration_entry(pte: bigint): number;
+  swp_migration_entry_to_pfn(pte: bigint): number;
+  cpu_migrate_page(cpu: number, pfn: number): number;
+  cpu_migration_entry_wait(cpu: number, mm: number, addr: bigint): number;
+  cpu_test_rmap_fork_churn(cpu: number, pvma: number, childMm: number, iters: number): number;
+  cpu_test_rmap_walk_loop(cpu: number, pfn: number, ptep: number, hi: number, iters: number): number;
+  cpu_test_pte_alloc(cpu: number, mm: number, addr: bigint): number;
   // trees (lib/rbtree.ts, lib/interval_tree.ts, lib/test_rbtree.ts)
   cpu_test_rb_vma_new(cpu: number, start: bigint, end: bigint, pgoff: number): number;
   cpu_test_rb_vma_free(cpu: number, vma: number): number;
@@ -190,6 +216,21 @@ export interface CoreExports {
   cpu_mmget(cpu: number, mm: number): number;
   cpu_mmdrop(cpu: number, mm: number): number;
   cpu_mm_setup_brk(cpu: number, mm: number, addr: bigint): number;
+  // processes (kernel/syscalls.ts): each cpu_task_* runs on cpu as the task with pid
+  CLONE_VM: G; START_BRK: G;
+  cpu_spawn(cpu: number): number;
+  cpu_task_fork(cpu: number, pid: number, cloneFlags: number): number;
+  cpu_task_exit(cpu: number, pid: number, code: number): number;
+  cpu_task_mmap(cpu: number, pid: number, addr: bigint, len: bigint, prot: number, flags: number, file: number, pgoff: number): bigint;
+  cpu_task_munmap(cpu: number, pid: number, addr: bigint, len: bigint): number;
+  cpu_task_mprotect(cpu: number, pid: number, addr: bigint, len: bigint, prot: number): number;
+  cpu_task_brk(cpu: number, pid: number, brk: bigint): bigint;
+  cpu_task_madvise(cpu: number, pid: number, addr: bigint, len: bigint, advice: number): number;
+  cpu_task_access(cpu: number, pid: number, va: bigint, access: number, value: number): bigint;
+  task_mm_of(pid: number): number;
+  cpu_current_pid(cpu: number): number;
+  cpu_idle(cpu: number): number;
+  cpu_file_create(cpu: number, sizePages: number): number;
   cpu_mmap(cpu: number, mm: number, addr: bigint, len: bigint, prot: number, flags: number, file: number, pgoff: number): bigint;
   cpu_munmap(cpu: number, mm: number, addr: bigint, len: bigint): number;
   cpu_brk(cpu: number, mm: number, brk: bigint): bigint;

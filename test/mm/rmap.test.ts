@@ -149,3 +149,177 @@ describe("2.6.25 design (mm_config MMC_AV_2625)", () => {
     expect(w.mmu.call("mm_config_write", 1 << 30)).toBe(-22);
   });
 });
+
+const A_BIT = 1n << 5n, D_BIT = 1n << 6n, RW_BIT = 1n << 1n, P_BIT = 1n;
+const pfnOf = (pte: bigint) => Number((pte & 0x000f_ffff_ffff_f000n) >> 12n);
+
+/** A parent with one anonymous page at BASE and a forked child: both map it; CPU 0 runs the parent, CPU 1 the child. */
+function forked(opts: Parameters<typeof RmapWorld.create>[0] = {}) {
+  const w = RmapWorld.create(opts);
+  const parent = w.mm(1), child = w.mm(2);
+  const P = w.vma(parent, BASE, 4);
+  const pfn = w.faultAnon(P, BASE, 7);
+  const C = w.fork(child, P);
+  w.load(0, parent);
+  w.load(1, child);
+  return { w, parent, child, P, C, pfn };
+}
+
+describe("rmap walks", () => {
+  it("page_referenced counts and clears the Accessed bit in every mapping, flushing each page", () => {
+    const { w, parent, child, pfn } = forked();
+    expect(w.touch(0, BASE)).toBe(pfn);
+    expect(w.touch(1, BASE)).toBe(pfn);
+    expect(w.pte(parent, BASE) & A_BIT).toBe(A_BIT);
+    expect(w.pte(child, BASE) & A_BIT).toBe(A_BIT);
+    expect(w.mmu.call("cpu_page_referenced", 0, pfn)).toBe(2);
+    expect(w.pte(parent, BASE) & A_BIT).toBe(0n);
+    expect(w.pte(child, BASE) & A_BIT).toBe(0n);
+    expect(w.mmu.call("cpu_page_referenced", 0, pfn)).toBe(0);
+    // The TLBs were flushed: the next access walks and sets A again (a TLB hit would not).
+    expect(w.touch(1, BASE)).toBe(pfn);
+    expect(w.pte(child, BASE) & A_BIT).toBe(A_BIT);
+    expect(w.pte(parent, BASE) & A_BIT).toBe(0n);
+    expect(w.mmu.call("cpu_page_referenced", 1, pfn)).toBe(1);
+  });
+
+  it("page_referenced works through the 2.6.25 design's vma list", () => {
+    const w0 = RmapWorld.create();
+    const { w, pfn } = forked({ config: w0.c("MMC_AV_2625") });
+    w.touch(0, BASE);
+    w.touch(1, BASE);
+    expect(w.mmu.call("cpu_page_referenced", 0, pfn)).toBe(2);
+  });
+
+  it("try_to_unmap leaves mapcount 0, no PTE naming the frame, RSS down and no stale translation", () => {
+    const { w, parent, child, pfn } = forked();
+    w.touch(0, BASE);
+    w.touch(1, BASE);
+    expect(w.mmu.call("cpu_get_page", 0, pfn)).toBe(0); // the caller's reference
+    expect(w.rss(parent, 1)).toBe(1);
+    expect(w.mmu.call("cpu_try_to_unmap", 0, pfn, 0)).toBe(2);
+    expect(w.mapcount(pfn)).toBe(0);
+    expect(w.pte(parent, BASE)).toBe(0n);
+    expect(w.pte(child, BASE)).toBe(0n);
+    expect(w.rss(parent, 1)).toBe(0);
+    expect(w.rss(child, 1)).toBe(0);
+    expect(w.touch(0, BASE)).toBe(-1);
+    expect(w.touch(1, BASE)).toBe(-1);
+    expect(w.refs(pfn)).toBe(1);
+    expect(w.mmu.call("cpu_put_page", 0, pfn)).toBe(1); // freed, its anon mapping cleared
+  });
+
+  it("try_to_unmap with TTU_MIGRATION leaves migration entries naming the frame, writable where the PTE was", () => {
+    const w = RmapWorld.create();
+    const mm = w.mm(1);
+    const V = w.vma(mm, BASE, 2);
+    const pfn = w.faultAnon(V, BASE);
+    w.mmu.call("cpu_get_page", 0, pfn);
+    expect(w.mmu.call("cpu_try_to_unmap", 0, pfn, w.c("TTU_MIGRATION"))).toBe(1);
+    const e = w.pte(mm, BASE);
+    expect(e & P_BIT).toBe(0n);
+    expect(w.mmu.call("swp_is_migration_entry", e)).toBe(1);
+    expect(w.mmu.call("swp_is_write_migration_entry", e)).toBe(1);
+    expect(w.mmu.call("swp_migration_entry_to_pfn", e)).toBe(pfn);
+    expect(w.rss(mm, 1)).toBe(1); // migration keeps the RSS
+  });
+
+  for (const [spec, mode] of [["ticket", "write"], ["mutex", "write"], ["rwsem-steal", "read"], ["rwsem-handoff", "read"]] as const) {
+    it(`rmap walks take the anon_vma lock for ${mode} when its class is ${spec}`, () => {
+      const { w, pfn } = forked({ locks: { anon_vma: spec } });
+      w.touch(0, BASE);
+      const before = w.lockStat("anon_vma");
+      expect(w.mmu.call("cpu_page_referenced", 0, pfn)).toBe(1);
+      w.mmu.call("cpu_get_page", 0, pfn);
+      expect(w.mmu.call("cpu_try_to_unmap", 0, pfn, 0)).toBe(2);
+      const after = w.lockStat("anon_vma");
+      expect(after.read - before.read).toBe(mode === "read" ? 2 : 0);
+      expect(after.write - before.write).toBe(mode === "write" ? 2 : 0);
+    });
+  }
+});
+
+describe("seed 003: the lockless rmap_walk_anon special case (mm_config MMC_RMAP_LOCKLESS)", () => {
+  const LOCKLESS = 2, FELL_BACK = 0x10000;
+
+  it("takes no anon_vma lock when vma->anon_vma is its root with refcount 1 and the caller holds the page table lock", () => {
+    const w = RmapWorld.create({ config: LOCKLESS, locks: { anon_vma: "rwsem-steal" } });
+    const mm = w.mm(1);
+    const V = w.vma(mm, BASE, 2);
+    const pfn = w.faultAnon(V, BASE);
+    w.load(0, mm);
+    w.touch(0, BASE);
+    const av = w.anonVma(V);
+    expect(w.root(av)).toBe(av);
+    expect(w.refcount(av)).toBe(1);
+    const before = w.lockStat("anon_vma");
+    expect(w.mmu.call("cpu_test_page_referenced_ptl", 0, pfn, V)).toBe(1);
+    const after = w.lockStat("anon_vma");
+    expect(after.read + after.write).toBe(before.read + before.write);
+    expect(w.pte(mm, BASE) & A_BIT).toBe(0n);
+  });
+
+  it("takes the lock (after dropping the page table lock) when a fork raised the root's refcount", () => {
+    const { w, P, pfn } = forked({ config: LOCKLESS, locks: { anon_vma: "rwsem-steal" } });
+    w.touch(0, BASE);
+    w.touch(1, BASE);
+    expect(w.refcount(w.anonVma(P))).toBe(2);
+    const before = w.lockStat("anon_vma");
+    expect(w.mmu.call("cpu_test_page_referenced_ptl", 0, pfn, P)).toBe(FELL_BACK + 2);
+    const after = w.lockStat("anon_vma");
+    expect(after.read - before.read).toBe(1);
+  });
+
+  it("takes the lock when the switch is off, whatever the conditions", () => {
+    const w = RmapWorld.create({ locks: { anon_vma: "rwsem-steal" } });
+    const mm = w.mm(1);
+    const V = w.vma(mm, BASE, 2);
+    const pfn = w.faultAnon(V, BASE);
+    const before = w.lockStat("anon_vma");
+    expect(w.mmu.call("cpu_test_page_referenced_ptl", 0, pfn, V)).toBe(FELL_BACK);
+    expect(w.lockStat("anon_vma").read - before.read).toBe(1);
+  });
+
+  it("try_to_unmap_ptl refuses with -EAGAIN when the conditions fail, taking nothing", () => {
+    const { w, P, pfn } = forked({ config: LOCKLESS });
+    const before = w.lockStat("anon_vma");
+    expect(w.mmu.call("cpu_try_to_unmap_ptl", 0, pfn, 0, P)).toBe(-11);
+    const after = w.lockStat("anon_vma");
+    expect(after.read + after.write).toBe(before.read + before.write);
+    expect(w.mapcount(pfn)).toBe(2);
+  });
+});
+
+describe("rmap walks racing fork and unlink (two CPUs on workers)", () => {
+  for (const era of ["2.6.34", "2.6.25"] as const) {
+    it(`page_referenced never sees a vma twice or a freed chain while another CPU forks and unmaps (${era})`, async () => {
+      const { Machine } = await import("../../src/index.js");
+      const w0 = RmapWorld.create();
+      const m = await Machine.create({ cpus: 2, memory: "8MiB", debug: true, callTimeoutMs: 60_000 });
+      try {
+        const w = new RmapWorld(m.mmu);
+        if (era === "2.6.25") expect(m.mmu.call("mm_config_write", w0.c("MMC_AV_2625"))).toBe(0);
+        const parent = Number(await m.call(0, "cpu_test_mm_create", 1));
+        const child = Number(await m.call(0, "cpu_test_mm_create", 2));
+        const P = Number(await m.call(0, "cpu_test_vma_create", parent, BASE, BASE + 4n * PAGE, w.c("VM_READ") | w.c("VM_WRITE"), 0, 0xffffffff));
+        const pfn = Number(await m.call(0, "cpu_test_fault_anon", P, BASE, 5));
+        const ptep = Number(await m.call(0, "cpu_test_pte_alloc", parent, BASE));
+        const live0 = w.liveAnonVmas();
+        const [forks, bad] = await m.run([
+          { cpu: 0, fn: "cpu_test_rmap_fork_churn", args: [P, child, 300] },
+          { cpu: 1, fn: "cpu_test_rmap_walk_loop", args: [pfn, ptep, 2, 300] },
+        ]);
+        expect(forks).toBe(300);
+        expect(bad).toBe(0);
+        const av = w.anonVma(P);
+        expect(era === "2.6.25" ? w.vmasOf(av, true) : w.vmasOf(av)).toEqual([P]);
+        expect(w.refcount(av)).toBe(1);
+        expect(w.mapcount(pfn)).toBe(1);
+        expect(w.liveAnonVmas()).toBe(live0);
+        expect(w.rss(child, 1)).toBe(0);
+      } finally {
+        await m.destroy();
+      }
+    }, 60_000);
+  }
+});

@@ -1,6 +1,6 @@
 // Shared set-up for the reverse-map tests: a machine, mms and vmas built by the test kernels of
 // assembly/lib/test_rmap.ts, and readers of the rmap structures in shared memory.
-import { Mmu, type MachineOptions } from "../../src/index.js";
+import { Mmu, CR4, type MachineOptions } from "../../src/index.js";
 import { constant, type CoreExports } from "../../src/core/abi.js";
 
 export const BASE = 0x1000_0000n;
@@ -57,6 +57,18 @@ export class RmapWorld {
   pte(mm: number, addr: bigint): bigint {
     return BigInt.asUintN(64, BigInt(this.mmu.call("test_rmap_pte_read", mm, addr)));
   }
+
+  /** Run cpu on mm's page tables under mm's PCID. */
+  load(cpu: number, mm: number): void {
+    this.mmu.setCr4(cpu, CR4.PAE | CR4.PGE | CR4.PCIDE);
+    this.mmu.setCr3(cpu, (BigInt(this.u32(mm + this.c("MM_PGD"))) << 12n) | BigInt(this.u32(mm + this.c("MM_PCID"))));
+  }
+  /** A user access by cpu: the pfn it reached, or -1 on a fault. */
+  touch(cpu: number, va: bigint, write = false): number {
+    const t = this.mmu.translate(cpu, va, { user: true, write });
+    return t.ok ? Number(t.pa >> 12n) : -1;
+  }
+  rss(mm: number, idx: number): number { return this.i32(mm + this.c("MM_RSS") + idx * 4); }
 
   anonVma(vma: number): number { return this.u32(vma + this.c("VMA_ANON_VMA")); }
   root(av: number): number { return this.u32(av + this.c("AV_ROOT")); }
