@@ -5,6 +5,7 @@
 // errno failure; translations return a physical address or a negated exception vector
 // (arch/x86/fault.ts). Layout constants are exported as globals so the host reads every offset from
 // here and never restates it.
+import { bench_brk1, bench_make_vmas, bench_page_fault1, bench_touch, bench_fork_exit, bench_munmap, bench_fork_n, bench_follow_pfn, bench_rmap_walk } from "./lib/bench_mm";
 import { spawn_process, do_fork, sys_exit, enter_task, current_mm } from "./kernel/syscalls";
 import { find_task_by_pid, context_switch } from "./kernel/task";
 import { user_access } from "./arch/x86/mm_fault";
@@ -577,3 +578,14 @@ export function cpu_current_pid(cpu: i32): i32 {
 export function cpu_idle(cpu: i32): i32 { if (!enter(cpu)) return -EINVAL; context_switch(0); return 0; }
 /** A new emulated file of size_pages pages (address_space_create): its address, or 0 (-ENOMEM). */
 export function cpu_file_create(cpu: i32, size_pages: u32): usize { return enter(cpu) ? address_space_create(size_pages) : 0; }
+
+// ---- MM benchmark kernels (lib/bench_mm.ts; bench/mm.ts): each on CPU cpu as the task with pid ----
+export function cpu_bench_brk1(cpu: i32, pid: u32, pages: u32, iters: u32): i64 { return enter(cpu) ? bench_brk1(pid, pages, iters) : -EINVAL; }
+export function cpu_bench_make_vmas(cpu: i32, pid: u32, v: u32, touch: bool): i64 { return enter(cpu) ? bench_make_vmas(pid, v, touch) : -EINVAL; }
+export function cpu_bench_page_fault1(cpu: i32, pid: u32, pages: u32, iters: u32): i64 { return enter(cpu) ? bench_page_fault1(pid, pages, iters) : -EINVAL; }
+export function cpu_bench_touch(cpu: i32, pid: u32, pages: u32): i64 { return enter(cpu) ? bench_touch(pid, pages) : -EINVAL; }
+export function cpu_bench_fork_exit(cpu: i32, pid: u32, iters: u32): i64 { return enter(cpu) ? bench_fork_exit(pid, iters) : -EINVAL; }
+export function cpu_bench_munmap(cpu: i32, pid: u32, addr: u64, pages: u32): i64 { return enter(cpu) ? bench_munmap(pid, addr, pages) : -EINVAL; }
+export function cpu_bench_fork_n(cpu: i32, pid: u32, n: u32): i64 { return enter(cpu) ? bench_fork_n(pid, n) : -EINVAL; }
+export function cpu_bench_follow_pfn(cpu: i32, pid: u32, va: u64): i64 { return enter(cpu) ? bench_follow_pfn(pid, va) : -EINVAL; }
+export function cpu_bench_rmap_walk(cpu: i32, pfn: u32, iters: u32): i64 { return enter(cpu) ? bench_rmap_walk(pfn, iters) : -EINVAL; }

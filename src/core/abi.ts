@@ -218,6 +218,15 @@ export interface CoreExports {
   cpu_mm_setup_brk(cpu: number, mm: number, addr: bigint): number;
   // processes (kernel/syscalls.ts): each cpu_task_* runs on cpu as the task with pid
   CLONE_VM: G; START_BRK: G;
+  cpu_bench_brk1(cpu: number, pid: number, pages: number, iters: number): bigint;
+  cpu_bench_make_vmas(cpu: number, pid: number, v: number, touch: number): bigint;
+  cpu_bench_page_fault1(cpu: number, pid: number, pages: number, iters: number): bigint;
+  cpu_bench_touch(cpu: number, pid: number, pages: number): bigint;
+  cpu_bench_fork_exit(cpu: number, pid: number, iters: number): bigint;
+  cpu_bench_munmap(cpu: number, pid: number, addr: bigint, pages: number): bigint;
+  cpu_bench_fork_n(cpu: number, pid: number, n: number): bigint;
+  cpu_bench_follow_pfn(cpu: number, pid: number, va: bigint): bigint;
+  cpu_bench_rmap_walk(cpu: number, pfn: number, iters: number): bigint;
   cpu_spawn(cpu: number): number;
   cpu_task_fork(cpu: number, pid: number, cloneFlags: number): number;
   cpu_task_exit(cpu: number, pid: number, code: number): number;

@@ -83,3 +83,100 @@ describe("processes", () => {
     clean(mm);
   });
 });
+
+describe("processes: the rest of the system calls", () => {
+  it("brk grows and shrinks the heap as AIM9's brk_test does, and the heap comes back to where it began", () => {
+    const { mmu, mm } = model();
+    const free0 = mmu.freeFrames();
+    const p = mm.spawn();
+    const start = p.sbrk(0);
+    expect(p.sbrk(1 << 20)).toBe(start);
+    for (let loop = 0; loop < 3; loop++) {
+      expect(p.sbrk(-64 * 1024)).toBeGreaterThan(0n);
+      for (let i = 0; i < 16; i++) expect(p.sbrk(4096)).toBeGreaterThan(0n);
+    }
+    expect(p.sbrk(0)).toBe(start + BigInt(1 << 20));
+    // page_test: dirty every 128 bytes of the last 64 KiB
+    const end = p.sbrk(0);
+    for (let va = end - 65536n; va < end; va += 128n) expect(p.write(va, 1)).toBe(0);
+    expect(p.maps()).toContain("[heap]");
+    expect(p.vmas().length).toBe(1);
+    clean(mm);
+    p.exit();
+    expect(mmu.freeFrames()).toBe(free0);
+  });
+
+  it("munmap of the middle splits a vma; mprotect splits and merges; madvise(DONTNEED) drops pages", () => {
+    const { mm } = model();
+    const p = mm.spawn();
+    const a = p.mmap(8 * 4096);
+    for (let i = 0n; i < 8n; i++) p.write(a + i * 4096n, 1 + Number(i));
+    expect(p.munmap(a + 2n * 4096n, 2 * 4096)).toBe(0);
+    expect(p.vmas().length).toBe(2);
+    expect(p.read(a + 2n * 4096n)).toBe(-14);
+    expect(p.read(a + 4n * 4096n)).toBe(5);
+    clean(mm);
+    expect(p.mprotect(a + 4n * 4096n, 4096, PROT_READ)).toBe(0);
+    expect(p.vmas().length).toBe(3);
+    expect(p.write(a + 4n * 4096n, 0)).toBe(-14);
+    expect(p.mprotect(a + 4n * 4096n, 4096, PROT_READ | PROT_WRITE)).toBe(0);
+    expect(p.vmas().length).toBe(2);
+    expect(p.write(a + 4n * 4096n, 0)).toBe(0);
+    expect(p.madvise(a, 2 * 4096, 4)).toBe(0);
+    expect(p.read(a)).toBe(0); // dropped: a new zero page on the next touch
+    clean(mm);
+    p.exit();
+  });
+
+  it("maps files privately and shared: reads come from the page cache, private writes are copied", () => {
+    const { mmu, mm } = model();
+    const free0 = mmu.freeFrames();
+    const f = mm.createFile(4);
+    const p = mm.spawn();
+    const shared = p.mmap(4 * 4096, { file: f, flags: 0x01 });
+    const priv = p.mmap(4 * 4096, { file: f, flags: 0x02 });
+    expect(shared).toBeGreaterThan(0n);
+    expect(priv).toBeGreaterThan(0n);
+    const v = p.read(shared + 4096n);
+    expect(p.read(priv + 4096n)).toBe(v);
+    expect(p.write(priv + 4096n, (v ^ 1) >>> 0)).toBe(0);
+    expect(p.read(shared + 4096n)).toBe(v);
+    expect(p.write(shared + 4096n, 77)).toBe(0);
+    expect(p.read(priv + 4096n)).toBe((v ^ 1) >>> 0);
+    const q = p.fork();
+    if (typeof q === "number") throw new Error(`fork ${q}`);
+    expect(q.read(shared + 4096n)).toBe(77);
+    clean(mm);
+    q.exit();
+    p.exit();
+    clean(mm);
+    expect(mmu.freeFrames()).toBeLessThanOrEqual(free0); // the page cache keeps the file's pages
+  });
+
+  it("threads share one mm on two CPUs; munmap on one flushes the other's TLB", () => {
+    const { mm } = model(2);
+    const p = mm.spawn({ cpu: 0 });
+    const t = p.thread({ homeCpu: 1 });
+    if (typeof t === "number") throw new Error(`clone ${t}`);
+    const a = p.mmap(4096);
+    expect(p.write(a, 5)).toBe(0);
+    expect(t.read(a)).toBe(5); // CPU 1 caches the translation
+    expect(p.munmap(a, 4096)).toBe(0);
+    expect(t.read(a)).toBe(-14);
+    clean(mm);
+    t.exit();
+    p.exit();
+    clean(mm);
+  });
+
+  it("maps() prints /proc/pid/maps lines", () => {
+    const { mm } = model();
+    const p = mm.spawn();
+    const a = p.mmap(2 * 4096, { prot: PROT_READ });
+    p.sbrk(4096);
+    const text = p.maps();
+    expect(text).toMatch(new RegExp(`^${a.toString(16).padStart(8, "0")}-[0-9a-f]+ r--p 00000000 00:00 0`, "m"));
+    expect(text).toMatch(/rw-p .*\[heap\]/);
+    p.exit();
+  });
+});
