@@ -16,9 +16,9 @@
 //
 // Issue 4's target: every operation at least 2x faster in the emulator (parallel mode, one CPU) than
 // in the host kernel, i.e. host ns / emulator ns >= 2 for the issue's sizes; reported, never asserted.
-// Until the MM core exists the emulator column says so ("not yet measured (MM core pending)"): the
-// integrator adds a measurement per operation to EMULATOR (tinybench via emulatorSamples, as
-// bench/locks.ts times the Wasm side), and everything else (table, ratios, growth, JSON) follows.
+// The emulator's side is EMULATOR below (tinybench via emulatorSamples, as bench/locks.ts times the
+// Wasm side; the loops are Wasm kernels in assembly/lib/bench_mm.ts); an operation without an entry
+// would be reported as not measured, never with a made-up figure.
 //
 // Timing: mm.c (bound to one CPU) times each run with clock_gettime (one untimed warm-up run per case, then REPS runs of
 // many operations; one sample = one run); the table shows the minimum sample by default
@@ -352,10 +352,12 @@ async function main(): Promise<number> {
     return [`${r.c.op}${r.c.headline ? " *" : ""}`, sizeLabel(r.c), r.c.per, r.host.ok ? fmtNs(h) : cellText(r.host, STAT),
       r.host.ok ? fmtNs(r.host.timing.nsMedian) : "-", cellText(r.emulator, STAT), h !== undefined && e ? `${(h / e).toFixed(2)}x` : "-"];
   }), 3));
-  out.push("\nGrowth with size, host kernel (marginal cost between the smallest and the largest size of each sweep):\n");
-  out.push(table(["op", "per", "sizes", "marginal ns", "largest/smallest"], result.growth.host.map((g) =>
-    [g.op, g.per, g.sizes.length > 0 ? `${g.sizes[0]}..${g.sizes[g.sizes.length - 1]} ${g.dimension}` : "-",
-      g.nsPerUnit === null ? "-" : `${fmtNs(g.nsPerUnit)} per ${g.unit}`, g.largestOverSmallest === null ? "-" : `${g.largestOverSmallest}x`]), 3));
+  for (const column of ["host", "emulator"] as const) {
+    out.push(`\nGrowth with size, ${column === "host" ? "host kernel" : "emulator"} (marginal cost between the smallest and the largest size of each sweep):\n`);
+    out.push(table(["op", "per", "sizes", "marginal ns", "largest/smallest"], result.growth[column].map((g) =>
+      [g.op, g.per, g.sizes.length > 0 ? `${g.sizes[0]}..${g.sizes[g.sizes.length - 1]} ${g.dimension}` : "-",
+        g.nsPerUnit === null ? "-" : `${fmtNs(g.nsPerUnit)} per ${g.unit}`, g.largestOverSmallest === null ? "-" : `${g.largestOverSmallest}x`]), 3));
+  }
   if (host) out.push(`\nHost: Linux ${host.host.kernel} on CPU ${host.host.cpu} (bound), THP ${host.host.thp} (regions MADV_NOHUGEPAGE), ${host.host.memory_nodes} memory node(s); ` +
     `rmap walk by ${host.host.rmap_method}: ${host.host.rmap_reason}.`);
   if (nativeReason) out.push(`\nHost column: not measured (${nativeReason}).`);
