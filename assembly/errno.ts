@@ -2,6 +2,7 @@
 // return the negative value, as the kernel does; 0 or a non-negative value is success.
 export const EPERM: i32 = 1;
 export const ENOENT: i32 = 2;
+export const ESRCH: i32 = 3;
 export const EINTR: i32 = 4;
 export const EIO: i32 = 5;
 export const EAGAIN: i32 = 11;

@@ -50,7 +50,7 @@ export const MAX_NR_ZONES: i32 = 2;
 //   +128  zone[ZONE_NODATA]  (64 B)                                  zone->lock
 //   +192  kheap: lock u32 | brk u32                                  kheap lock
 //   +256  start barrier: count u32 | generation u32                  atomics only
-//   +264  tasks: tasklist_lock u32 | first task u32 | last pid u32 | nr_threads u32   tasklist_lock
+//   +264  tasks: tasklist_lock u32 | first task u32 | (pad) u32 | nr_threads u32   tasklist_lock (pids: +468)
 //         (kernel/task.ts; the list links are task_struct's tasks_next/tasks_prev)
 //   +320  lockdep dependency matrix: MAX_LOCK_CLASSES u32 rows     atomics only (locking/lockdep.ts)
 //   +452  mm_config u32: the MM's behaviour switches (MMC_* below)    set before CPUs run
@@ -85,7 +85,6 @@ export const HDR_BARRIER_COUNT: u32 = 256;
 export const HDR_BARRIER_GEN: u32 = 260;
 export const HDR_TASKLIST_LOCK: u32 = 264;
 export const HDR_TASKS: u32 = 268;
-export const HDR_LAST_PID: u32 = 272;
 export const HDR_NR_THREADS: u32 = 276;
 export const HDR_LOCKDEP_DEPS: u32 = 320;
 export const HDR_VSTACK_BASE: u32 = 448;
@@ -172,7 +171,8 @@ export const ZONE_END_PFN: u32 = 16;
 //   +1088  lock waiter (locking/): this CPU's entry on a sleeping lock's wait list, 64 B
 //   +1152  lockdep (locking/lockdep.ts): held-lock stack, 256 B
 //   +1408  task and TLB state (kernel/task.ts, arch/x86/mm/tlb.ts's cpu_tlbstate):
-//          current u32 | loaded_mm u32 | tlbstate u32 (TLBSTATE_OK, TLBSTATE_LAZY) | pad u32 |
+//          current u32 | loaded_mm u32 | tlbstate u32 (TLBSTATE_OK, TLBSTATE_LAZY) |
+//          idle_active_mm u32 (the mm the idle state borrows, with an mm_count reference) |
 //          loaded_mm_tlb_gen u64: the mm's tlb_gen this CPU's TLB is up to date with
 //   +1792  TLB entries: 4 KiB set (TLB_4K_SETS x TLB_WAYS), then 2 MiB set, then 1 GiB set, 16 B each
 //   +6464  lock statistics: MAX_LOCK_CLASSES x struct lock_class_stats (128 B; locking/lock_stat.ts)
@@ -224,6 +224,7 @@ export const LOCKDEP_SIZE: u32 = 256;
 export const PC_CURRENT: u32 = 1408;
 export const PC_LOADED_MM: u32 = 1412;
 export const PC_TLBSTATE: u32 = 1416;
+export const PC_IDLE_ACTIVE_MM: u32 = 1420;
 export const PC_LOADED_MM_TLB_GEN: u32 = 1424;
 export const PC_TLB: u32 = 1792;
 

@@ -16,9 +16,9 @@
 //
 // Issue 4's target: every operation at least 2x faster in the emulator (parallel mode, one CPU) than
 // in the host kernel, i.e. host ns / emulator ns >= 2 for the issue's sizes; reported, never asserted.
-// Until the MM core exists the emulator column says so ("not yet measured (MM core pending)"): the
-// integrator adds a measurement per operation to EMULATOR (tinybench via emulatorSamples, as
-// bench/locks.ts times the Wasm side), and everything else (table, ratios, growth, JSON) follows.
+// The emulator's side is EMULATOR below (tinybench via emulatorSamples, as bench/locks.ts times the
+// Wasm side; the loops are Wasm kernels in assembly/lib/bench_mm.ts); an operation without an entry
+// would be reported as not measured, never with a made-up figure.
 //
 // Timing: mm.c (bound to one CPU) times each run with clock_gettime (one untimed warm-up run per case, then REPS runs of
 // many operations; one sample = one run); the table shows the minimum sample by default
@@ -29,6 +29,7 @@
 import { Bench, type Task } from "tinybench";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
+import { Mmu } from "../src/index.js";
 import { buildNative, cleanNative, repoRoot, type NativeBuild } from "./native/build.js";
 import { parseBenchArgs, applyWasmTiering, type StatKey } from "./lib/args.js";
 import {
@@ -117,11 +118,70 @@ function sizeLabel(c: MmCase): string {
 export type EmulatorMeasure = (c: MmCase, p: Params) => Promise<number[]>;
 
 /**
- * The emulator's measurements, by operation: empty until the MM core lands. Add one entry per
- * operation, e.g. `brk1: (c, p) => emulatorSamples("brk1", () => machine.run(...), opsPerCall, p)`.
- * A case whose operation has no entry is reported as EMULATOR_PENDING, never with a made-up figure.
+ * The emulator's measurements, by operation. Each case boots a fresh machine: one CPU, the release
+ * core, 1.25 GiB of RAM of which 64 MiB carry contents (page tables and kernel pages; user pages are
+ * metadata-only frames, whose writes cost the walk and the fault but store nothing), driven in this
+ * thread through Mmu. That is the parallel-mode code path with one CPU (a worker CPU runs the same
+ * release build; only the comlink round trip per call differs, and each call covers many operations).
+ * The loops run inside Wasm (assembly/lib/bench_mm.ts) as system calls of an emulated process.
  */
-const EMULATOR: Partial<Record<MmOp, EmulatorMeasure>> = {};
+const EMULATOR: Partial<Record<MmOp, EmulatorMeasure>> = {
+  brk1: (c, p) => withProcess((m, pid) => brkSamples(m, pid, c, p)),
+  "brk1-vmas": (c, p) => withProcess((m, pid) => { core(m.exports.cpu_bench_make_vmas(0, pid, c.param, 0), "make_vmas"); return brkSamples(m, pid, { ...c, param: 1 }, p); }),
+  page_fault1: (c, p) => withProcess((m, pid) => {
+    const iters = Math.max(1, Math.floor(opsOf(c) / c.param));
+    return emulatorSamples("page_fault1", () => core(m.exports.cpu_bench_page_fault1(0, pid, c.param, iters), "page_fault1"), c.param * iters, p);
+  }),
+  fork: (c, p) => withProcess((m, pid) => {
+    if (c.param > 0) core(m.exports.cpu_bench_touch(0, pid, c.param * 256), "touch");
+    return forkSamples(m, pid, c, p);
+  }),
+  "fork-vmas": (c, p) => withProcess((m, pid) => { core(m.exports.cpu_bench_make_vmas(0, pid, c.param, 1), "make_vmas"); return forkSamples(m, pid, c, p); }),
+  munmap: (c, p) => withProcess((m, pid) => {
+    // One sample = one munmap of a freshly touched region (the touch is untimed).
+    const samples: number[] = [];
+    for (let i = 0; i < Math.max(p.minSamples, 3); i++) {
+      const addr = BigInt(core(m.exports.cpu_bench_touch(0, pid, c.param), "touch"));
+      const t0 = process.hrtime.bigint();
+      core(m.exports.cpu_bench_munmap(0, pid, addr, c.param), "munmap");
+      samples.push(Number(process.hrtime.bigint() - t0));
+    }
+    return samples;
+  }),
+  rmap: (c, p) => withProcess((m, pid) => {
+    const addr = BigInt(core(m.exports.cpu_bench_touch(0, pid, 1), "touch"));
+    if (c.param > 1) core(m.exports.cpu_bench_fork_n(0, pid, c.param - 1), "fork_n");
+    const pfn = core(m.exports.cpu_bench_follow_pfn(0, pid, addr), "follow_pfn");
+    const iters = opsOf(c);
+    return emulatorSamples("rmap", () => core(m.exports.cpu_bench_rmap_walk(0, pfn, iters), "rmap_walk"), iters, p);
+  }),
+};
+
+/** Operations per timed call: the case's mm.c count (full or --quick). */
+const opsOf = (c: MmCase) => c.ops[ARGS.quick ? 1 : 0];
+
+/** A kernel's result: its count, or an exception naming the errno (a benchmark never reports a failed run). */
+function core(r: bigint | number, what: string): number {
+  const n = Number(r);
+  if (n < 0) throw new Error(`bench:mm: emulator ${what} failed with errno ${-n}`);
+  return n;
+}
+
+/** A fresh one-CPU machine with one spawned process; fn measures on it. */
+async function withProcess(fn: (m: Mmu, pid: number) => Promise<number[]> | number[]): Promise<number[]> {
+  const m = Mmu.create({ cpus: 1, memory: "1280MiB", frameData: false, backedMemory: "64MiB", kernelHeap: "8MiB" });
+  return fn(m, core(m.exports.cpu_spawn(0), "spawn"));
+}
+
+function brkSamples(m: Mmu, pid: number, c: MmCase, p: Params): Promise<number[]> {
+  const iters = Math.max(1, Math.floor(opsOf(c) / 2));
+  return emulatorSamples("brk1", () => core(m.exports.cpu_bench_brk1(0, pid, c.param, iters), "brk1"), 2 * iters, p);
+}
+
+function forkSamples(m: Mmu, pid: number, c: MmCase, p: Params): Promise<number[]> {
+  const iters = opsOf(c);
+  return emulatorSamples("fork", () => core(m.exports.cpu_bench_fork_exit(0, pid, iters), "fork_exit"), iters, p);
+}
 const EMULATOR_PENDING = "not yet measured (MM core pending)";
 
 /** Time fn with tinybench (a GC between tasks, samples retained): ns per operation of each sample. */
@@ -292,10 +352,12 @@ async function main(): Promise<number> {
     return [`${r.c.op}${r.c.headline ? " *" : ""}`, sizeLabel(r.c), r.c.per, r.host.ok ? fmtNs(h) : cellText(r.host, STAT),
       r.host.ok ? fmtNs(r.host.timing.nsMedian) : "-", cellText(r.emulator, STAT), h !== undefined && e ? `${(h / e).toFixed(2)}x` : "-"];
   }), 3));
-  out.push("\nGrowth with size, host kernel (marginal cost between the smallest and the largest size of each sweep):\n");
-  out.push(table(["op", "per", "sizes", "marginal ns", "largest/smallest"], result.growth.host.map((g) =>
-    [g.op, g.per, g.sizes.length > 0 ? `${g.sizes[0]}..${g.sizes[g.sizes.length - 1]} ${g.dimension}` : "-",
-      g.nsPerUnit === null ? "-" : `${fmtNs(g.nsPerUnit)} per ${g.unit}`, g.largestOverSmallest === null ? "-" : `${g.largestOverSmallest}x`]), 3));
+  for (const column of ["host", "emulator"] as const) {
+    out.push(`\nGrowth with size, ${column === "host" ? "host kernel" : "emulator"} (marginal cost between the smallest and the largest size of each sweep):\n`);
+    out.push(table(["op", "per", "sizes", "marginal ns", "largest/smallest"], result.growth[column].map((g) =>
+      [g.op, g.per, g.sizes.length > 0 ? `${g.sizes[0]}..${g.sizes[g.sizes.length - 1]} ${g.dimension}` : "-",
+        g.nsPerUnit === null ? "-" : `${fmtNs(g.nsPerUnit)} per ${g.unit}`, g.largestOverSmallest === null ? "-" : `${g.largestOverSmallest}x`]), 3));
+  }
   if (host) out.push(`\nHost: Linux ${host.host.kernel} on CPU ${host.host.cpu} (bound), THP ${host.host.thp} (regions MADV_NOHUGEPAGE), ${host.host.memory_nodes} memory node(s); ` +
     `rmap walk by ${host.host.rmap_method}: ${host.host.rmap_reason}.`);
   if (nativeReason) out.push(`\nHost column: not measured (${nativeReason}).`);

@@ -5,23 +5,26 @@
 //
 // A task_struct (mm_types.ts TASK_*) has mm (0 for a kernel thread) and active_mm (the mm whose page
 // tables are loaded while it runs: its own, or for a kernel thread the one it borrowed from the task
-// before it, pinned with mmgrab). Each CPU's current task is PC_CURRENT (0: none yet, as at boot,
-// with init_mm loaded). Threads (CLONE_VM) share the mm and count in mm_users.
+// before it, pinned with mmgrab). Each CPU's current task is PC_CURRENT; 0 is the idle state, which
+// is a kernel thread too: its borrowed mm is PC_IDLE_ACTIVE_MM (0 at boot: init_mm). Threads
+// (CLONE_VM) share the mm and count in mm_users. Every task is on the task list (HDR_TASKS, linked
+// through tasks_next/tasks_prev) from task_alloc until its CPU switches away from it dead.
 //
-// Locking: task->mm changes under task_lock (alloc_lock, a spinlock word), as get_task_mm expects;
+// Locking: the task list and nr_threads under tasklist_lock (a spinlock word in the header);
+// task->mm changes under task_lock (alloc_lock, a spinlock word), as get_task_mm expects;
 // context_switch runs on the CPU itself; exit_mm runs on the exiting task's CPU.
 import { TASK_PID, TASK_TGID, TASK_FLAGS, TASK_ALLOC_LOCK, TASK_MM, TASK_ACTIVE_MM, TASK_STATE, TASK_ON_CPU,
-  TASK_EXIT_CODE, TASK_PARENT, KMEM_TASK_STRUCT, PF_KTHREAD, PF_EXITING, TASK_RUNNING, TASK_DEAD } from "../mm/mm_types";
-import { machine_base, HDR_NEXT_PID, PC_CURRENT } from "../layout";
+  TASK_EXIT_CODE, TASK_PARENT, TASK_TASKS_NEXT, TASK_TASKS_PREV, KMEM_TASK_STRUCT, PF_KTHREAD, PF_EXITING, TASK_RUNNING, TASK_DEAD } from "../mm/mm_types";
+import { machine_base, HDR_NEXT_PID, HDR_TASKLIST_LOCK, HDR_TASKS, HDR_NR_THREADS, PC_CURRENT, PC_IDLE_ACTIVE_MM } from "../layout";
 import { this_cpu, smp_processor_id } from "../percpu";
 import { kmem_cache_alloc, kmem_cache_free } from "../mm/slab";
 import { __GFP_ZERO } from "../mm/page_alloc";
 import { spin_lock, spin_unlock } from "../locking/spinlock";
-import { switch_mm, enter_lazy_tlb } from "../arch/x86/mm_tlb";
+import { switch_mm, enter_lazy_tlb, leave_mm } from "../arch/x86/mm_tlb";
 import { mmget, mmgrab, mmput, mmdrop } from "../mm/mm_struct";
 import { dup_mm } from "./fork_mm";
 import { VM_BUG_ON } from "../debug";
-import { EINVAL, EBUSY } from "../errno";
+import { EINVAL, EBUSY, ESRCH } from "../errno";
 
 /** clone(2) flag: share the address space (a thread). */
 export const CLONE_VM: u32 = 0x100;
@@ -46,7 +49,43 @@ export function task_alloc(mm: usize): usize {
   store<u32>(t + TASK_ACTIVE_MM, <u32>mm);
   store<u32>(t + TASK_STATE, TASK_RUNNING);
   store<i32>(t + TASK_ON_CPU, -1);
+  const lock = machine_base + HDR_TASKLIST_LOCK;
+  spin_lock(lock);
+  const first = <usize>load<u32>(machine_base + HDR_TASKS);
+  store<u32>(t + TASK_TASKS_NEXT, <u32>first);
+  if (first != 0) store<u32>(first + TASK_TASKS_PREV, <u32>t);
+  store<u32>(machine_base + HDR_TASKS, <u32>t);
+  store<u32>(machine_base + HDR_NR_THREADS, load<u32>(machine_base + HDR_NR_THREADS) + 1);
+  spin_unlock(lock);
   return t;
+}
+
+// release_task: off the task list (tasklist_lock), then freed. The task is dead and runs nowhere.
+function release_task(t: usize): void {
+  const lock = machine_base + HDR_TASKLIST_LOCK;
+  spin_lock(lock);
+  const next = <usize>load<u32>(t + TASK_TASKS_NEXT);
+  const prev = <usize>load<u32>(t + TASK_TASKS_PREV);
+  if (prev != 0) store<u32>(prev + TASK_TASKS_NEXT, <u32>next); else store<u32>(machine_base + HDR_TASKS, <u32>next);
+  if (next != 0) store<u32>(next + TASK_TASKS_PREV, <u32>prev);
+  store<u32>(machine_base + HDR_NR_THREADS, load<u32>(machine_base + HDR_NR_THREADS) - 1);
+  spin_unlock(lock);
+  kmem_cache_free(KMEM_TASK_STRUCT, t);
+}
+
+/** find_task_by_pid - the live task with pid, or 0. Takes tasklist_lock. */
+export function find_task_by_pid(pid: u32): usize {
+  const lock = machine_base + HDR_TASKLIST_LOCK;
+  spin_lock(lock);
+  let t = <usize>load<u32>(machine_base + HDR_TASKS);
+  while (t != 0 && (load<u32>(t + TASK_PID) != pid || load<u32>(t + TASK_STATE) == TASK_DEAD)) t = <usize>load<u32>(t + TASK_TASKS_NEXT);
+  spin_unlock(lock);
+  return t;
+}
+
+/** The number of tasks on the task list (nr_threads). */
+export function nr_threads(): u32 {
+  return atomic.load<u32>(machine_base + HDR_NR_THREADS);
 }
 
 /**
@@ -77,27 +116,46 @@ export function task_fork(parent: usize, clone_flags: u32): usize {
 }
 
 /**
- * context_switch - make next the current task of this CPU (not running anywhere else): a user task
- * gets its mm loaded (switch_mm, PCID and lazy-TLB rules in arch/x86/mm_tlb.ts); a kernel thread
- * borrows the previous task's active_mm (mmgrab) and enters lazy TLB mode. Then finish_task_switch:
- * a previous kernel thread (or exited task) drops its borrowed mm (mmdrop), a dead one is freed.
- * Returns 0, -EINVAL (next is 0, dead, or already current), -EBUSY (next runs on another CPU).
+ * context_switch - make next the current task of this CPU (next not running anywhere else; 0: the
+ * idle state): a user task gets its mm loaded (switch_mm, PCID and lazy-TLB rules in
+ * arch/x86/mm_tlb.ts); a kernel thread, and the idle state, borrow the previous active_mm (mmgrab)
+ * in lazy TLB mode. Then finish_task_switch: a previous kernel thread, the idle state, or an exited
+ * task drops its borrowed mm (mmdrop), and a dead one is released. After a task's exit the idle
+ * state loads init_mm (leave_mm) rather than borrowing the dead mm: a simplification (README), so
+ * that nothing keeps a dead address space's PML4 once every process has exited.
+ * Returns 0, -EINVAL (next dead or already current), -EBUSY (next runs on another CPU).
  */
 export function context_switch(next: usize): i32 {
   const p = this_cpu();
   const prev = <usize>load<u32>(p + PC_CURRENT);
-  if (next == 0 || next == prev || load<u32>(next + TASK_STATE) == TASK_DEAD) return -EINVAL;
-  if (load<i32>(next + TASK_ON_CPU) >= 0) return -EBUSY;
-  const oldmm = prev != 0 ? task_active_mm(prev) : 0; // no task yet: init_mm (0)
-  const mm = task_mm(next);
-  if (mm == 0) {
-    store<u32>(next + TASK_ACTIVE_MM, <u32>oldmm);
-    if (oldmm != 0) mmgrab(oldmm);
-    enter_lazy_tlb(oldmm);
-  } else {
-    const r = switch_mm(oldmm, mm);
-    if (r < 0) return r;
+  if (next == prev) return next == 0 ? 0 : -EINVAL;
+  if (next != 0) {
+    if (load<u32>(next + TASK_STATE) == TASK_DEAD) return -EINVAL;
+    if (load<i32>(next + TASK_ON_CPU) >= 0) return -EBUSY;
   }
+  const oldmm = prev != 0 ? task_active_mm(prev) : <usize>load<u32>(p + PC_IDLE_ACTIVE_MM);
+  const prev_dead = prev != 0 && load<u32>(prev + TASK_STATE) == TASK_DEAD;
+  if (next == 0) {
+    if (prev_dead) {
+      leave_mm();
+      store<u32>(p + PC_IDLE_ACTIVE_MM, 0);
+    } else {
+      if (oldmm != 0) mmgrab(oldmm);
+      store<u32>(p + PC_IDLE_ACTIVE_MM, <u32>oldmm);
+      enter_lazy_tlb(oldmm);
+    }
+  } else {
+    const mm = task_mm(next);
+    if (mm == 0) {
+      store<u32>(next + TASK_ACTIVE_MM, <u32>oldmm);
+      if (oldmm != 0) mmgrab(oldmm);
+      enter_lazy_tlb(oldmm);
+    } else {
+      const r = switch_mm(oldmm, mm);
+      if (r < 0) return r;
+    }
+  }
+  // What the previous context borrowed is given back once the switch is done.
   let drop: usize = 0;
   if (prev != 0) {
     if (task_mm(prev) == 0) {
@@ -105,13 +163,27 @@ export function context_switch(next: usize): i32 {
       store<u32>(prev + TASK_ACTIVE_MM, 0);
     }
     store<i32>(prev + TASK_ON_CPU, -1);
+  } else if (next != 0) {
+    drop = oldmm;
+    store<u32>(p + PC_IDLE_ACTIVE_MM, 0);
   }
-  store<i32>(next + TASK_ON_CPU, smp_processor_id());
+  if (next != 0) store<i32>(next + TASK_ON_CPU, smp_processor_id());
   store<u32>(p + PC_CURRENT, <u32>next);
   // finish_task_switch
   if (drop != 0) mmdrop(drop);
-  if (prev != 0 && load<u32>(prev + TASK_STATE) == TASK_DEAD) kmem_cache_free(KMEM_TASK_STRUCT, prev);
+  if (prev_dead) release_task(prev);
   return 0;
+}
+
+/**
+ * task_run_on - make task t current on this CPU (switching out whatever ran there), so that system
+ * calls and accesses issued on this CPU are t's. Returns 0; -ESRCH for a dead task; -EBUSY when t is
+ * current on another CPU.
+ */
+export function task_run_on(t: usize): i32 {
+  if (load<u32>(t + TASK_STATE) == TASK_DEAD) return -ESRCH;
+  if (<usize>load<u32>(this_cpu() + PC_CURRENT) == t) return 0;
+  return context_switch(t);
 }
 
 /**

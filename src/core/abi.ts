@@ -145,8 +145,7 @@ export interface CoreExports {
   cpu_test_exit_mmap(cpu: number, mm: number): number;
   cpu_test_fault_range(cpu: number, mm: number, start: bigint, n: number, seed: number): number;
   // reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts; lib/test_rmap.ts)
-  [rmap: `AV_${string}` | `AVC_${string}` | `VMA_${string}` | `MMC_${string}` | `VM_${string}` | `PG_${string}` | `KMEM_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
-  MM_RSS: G; MM_PCID: G; PAGE_MAPPING_ANON: G; HDR_MM_CONFIG: G;
+  [rmap: `MMC_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
   mm_config_get(): number;
   mm_config_write(word: number): number;
   cpu_anon_vma_prepare(cpu: number, vma: number): number;
@@ -218,6 +217,29 @@ export interface CoreExports {
   cpu_mmget(cpu: number, mm: number): number;
   cpu_mmdrop(cpu: number, mm: number): number;
   cpu_mm_setup_brk(cpu: number, mm: number, addr: bigint): number;
+  // processes (kernel/syscalls.ts): each cpu_sys_* runs on cpu as the task with pid
+  START_BRK: G;
+  cpu_spawn(cpu: number): number;
+  cpu_sys_fork(cpu: number, pid: number, cloneFlags: number): number;
+  cpu_sys_exit(cpu: number, pid: number, code: number): number;
+  cpu_sys_mmap(cpu: number, pid: number, addr: bigint, len: bigint, prot: number, flags: number, file: number, pgoff: number): bigint;
+  cpu_sys_munmap(cpu: number, pid: number, addr: bigint, len: bigint): number;
+  cpu_sys_mprotect(cpu: number, pid: number, addr: bigint, len: bigint, prot: number): number;
+  cpu_sys_brk(cpu: number, pid: number, brk: bigint): bigint;
+  cpu_sys_madvise(cpu: number, pid: number, addr: bigint, len: bigint, advice: number): number;
+  cpu_sys_access(cpu: number, pid: number, va: bigint, access: number, value: number): bigint;
+  task_mm_of(pid: number): number;
+  cpu_current_pid(cpu: number): number;
+  cpu_idle(cpu: number): number;
+  cpu_bench_brk1(cpu: number, pid: number, pages: number, iters: number): bigint;
+  cpu_bench_make_vmas(cpu: number, pid: number, v: number, touch: number): bigint;
+  cpu_bench_page_fault1(cpu: number, pid: number, pages: number, iters: number): bigint;
+  cpu_bench_touch(cpu: number, pid: number, pages: number): bigint;
+  cpu_bench_fork_exit(cpu: number, pid: number, iters: number): bigint;
+  cpu_bench_munmap(cpu: number, pid: number, addr: bigint, pages: number): bigint;
+  cpu_bench_fork_n(cpu: number, pid: number, n: number): bigint;
+  cpu_bench_follow_pfn(cpu: number, pid: number, va: bigint): bigint;
+  cpu_bench_rmap_walk(cpu: number, pfn: number, iters: number): bigint;
   cpu_mmap(cpu: number, mm: number, addr: bigint, len: bigint, prot: number, flags: number, file: number, pgoff: number): bigint;
   cpu_munmap(cpu: number, mm: number, addr: bigint, len: bigint): number;
   cpu_brk(cpu: number, mm: number, brk: bigint): bigint;

@@ -1,0 +1,82 @@
+// Processes and their system calls, as the host issues them on a CPU.
+//
+// Every call names the CPU it runs on and the task (by pid) it runs for: the task is made current
+// on that CPU first (task_run_on: a context switch when another task ran there, which is where
+// switch_mm loads CR3 and lazy-TLB rules apply), then the system call runs as that task, with the
+// kernel's own locking inside (mmap_sem and below). Results follow Linux: >= 0 success, a negative
+// errno failure; -ESRCH for an unknown or dead pid, -EBUSY when the task is current on another CPU.
+//
+// A spawned process starts with an empty address space, as after exec of an image that maps
+// nothing: mmap_base = TASK_SIZE - 128 MiB (top-down) and start_brk = brk = START_BRK. The model has
+// no ELF loader, no stack vma and no vDSO (README: differences from Linux).
+import { TASK_MM, TASK_PID } from "../mm/mm_types";
+import { mm_alloc, mm_setup_brk, mmput } from "../mm/mm_struct";
+import { task_alloc, task_fork, task_exit, find_task_by_pid, task_run_on, context_switch, current_task } from "./task";
+import { ENOMEM, ESRCH } from "../errno";
+
+/** Where a spawned process's heap starts (a non-randomised PIE's neighbourhood). */
+export const START_BRK: u64 = 0x0000_5555_5600_0000;
+
+/**
+ * enter_task - make the task with pid current on this CPU. Returns the task (> 0), or -ESRCH /
+ * -EBUSY (see task_run_on) as a negative value.
+ */
+export function enter_task(pid: u32): i64 {
+  const t = find_task_by_pid(pid);
+  if (t == 0) return -ESRCH;
+  const r = task_run_on(t);
+  if (r < 0) return r;
+  return <i64>t;
+}
+
+/** The mm of the current task (0 for none or a kernel thread). */
+export function current_mm(): usize {
+  const t = current_task();
+  return t == 0 ? 0 : <usize>atomic.load<u32>(t + TASK_MM);
+}
+
+/** The mm of the live task with pid, or 0. */
+export function mm_of_pid(pid: u32): usize {
+  const t = find_task_by_pid(pid);
+  return t == 0 ? 0 : <usize>atomic.load<u32>(t + TASK_MM);
+}
+
+/** The pid of this CPU's current task, 0 in the idle state. */
+export function current_pid(): u32 {
+  const t = current_task();
+  return t == 0 ? 0 : load<u32>(t + TASK_PID);
+}
+
+/**
+ * spawn_process - a new process with an empty address space (not running anywhere yet).
+ * Returns its pid, or -ENOMEM.
+ */
+export function spawn_process(): i32 {
+  const mm = mm_alloc();
+  if (mm == 0) return -ENOMEM;
+  mm_setup_brk(mm, START_BRK);
+  const t = task_alloc(mm);
+  if (t == 0) { mmput(mm); return -ENOMEM; }
+  return <i32>load<u32>(t + TASK_PID);
+}
+
+/**
+ * do_fork - the current task t forks (clone_flags 0: a process with a copy of the address space;
+ * CLONE_VM: a thread sharing it). The child is not running anywhere. Returns the child's pid, or
+ * -ENOMEM with nothing left behind (the partial copy is released by mmput).
+ */
+export function do_fork(t: usize, clone_flags: u32): i32 {
+  if (atomic.load<u32>(t + TASK_MM) == 0) return -ESRCH; // kernel threads do not fork user processes here
+  const child = task_fork(t, clone_flags);
+  return child == 0 ? -ENOMEM : <i32>load<u32>(child + TASK_PID);
+}
+
+/**
+ * sys_exit - exit(2) for the task t current on this CPU: exit_mm (the last user's mmput tears the
+ * address space down), TASK_DEAD, and the CPU goes idle, which releases the task. Returns 0.
+ */
+export function sys_exit(t: usize, code: i32): i32 {
+  const r = task_exit(t, code);
+  if (r < 0) return r;
+  return context_switch(0);
+}
