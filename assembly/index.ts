@@ -5,10 +5,8 @@
 // errno failure; translations return a physical address or a negated exception vector
 // (arch/x86/fault.ts). Layout constants are exported as globals so the host reads every offset from
 // here and never restates it.
-import { bench_brk1, bench_make_vmas, bench_page_fault1, bench_touch, bench_fork_exit, bench_munmap, bench_fork_n, bench_follow_pfn, bench_rmap_walk } from "./lib/bench_mm";
-import { spawn_process, do_fork, sys_exit, enter_task, current_mm, mm_of_pid, current_pid } from "./kernel/syscalls";
-import { user_access } from "./arch/x86/mm_fault";
-import { nr_cpus, machine_attach as __machine_attach, machine_init as __machine_init, per_cpu_ptr, MF_DEBUG, MF_VIRTUAL } from "./layout";
+import { nr_cpus, machine_attach as __machine_attach, machine_init as __machine_init, per_cpu_ptr, MF_DEBUG,
+  MF_VIRTUAL } from "./layout";
 import { set_this_cpu } from "./percpu";
 import { EINVAL } from "./errno";
 import { DEBUG } from "./config";
@@ -20,25 +18,19 @@ import { tlb_count_valid } from "./arch/x86/tlb";
 import { tlb_mailbox_post, tlb_mailbox_wait, do_pending_ipis, cpu_set_running } from "./arch/x86/smp";
 import { free_area_init, alloc_page, put_page, get_page, nr_free_pages, drain_all_pages } from "./mm/page_alloc";
 import { mm_caches_init } from "./mm/mm_init";
-import { kmem_cache_create, kmem_cache_alloc, kmem_cache_free, kmem_cache_object_size, kmem_cache_nr_objs, kmem_cache_nr_free } from "./mm/slab";
+import { kmem_cache_create, kmem_cache_alloc, kmem_cache_free, kmem_cache_object_size, kmem_cache_nr_objs,
+  kmem_cache_nr_free } from "./mm/slab";
 import { machine_barrier_wait } from "./lib/barrier";
 import { bench_translate } from "./lib/bench_walk";
 import { lock_init, lock_acquire, lock_release, MM_LOCK_SIZE } from "./locking/lock";
-import { lock_class_set, lock_classes_init, lock_class_name, lock_class_type, lock_class_policy, lock_class_flags,
-  NR_LOCK_CLASSES } from "./locking/lock_types";
+import { lock_class_set, lock_classes_init, lock_class_name, lock_class_type, lock_class_policy,
+  lock_class_flags, NR_LOCK_CLASSES } from "./locking/lock_types";
 import { torture_writer, torture_reader } from "./locking/locktorture";
 import { lockdep_depth } from "./locking/lockdep";
 import { bench_lock_uncontended, bench_lock_pingpong } from "./lib/bench_lock";
-import { test_ad_walker, test_ad_clearer, test_page_alloc_exhaust, test_page_alloc_release, test_page_alloc_churn } from "./lib/test_pgtable";
+import { test_ad_walker, test_ad_clearer, test_page_alloc_exhaust, test_page_alloc_release,
+  test_page_alloc_churn } from "./lib/test_pgtable";
 import { test_rb_vma_new, test_rb_vma_free } from "./lib/test_rbtree";
-import { mm_alloc, mmput, mmdrop, mmget, mm_setup_brk } from "./mm/mm_struct";
-import { sys_mmap, sys_munmap, sys_brk } from "./mm/mmap";
-import { sys_mprotect } from "./mm/mprotect_vma";
-import { dup_mm } from "./kernel/fork_mm";
-import { task_alloc, task_fork, context_switch, task_exit, current_task, find_task_by_pid } from "./kernel/task";
-import { sys_madvise } from "./mm/madvise";
-import { test_vma_merge, test_vma_split, test_vma_adjust,
-  test_find_vma } from "./lib/test_mmap";
 
 export {
   NR_CPUS, PAGE_SIZE, MMEMU_ABI_VERSION,
@@ -144,13 +136,7 @@ export function machine_attach(): i32 {
   return __machine_attach();
 }
 
-// Enter the core as cpu; false for an id outside the machine.
-// @ts-ignore: decorator
-@inline function enter(cpu: i32): bool {
-  if (cpu < 0 || cpu >= nr_cpus) return false;
-  set_this_cpu(cpu);
-  return true;
-}
+import { enter } from "./abi/enter";
 
 /** The address of CPU cpu's struct percpu, or 0 for a bad id. */
 export function cpu_percpu(cpu: i32): usize {
@@ -372,220 +358,7 @@ export function cpu_calib_clock(cpu: i32, iters: u32): i64 {
   return calib_clock(iters);
 }
 
-// ---- reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts) and their test
-// kernels (lib/test_rmap.ts). Object arguments are byte addresses; each cpu_* enters as that CPU.
-import { mm_config, mm_config_set } from "./mm/mm_config";
-import { anon_vma_prepare, anon_vma_clone, anon_vma_fork, unlink_anon_vmas, vma_address, get_anon_vma, put_anon_vma,
-  page_add_new_anon_rmap, page_add_anon_rmap, page_add_file_rmap, page_remove_rmap, page_dup_rmap } from "./mm/rmap";
-import { test_mm_create, test_vma_create, test_pte_read, test_fault_anon, test_anon_pattern, test_map_file_page,
-  test_fork_vma, test_split_vma, test_unmap_vma, test_vma_link_file, test_page_referenced_ptl, test_rmap_fork_churn,
-  test_rmap_walk_loop, test_pte_alloc } from "./lib/test_rmap";
-import { page_referenced, try_to_unmap, try_to_unmap_ptl, page_mkclean, TTU_MIGRATION } from "./mm/rmap_walk";
-import { address_space_create, find_get_page, filemap_fault, add_to_page_cache, delete_from_page_cache, filemap_pattern,
-  lock_page, unlock_page, trylock_page, PAGE_CACHE_SLOTS } from "./mm/filemap";
-import { make_migration_entry, is_swap_pte, is_migration_entry, is_write_migration_entry, migration_entry_to_pfn,
-  make_migration_entry_read } from "./mm/swapops";
-import { migrate_page, migration_entry_wait } from "./mm/migrate";
-export { MMC_AV_2625, MMC_RMAP_LOCKLESS, HDR_MM_CONFIG } from "./layout";
-export { AV_LOCK, AV_ROOT, AV_REFCOUNT, AV_HEAD, AV_TAIL, AV_DEGREE, AVC_VMA, AVC_ANON_VMA, AVC_SAME_VMA, AVC_NEXT,
-  AVC_PREV, VMA_AV_NODE_NEXT, VMA_AV_NODE_PREV, MM_RSS, MM_PCID, PAGE_MAPPING_ANON, PG_anon, PG_locked, PG_dirty,
-  PG_referenced, PG_waiters, VM_READ, VM_WRITE, VM_SHARED, VM_MAYSHARE, KMEM_ANON_VMA, KMEM_ANON_VMA_CHAIN } from "./mm/mm_types";
-
-/** The MM configuration word (layout.ts HDR_MM_CONFIG, MMC_*). */
-export function mm_config_get(): u32 { return mm_config(); }
-/** Set the MM configuration word before any MM object exists. 0 or -EINVAL for unknown bits. */
-export function mm_config_write(word: u32): i32 { return mm_config_set(word); }
-
-export function cpu_anon_vma_prepare(cpu: i32, vma: usize): i32 { return enter(cpu) ? anon_vma_prepare(vma) : -EINVAL; }
-export function cpu_anon_vma_clone(cpu: i32, dst: usize, src: usize): i32 { return enter(cpu) ? anon_vma_clone(dst, src) : -EINVAL; }
-export function cpu_anon_vma_fork(cpu: i32, vma: usize, pvma: usize): i32 { return enter(cpu) ? anon_vma_fork(vma, pvma) : -EINVAL; }
-export function cpu_unlink_anon_vmas(cpu: i32, vma: usize): i32 { if (!enter(cpu)) return -EINVAL; unlink_anon_vmas(vma); return 0; }
-export function cpu_get_anon_vma(cpu: i32, av: usize): i32 { if (!enter(cpu)) return -EINVAL; get_anon_vma(av); return 0; }
-export function cpu_put_anon_vma(cpu: i32, av: usize): i32 { if (!enter(cpu)) return -EINVAL; put_anon_vma(av); return 0; }
-/** vma_address(pfn, vma): the address, or -EFAULT. */
-export function rmap_vma_address(pfn: u32, vma: usize): i64 { return <i64>vma_address(pfn, vma); }
-export function cpu_page_add_new_anon_rmap(cpu: i32, pfn: u32, vma: usize, addr: u64): i32 { if (!enter(cpu)) return -EINVAL; page_add_new_anon_rmap(pfn, vma, addr); return 0; }
-export function cpu_page_add_anon_rmap(cpu: i32, pfn: u32, vma: usize, addr: u64): i32 { if (!enter(cpu)) return -EINVAL; page_add_anon_rmap(pfn, vma, addr); return 0; }
-export function cpu_page_add_file_rmap(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; page_add_file_rmap(pfn); return 0; }
-export function cpu_page_dup_rmap(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; page_dup_rmap(pfn); return 0; }
-export function cpu_page_remove_rmap(cpu: i32, pfn: u32): i32 { return enter(cpu) ? (page_remove_rmap(pfn) ? 1 : 0) : -EINVAL; }
-
-export function cpu_test_mm_create(cpu: i32, pcid: u32): usize { return enter(cpu) ? test_mm_create(pcid) : 0; }
-export function cpu_test_vma_create(cpu: i32, mm: usize, start: u64, end: u64, flags: u32, file: usize, pgoff: u32): usize {
-  return enter(cpu) ? test_vma_create(mm, start, end, flags, file, pgoff) : 0;
-}
-export function test_rmap_pte_read(mm: usize, addr: u64): u64 { return test_pte_read(mm, addr); }
-export function test_rmap_anon_pattern(seed: u32, i: u32): u32 { return test_anon_pattern(seed, i); }
-export function cpu_test_fault_anon(cpu: i32, vma: usize, addr: u64, seed: u32): i32 { return enter(cpu) ? test_fault_anon(vma, addr, seed) : -EINVAL; }
-export function cpu_test_map_file_page(cpu: i32, vma: usize, addr: u64, pfn: u32): i32 { return enter(cpu) ? test_map_file_page(vma, addr, pfn) : -EINVAL; }
-export function cpu_test_fork_vma(cpu: i32, child_mm: usize, pvma: usize): usize { return enter(cpu) ? test_fork_vma(child_mm, pvma) : 0; }
-export function cpu_test_split_vma(cpu: i32, vma: usize, addr: u64): usize { return enter(cpu) ? test_split_vma(vma, addr) : 0; }
-export function cpu_test_unmap_vma(cpu: i32, vma: usize): i32 { return enter(cpu) ? test_unmap_vma(vma) : -EINVAL; }
-export function cpu_test_vma_link_file(cpu: i32, vma: usize): i32 { return enter(cpu) ? test_vma_link_file(vma) : -EINVAL; }
-export function cpu_test_page_referenced_ptl(cpu: i32, pfn: u32, vma: usize): i32 { return enter(cpu) ? test_page_referenced_ptl(pfn, vma) : -EINVAL; }
-
-export { TTU_MIGRATION, PAGE_CACHE_SLOTS };
-export { RMAP_STOP_UNMAPPED, RMAP_PTL_HELD } from "./mm/rmap_walk";
-/** page_referenced(pfn): mappings whose Accessed bit was set (and is now clear). */
-export function cpu_page_referenced(cpu: i32, pfn: u32): i32 { return enter(cpu) ? page_referenced(pfn, 0, 0) : -EINVAL; }
-/** try_to_unmap(pfn, flags): PTEs removed (TTU_MIGRATION: migration entries left). */
-export function cpu_try_to_unmap(cpu: i32, pfn: u32, flags: u32): i32 { return enter(cpu) ? try_to_unmap(pfn, flags) : -EINVAL; }
-export function cpu_try_to_unmap_ptl(cpu: i32, pfn: u32, flags: u32, vma: usize): i32 { return enter(cpu) ? try_to_unmap_ptl(pfn, flags, vma) : -EINVAL; }
-export function cpu_page_mkclean(cpu: i32, pfn: u32): i32 { return enter(cpu) ? page_mkclean(pfn) : -EINVAL; }
-
-export function cpu_address_space_create(cpu: i32, size_pages: u32): usize { return enter(cpu) ? address_space_create(size_pages) : 0; }
-export function cpu_find_get_page(cpu: i32, mapping: usize, index: u32): i32 { return enter(cpu) ? find_get_page(mapping, index) : -EINVAL; }
-export function cpu_add_to_page_cache(cpu: i32, pfn: u32, mapping: usize, index: u32): i32 { return enter(cpu) ? add_to_page_cache(pfn, mapping, index) : -EINVAL; }
-export function cpu_delete_from_page_cache(cpu: i32, pfn: u32): i32 { return enter(cpu) ? delete_from_page_cache(pfn) : -EINVAL; }
-export function cpu_filemap_fault(cpu: i32, vma: usize, pgoff: u32): i32 { return enter(cpu) ? filemap_fault(vma, pgoff) : -EINVAL; }
-export function rmap_filemap_pattern(ino: u32, index: u32, i: u32): u32 { return filemap_pattern(ino, index, i); }
-export function cpu_lock_page(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; lock_page(pfn); return 0; }
-export function cpu_trylock_page(cpu: i32, pfn: u32): i32 { return enter(cpu) ? (trylock_page(pfn) ? 1 : 0) : -EINVAL; }
-export function cpu_unlock_page(cpu: i32, pfn: u32): i32 { if (!enter(cpu)) return -EINVAL; unlock_page(pfn); return 0; }
-
-export function swp_make_migration_entry(pfn: u32, write: bool): u64 { return make_migration_entry(pfn, write); }
-export function swp_make_migration_entry_read(pte: u64): u64 { return make_migration_entry_read(pte); }
-export function swp_is_swap_pte(pte: u64): bool { return is_swap_pte(pte); }
-export function swp_is_migration_entry(pte: u64): bool { return is_migration_entry(pte); }
-export function swp_is_write_migration_entry(pte: u64): bool { return is_write_migration_entry(pte); }
-export function swp_migration_entry_to_pfn(pte: u64): u32 { return migration_entry_to_pfn(pte); }
-
-/** migrate_page(pfn): the new pfn, or -EINVAL/-ENOMEM/-EAGAIN/-EBUSY (the caller holds a reference on pfn). */
-export function cpu_migrate_page(cpu: i32, pfn: u32): i32 { return enter(cpu) ? migrate_page(pfn) : -EINVAL; }
-/** migration_entry_wait(mm, addr): 1 if it waited on a migration entry, 0 if the PTE was not one. */
-export function cpu_migration_entry_wait(cpu: i32, mm: usize, addr: u64): i32 { return enter(cpu) ? migration_entry_wait(mm, addr) : -EINVAL; }
-export function cpu_test_rmap_fork_churn(cpu: i32, pvma: usize, child_mm: usize, iters: u32): i32 { return enter(cpu) ? test_rmap_fork_churn(pvma, child_mm, iters) : -EINVAL; }
-export function cpu_test_rmap_walk_loop(cpu: i32, pfn: u32, ptep: usize, hi: i32, iters: u32): i32 { return enter(cpu) ? test_rmap_walk_loop(pfn, ptep, hi, iters) : -EINVAL; }
-/** The host address of address's PTE in mm (allocating tables), or 0. */
-export function cpu_test_pte_alloc(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_pte_alloc(mm, addr) : 0; }
-
-// ---- the MM core's page-table side (mm-b: mm/pgtable.ts, mm/mmu_gather.ts, arch/x86/mm_tlb.ts,
-// mm/memory.ts, mm/mprotect.ts, mm/mmu_notifier.ts; test kernels in lib/test_memory.ts) ----
-export * from "./lib/test_memory";
-
-// ---------------------------------------------------------------------------------------------
-// Address spaces (mm/mm_struct.ts, mm/vma.ts, mm/mmap.ts, mm/mprotect_vma.ts, mm/madvise.ts).
-// The syscalls take mmap_sem themselves; results are the kernel's (addresses or -errno).
-// ---------------------------------------------------------------------------------------------
-export { MMC_VMA_ADJUST_ANON_ALWAYS } from "./layout";
-export { PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS } from "./mm/mmap";
-export { MADV_DONTNEED } from "./mm/madvise";
-export { VM_EXEC, VM_ACCOUNT } from "./mm/mm_types";
-/** A new empty address space (mm_alloc), or 0. */
-export function cpu_mm_alloc(cpu: i32): usize { return enter(cpu) ? mm_alloc() : 0; }
-/** mmput: drop a user; the last one tears the address space down and drops its reference. */
-export function cpu_mmput(cpu: i32, mm: usize): i32 { if (!enter(cpu)) return -EINVAL; mmput(mm); return 0; }
-export function cpu_mmget(cpu: i32, mm: usize): i32 { if (!enter(cpu)) return -EINVAL; mmget(mm); return 0; }
-export function cpu_mmdrop(cpu: i32, mm: usize): i32 { if (!enter(cpu)) return -EINVAL; mmdrop(mm); return 0; }
-/** start_brk = brk = addr, as exec's loader sets them. */
-export function cpu_mm_setup_brk(cpu: i32, mm: usize, addr: u64): i32 { return enter(cpu) ? mm_setup_brk(mm, addr) : -EINVAL; }
-/** mmap(2) on mm: the address or -errno. */
-export function cpu_mmap(cpu: i32, mm: usize, addr: u64, len: u64, prot: u32, flags: u32, file: usize, pgoff: u32): i64 {
-  return enter(cpu) ? sys_mmap(mm, addr, len, prot, flags, file, pgoff) : -EINVAL;
-}
-/** munmap(2) on mm: 0 or -errno. */
-export function cpu_munmap(cpu: i32, mm: usize, addr: u64, len: u64): i32 { return enter(cpu) ? sys_munmap(mm, addr, len) : -EINVAL; }
-/** brk(2) on mm: the break after the call. */
-export function cpu_brk(cpu: i32, mm: usize, brk: u64): i64 { return enter(cpu) ? <i64>sys_brk(mm, brk) : -EINVAL; }
-/** mprotect(2) on mm: 0 or -errno. */
-export function cpu_mprotect(cpu: i32, mm: usize, start: u64, len: u64, prot: u32): i32 {
-  return enter(cpu) ? sys_mprotect(mm, start, len, prot) : -EINVAL;
-}
-/** madvise(2) on mm: 0 or -errno. */
-export function cpu_madvise(cpu: i32, mm: usize, start: u64, len: u64, behavior: i32): i32 {
-  return enter(cpu) ? sys_madvise(mm, start, len, behavior) : -EINVAL;
-}
-/** fork's dup_mm: a copy of oldmm (vmas, anon_vmas, COW page tables) with one user, or 0 (-ENOMEM). */
-export function cpu_dup_mm(cpu: i32, oldmm: usize): usize { return enter(cpu) ? dup_mm(oldmm) : 0; }
-/** A new task using mm (0: a kernel thread); takes over a user reference on mm. The task, or 0. */
-export function cpu_task_alloc(cpu: i32, mm: usize): usize { return enter(cpu) ? task_alloc(mm) : 0; }
-/** fork/clone: a child of parent sharing (CLONE_VM 0x100) or copying its mm. The child, or 0 (-ENOMEM). */
-export function cpu_task_fork(cpu: i32, parent: usize, clone_flags: u32): usize { return enter(cpu) ? task_fork(parent, clone_flags) : 0; }
-/** Run next on CPU cpu (switch_mm or lazy borrowing). 0 or -errno. */
-export function cpu_context_switch(cpu: i32, next: usize): i32 { return enter(cpu) ? context_switch(next) : -EINVAL; }
-/** The task current on CPU cpu exits (exit_mm, then TASK_DEAD). 0 or -EINVAL. */
-export function cpu_task_exit(cpu: i32, task: usize, code: i32): i32 { return enter(cpu) ? task_exit(task, code) : -EINVAL; }
-/** CPU cpu's current task, or 0. */
-export function cpu_current_task(cpu: i32): usize { return enter(cpu) ? current_task() : 0; }
-export { CLONE_VM } from "./kernel/task";
-export { TASK_PID, TASK_TGID, TASK_MM, TASK_ACTIVE_MM, TASK_STATE, TASK_ON_CPU } from "./mm/mm_types";
-/** find_vma under mmap_sem for read: the first vma ending above addr, or 0. */
-export function cpu_find_vma(cpu: i32, mm: usize, addr: u64): usize { return enter(cpu) ? test_find_vma(mm, addr) : 0; }
-
-// Test kernels (lib/test_mmap.ts).
-export function cpu_test_vma_merge(cpu: i32, mm: usize, prev: usize, addr: u64, end: u64, flags: u32, av: usize, file: usize, pgoff: u32): usize {
-  return enter(cpu) ? test_vma_merge(mm, prev, addr, end, flags, av, file, pgoff) : 0;
-}
-export function cpu_test_vma_split(cpu: i32, mm: usize, vma: usize, addr: u64, new_below: bool): i32 {
-  return enter(cpu) ? test_vma_split(mm, vma, addr, new_below) : -EINVAL;
-}
-export function cpu_test_vma_adjust(cpu: i32, mm: usize, vma: usize, start: u64, end: u64, pgoff: u32): i32 {
-  return enter(cpu) ? test_vma_adjust(mm, vma, start, end, pgoff) : -EINVAL;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes (kernel/task.ts, kernel/syscalls.ts; arch/x86/mm_fault.ts): what the host's
-// Process API (src/mm/process.ts) calls. Each cpu_sys_* runs on CPU cpu as the task with pid, made
-// current there first; results are the kernel's (>= 0, or -errno; -ESRCH for no such task, -EBUSY
-// when it is current on another CPU).
-// ---------------------------------------------------------------------------------------------
-export { START_BRK } from "./kernel/syscalls";
-// @ts-ignore: decorator
-@inline function as_task(cpu: i32, pid: u32): i64 {
-  return enter(cpu) ? enter_task(pid) : -EINVAL;
-}
-/** A new process with an empty address space: its pid, or -ENOMEM. */
-export function cpu_spawn(cpu: i32): i32 { return enter(cpu) ? spawn_process() : -EINVAL; }
-/** fork (clone_flags 0) or a thread (CLONE_VM) of pid: the child's pid, or -errno. */
-export function cpu_sys_fork(cpu: i32, pid: u32, clone_flags: u32): i32 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? <i32>t : do_fork(<usize>t, clone_flags);
-}
-/** exit(code) of pid: 0, or -errno. */
-export function cpu_sys_exit(cpu: i32, pid: u32, code: i32): i32 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? <i32>t : sys_exit(<usize>t, code);
-}
-export function cpu_sys_mmap(cpu: i32, pid: u32, addr: u64, len: u64, prot: u32, flags: u32, file: usize, pgoff: u32): i64 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? t : sys_mmap(current_mm(), addr, len, prot, flags, file, pgoff);
-}
-export function cpu_sys_munmap(cpu: i32, pid: u32, addr: u64, len: u64): i32 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? <i32>t : sys_munmap(current_mm(), addr, len);
-}
-export function cpu_sys_mprotect(cpu: i32, pid: u32, addr: u64, len: u64, prot: u32): i32 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? <i32>t : sys_mprotect(current_mm(), addr, len, prot);
-}
-/** brk(2): the break after the call, or -errno for a bad task. */
-export function cpu_sys_brk(cpu: i32, pid: u32, brk: u64): i64 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? t : <i64>sys_brk(current_mm(), brk);
-}
-export function cpu_sys_madvise(cpu: i32, pid: u32, addr: u64, len: u64, advice: i32): i32 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? <i32>t : sys_madvise(current_mm(), addr, len, advice);
-}
-/** A 32-bit user access (ACC_WRITE / ACC_FETCH / 0 for a read) at va: the word read, 0, or -errno. */
-export function cpu_sys_access(cpu: i32, pid: u32, va: u64, access: u32, value: u32): i64 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? t : user_access(va, access, value);
-}
-/** The mm of the task with pid (0 for none): for the host's maps() and the checker. */
-export function task_mm_of(pid: u32): usize { return mm_of_pid(pid); }
-/** The pid of the task current on cpu, 0 for none, -EINVAL for a bad CPU. */
-export function cpu_current_pid(cpu: i32): i32 { return enter(cpu) ? <i32>current_pid() : -EINVAL; }
-/** Make nothing current on cpu (the idle state: lazy TLB on the last mm). */
-export function cpu_idle(cpu: i32): i32 { if (!enter(cpu)) return -EINVAL; context_switch(0); return 0; }
-
-// ---- MM benchmark kernels (lib/bench_mm.ts; bench/mm.ts): each on CPU cpu as the task with pid ----
-export function cpu_bench_brk1(cpu: i32, pid: u32, pages: u32, iters: u32): i64 { return enter(cpu) ? bench_brk1(pid, pages, iters) : -EINVAL; }
-export function cpu_bench_make_vmas(cpu: i32, pid: u32, v: u32, touch: bool): i64 { return enter(cpu) ? bench_make_vmas(pid, v, touch) : -EINVAL; }
-export function cpu_bench_page_fault1(cpu: i32, pid: u32, pages: u32, iters: u32): i64 { return enter(cpu) ? bench_page_fault1(pid, pages, iters) : -EINVAL; }
-export function cpu_bench_touch(cpu: i32, pid: u32, pages: u32): i64 { return enter(cpu) ? bench_touch(pid, pages) : -EINVAL; }
-export function cpu_bench_fork_exit(cpu: i32, pid: u32, iters: u32): i64 { return enter(cpu) ? bench_fork_exit(pid, iters) : -EINVAL; }
-export function cpu_bench_munmap(cpu: i32, pid: u32, addr: u64, pages: u32): i64 { return enter(cpu) ? bench_munmap(pid, addr, pages) : -EINVAL; }
-export function cpu_bench_fork_n(cpu: i32, pid: u32, n: u32): i64 { return enter(cpu) ? bench_fork_n(pid, n) : -EINVAL; }
-export function cpu_bench_follow_pfn(cpu: i32, pid: u32, va: u64): i64 { return enter(cpu) ? bench_follow_pfn(pid, va) : -EINVAL; }
-export function cpu_bench_rmap_walk(cpu: i32, pfn: u32, iters: u32): i64 { return enter(cpu) ? bench_rmap_walk(pfn, iters) : -EINVAL; }
+// ---- the MM core (assembly/abi/: reverse maps, address spaces and page tables, processes) ----
+export * from "./abi/rmap";
+export * from "./abi/mm";
+export * from "./abi/process";
