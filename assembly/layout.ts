@@ -54,8 +54,6 @@ export const MAX_NR_ZONES: i32 = 2;
 //         (kernel/task.ts; the list links are task_struct's tasks_next/tasks_prev)
 //   +320  lockdep dependency matrix: MAX_LOCK_CLASSES u32 rows     atomics only (locking/lockdep.ts)
 //   +452  mm_config u32: the MM's behaviour switches (MMC_* below)    set before CPUs run
-//         Bit 4 (mm/pgtable.ts MMCFG_SPLIT_PTL): a PTE page's entries are guarded by its own lock
-//         (LOCK_CLASS_PTE_LOCK, in page->private) instead of mm->page_table_lock (CONFIG_SPLIT_PTLOCK_CPUS).
 //   +460  (free: init_mm's PML4 is the reserved frame 0, mm/pgtable.ts swapper_pgd)
 //   +464  mm_next_id u32: last mm id handed out by mm_alloc (mm/mm_struct.ts)   atomics only
 //   +468  next_pid u32: last pid handed out by task_alloc (kernel/task.ts)        atomics only
@@ -106,11 +104,11 @@ export const MF_KNOWN: u32 = MF_DEBUG | MF_VIRTUAL;
 // option, read by the code it affects (mm/mm_config.ts: mm_config_get / mm_config_set). Set before
 // CPUs run; never changed while an MM object exists (the two anon_vma designs do not mix).
 //
-//   31 ............................... 3          2                 1             0
-//  +------------------------------------+-------------------+-------------+-------------+
-//  |            reserved (0)            | VMA_ADJUST_ANON_  | RMAP_LOCKLESS| AV_2625    |
-//  |                                    | ALWAYS            |              |            |
-//  +------------------------------------+-------------------+-------------+-------------+
+//   31 .................... 4     3              2                 1              0
+//  +-------------------------+-------------+-------------------+--------------+-------------+
+//  |       reserved (0)      | SPLIT_PTL   | VMA_ADJUST_ANON_  | RMAP_LOCKLESS| AV_2625     |
+//  |                         |             | ALWAYS            |              |             |
+//  +-------------------------+-------------+-------------------+--------------+-------------+
 //   AV_2625        the 2.6.25 anon_vma design: one anon_vma per fork family whose list holds the vmas
 //                  themselves (vma->anon_vma_node); no anon_vma_chain. Clear: 2.6.34's anon_vma_chain
 //                  with the root's lock serving the whole tree (mm/rmap.ts).
@@ -122,10 +120,15 @@ export const MF_KNOWN: u32 = MF_DEBUG | MF_VIRTUAL;
 //                  anon_vma lock acquisition in vma_adjust()"): a change of vm_end alone (brk growing the
 //                  heap) skips it; inserting, importing from a neighbour or moving vm_start still takes it
 //                  (mm/vma.ts).
+//   SPLIT_PTL      split page-table locks (CONFIG_SPLIT_PTLOCK_CPUS): a PTE page's entries are guarded by
+//                  its own lock (LOCK_CLASS_PTE_LOCK, in page->private) instead of mm->page_table_lock
+//                  (mm/pgtable.ts). Read at each PTE-page allocation.
+// The host sets the word from the machine option `mm` (src/options.ts) right after machine_init.
 export const MMC_AV_2625: u32 = 1 << 0;
 export const MMC_RMAP_LOCKLESS: u32 = 1 << 1;
 export const MMC_VMA_ADJUST_ANON_ALWAYS: u32 = 1 << 2;
-export const MMC_KNOWN: u32 = MMC_AV_2625 | MMC_RMAP_LOCKLESS | MMC_VMA_ADJUST_ANON_ALWAYS;
+export const MMC_SPLIT_PTL: u32 = 1 << 3;
+export const MMC_KNOWN: u32 = MMC_AV_2625 | MMC_RMAP_LOCKLESS | MMC_VMA_ADJUST_ANON_ALWAYS | MMC_SPLIT_PTL;
 
 /** Bytes of Asyncify save area per CPU in a virtual machine. */
 export const VSTACK_SIZE: u32 = 32768;

@@ -9,7 +9,7 @@ import { readLayout, type MachineLayout } from "./core/layout.js";
 import { readCpuActivity, readCpuStats, statIndex, type CpuStats } from "./core/cpu-state.js";
 import { ConfigError, CpuStuckError, ErrnoError, MmemuError, type CpuActivity } from "./core/errors.js";
 import { EINVAL, ENOMEM } from "./core/errno.js";
-import { resolveOptions, type MachineOptions, type ResolvedOptions } from "./options.js";
+import { resolveOptions, type MachineOptions, type ResolvedOptions, type ResolvedMmOptions } from "./options.js";
 import { ACC, VECTOR } from "./arch/x86.js";
 import { applyLockConfig } from "./locking/lock-config.js";
 import { readLockStats, type LockClassStat } from "./locking/lock-stat.js";
@@ -82,6 +82,24 @@ function machineBytes(module: WebAssembly.Module, o: ResolvedOptions, virtual: b
   return { bytes: Number(total), flags };
 }
 
+/**
+ * The `mm` machine option as the core's mm_config word (assembly/layout.ts MMC_* bits), written right
+ * after machine_init, before any MM object exists.
+ */
+export function mmConfigWord(x: CoreExports, mm: ResolvedMmOptions): number {
+  let w = 0;
+  if (mm.anonVma === "shared") w |= constant(x, "MMC_AV_2625");
+  if (mm.vmaAdjustAnonLock === "always") w |= constant(x, "MMC_VMA_ADJUST_ANON_ALWAYS");
+  if (mm.rmapLockless) w |= constant(x, "MMC_RMAP_LOCKLESS");
+  if (mm.splitPtlock) w |= constant(x, "MMC_SPLIT_PTL");
+  return w;
+}
+
+function applyMmConfig(x: CoreExports, mm: ResolvedMmOptions): void {
+  const r = x.mm_config_write(mmConfigWord(x, mm));
+  if (r < 0) throw new ErrnoError("mm_config_write", r, "the core refused the mm option's switches");
+}
+
 /** How Mmu.boot builds a machine. */
 export interface BootOptions {
   /**
@@ -120,6 +138,7 @@ export class Mmu {
     const mmu = new Mmu(module, memory, flavor, how.schedSwitch);
     const r = mmu.exports.machine_init(o.cpus, o.frames, o.backedFrames, o.kernelHeapBytes, o.maxPhysAddr, flags);
     if (r < 0) throw new ErrnoError("machine_init", r);
+    applyMmConfig(mmu.exports, o.mm);
     mmu.attach();
     applyLockConfig(mmu.exports, o.locks, o.lockStatTiming);
     return mmu;

@@ -24,6 +24,37 @@ export interface MachineOptions {
   locks?: Record<string, string>;
   /** Measure lock wait and hold times in parallel mode (a host clock read per acquisition). */
   lockStatTiming?: boolean;
+  /** The MM core's behaviour switches (eras and experiments): see MmOptions. */
+  mm?: MmOptions;
+}
+
+/**
+ * The MM core's switches, one word in the machine (assembly/layout.ts mm_config, MMC_* bits), set at
+ * boot before any MM object exists. Defaults: the 2.6.34+ kernel.
+ */
+export interface MmOptions {
+  /**
+   * "chain" (default): 2.6.34's anon_vma_chain, a child's vmas get anon_vmas of their own linked to the
+   * parent's. "shared": 2.6.25, forked vmas join the parent's single anon_vma (its list holds the vmas).
+   */
+  anonVma?: "chain" | "shared";
+  /**
+   * When vma_adjust takes the anon_vma lock: "when-needed" (2.6.32+, default: not when only vm_end
+   * changes, Lee Schermerhorn's 2009 change) or "always" (2.6.31 and before).
+   */
+  vmaAdjustAnonLock?: "when-needed" | "always";
+  /** Seed 003's lockless rmap_walk_anon special case (default false). */
+  rmapLockless?: boolean;
+  /** Split page-table locks: one lock per PTE page instead of mm->page_table_lock (default false). */
+  splitPtlock?: boolean;
+}
+
+/** MmOptions with every default filled in. */
+export interface ResolvedMmOptions {
+  anonVma: "chain" | "shared";
+  vmaAdjustAnonLock: "when-needed" | "always";
+  rmapLockless: boolean;
+  splitPtlock: boolean;
 }
 
 export interface ResolvedOptions {
@@ -35,9 +66,11 @@ export interface ResolvedOptions {
   debug: boolean;
   locks: Record<string, string>;
   lockStatTiming: boolean;
+  mm: ResolvedMmOptions;
 }
 
-const KNOWN = new Set(["cpus", "memory", "frameData", "backedMemory", "kernelHeap", "maxPhysAddr", "debug", "locks", "lockStatTiming"]);
+const KNOWN = new Set(["cpus", "memory", "frameData", "backedMemory", "kernelHeap", "maxPhysAddr", "debug", "locks", "lockStatTiming", "mm"]);
+const MM_KNOWN = ["anonVma", "vmaAdjustAnonLock", "rmapLockless", "splitPtlock"];
 export const MAX_CPUS = 64;
 const UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
 
@@ -101,5 +134,36 @@ export function resolveOptions(opts: MachineOptions, defaultCpus: number): Resol
   if (locks === null || typeof locks !== "object" || Array.isArray(locks)) throw new ConfigError("locks: expected { class: type, ... }");
   const lockStatTiming = opts.lockStatTiming ?? false;
   if (typeof lockStatTiming !== "boolean") throw new ConfigError("lockStatTiming: expected true or false");
-  return { cpus, frames, backedFrames, kernelHeapBytes, maxPhysAddr, debug, locks: { ...locks }, lockStatTiming };
+  const mm = resolveMmOptions(opts.mm === undefined ? {} : opts.mm);
+  return { cpus, frames, backedFrames, kernelHeapBytes, maxPhysAddr, debug, locks: { ...locks }, lockStatTiming, mm };
+}
+
+function oneOf<T extends string>(what: string, v: unknown, allowed: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
+    throw new ConfigError(`${what}: ${JSON.stringify(v)} is not one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
+  }
+  return v as T;
+}
+
+function flag(what: string, v: unknown): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") throw new ConfigError(`${what}: expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Validate the `mm` option and fill in its defaults. */
+export function resolveMmOptions(mm: MmOptions): ResolvedMmOptions {
+  if (mm === null || typeof mm !== "object" || Array.isArray(mm)) {
+    throw new ConfigError("mm: expected { anonVma?, vmaAdjustAnonLock?, rmapLockless?, splitPtlock? }");
+  }
+  for (const k of Object.keys(mm)) {
+    if (!MM_KNOWN.includes(k)) throw new ConfigError(`mm: unknown switch "${k}" (known: ${MM_KNOWN.join(", ")})`);
+  }
+  return {
+    anonVma: oneOf("mm.anonVma", mm.anonVma, ["chain", "shared"] as const, "chain"),
+    vmaAdjustAnonLock: oneOf("mm.vmaAdjustAnonLock", mm.vmaAdjustAnonLock, ["when-needed", "always"] as const, "when-needed"),
+    rmapLockless: flag("mm.rmapLockless", mm.rmapLockless),
+    splitPtlock: flag("mm.splitPtlock", mm.splitPtlock),
+  };
 }

@@ -4,10 +4,8 @@
 import { nr_cpus } from "../layout";
 import { set_this_cpu } from "../percpu";
 import { EINVAL } from "../errno";
-import { machine_base, HDR_MM_CONFIG } from "../layout";
 import { switch_mm, enter_lazy_tlb, leave_mm, flush_tlb_mm_range, tlb_flush_stat } from "../arch/x86/mm_tlb";
 import { this_cpu_gather } from "../mm/mmu_gather";
-export { MMCFG_SPLIT_PTL } from "../mm/pgtable";
 export { TLB_CAUSE_MUNMAP, TLB_CAUSE_MPROTECT, TLB_CAUSE_COW, TLB_CAUSE_RECLAIM, TLB_CAUSE_MIGRATION, TLB_CAUSE_EXIT,
   TLB_CAUSE_OTHER, NR_TLB_CAUSES, TFS_FLUSHES, TFS_IPIS, TFS_PAGES, TFS_FULL, TLBSTATE_OK, TLBSTATE_LAZY } from "../arch/x86/mm_tlb";
 
@@ -18,9 +16,6 @@ export { TLB_CAUSE_MUNMAP, TLB_CAUSE_MPROTECT, TLB_CAUSE_COW, TLB_CAUSE_RECLAIM,
   return true;
 }
 
-/** Test-only: read / write the raw mm_config word (the switches' owners validate their bits elsewhere). */
-export function mm_config_raw(): u32 { return atomic.load<u32>(machine_base + HDR_MM_CONFIG); }
-export function mm_config_raw_set(v: u32): void { atomic.store<u32>(machine_base + HDR_MM_CONFIG, v); }
 
 export function cpu_switch_mm(cpu: i32, next: usize): i32 { return enter(cpu) ? switch_mm(0, next) : -EINVAL; }
 export function cpu_enter_lazy_tlb(cpu: i32, mm: usize): i32 { if (!enter(cpu)) return -EINVAL; enter_lazy_tlb(mm); return 0; }
@@ -238,7 +233,6 @@ import { lock_acquire as __lock_acquire, lock_release as __lock_release, MODE_RE
 import { MM_MMAP as __MM_MMAP } from "../mm/mm_types";
 export { VM_FAULT_OOM, VM_FAULT_SIGBUS, VM_FAULT_SIGSEGV, VM_FAULT_WRITE, FAULT_FLAG_WRITE, FAULT_FLAG_USER,
   FAULT_FLAG_INSTRUCTION } from "../mm/memory";
-export { MMCFG_SPLIT_PTL as MMCFG_SPLIT_PTL_BIT } from "../mm/pgtable";
 
 // find_vma over the test scaffolding's sorted list (mm-a's find_vma uses the tree).
 function test_find_vma(mm: usize, addr: u64): usize {

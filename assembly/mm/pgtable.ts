@@ -16,7 +16,7 @@
 // Locks (mm/memory.c, Documentation/vm/split_page_table_lock):
 //   - populating an empty pgd/pud/pmd entry: mm->page_table_lock, with the "someone else populated
 //     it first" recheck; the loser frees its page.
-//   - the PTEs of one PTE page: its pte lock, pte_lockptr(mm, pmd): with MMCFG_SPLIT_PTL (machine's
+//   - the PTEs of one PTE page: its pte lock, pte_lockptr(mm, pmd): with MMC_SPLIT_PTL (machine's
 //     mm_config word) a struct mm_lock of class pte_lock allocated with the page (KMEM_PTLOCK) and kept
 //     in page->private; without it, mm->page_table_lock. A PTE page allocated while the switch was off
 //     has no lock of its own and keeps using page_table_lock, so flipping the switch is safe.
@@ -25,7 +25,8 @@
 // Counting: mm->rss[MM_PGTABLES] counts the PUD, PMD and PTE pages of the mm (not the PGD), atomically.
 // Simplifications: no huge pages (a PS entry below the PGD is treated as "bad" and left alone by the
 // MM core), no split PMD locks (pmd_lock is page_table_lock), no pte_offset_map highmem mapping.
-import { machine_base, frames_base, HDR_MM_CONFIG } from "../layout";
+import { frames_base, MMC_SPLIT_PTL } from "../layout";
+import { mm_config_has } from "./mm_config";
 import { PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT, PGDIR_SHIFT } from "../config";
 import { ENOMEM } from "../errno";
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_GLOBAL, _PAGE_PCD, _PAGE_PWT,
@@ -38,14 +39,11 @@ import { lock_init, lock_acquire, lock_release, MODE_WRITE } from "../locking/lo
 import { LOCK_CLASS_PTE_LOCK } from "../locking/lock_types";
 import { VM_BUG_ON } from "../debug";
 
-// ---- the split-PTL switch of the machine's mm_config word (layout.ts HDR_MM_CONFIG) ---------------
-/** Split page-table locks: one lock per PTE page instead of mm->page_table_lock (bit 4). */
-export const MMCFG_SPLIT_PTL: u32 = 1 << 4;
-
+// ---- the split-PTL switch of the machine's mm_config word (layout.ts MMC_SPLIT_PTL) ---------------
 /** Whether new PTE pages get their own lock (read at each allocation). */
 // @ts-ignore: decorator
 @inline export function split_ptlocks(): bool {
-  return (atomic.load<u32>(machine_base + HDR_MM_CONFIG) & MMCFG_SPLIT_PTL) != 0;
+  return mm_config_has(MMC_SPLIT_PTL);
 }
 
 // ---- entry bits (arch/x86/include/asm/pgtable_types.h) ---------------------------------------------
@@ -263,7 +261,7 @@ export function __pud_alloc(mm: usize, pgd: usize): i32 { return __table_alloc(m
 export function __pmd_alloc(mm: usize, pud: usize): i32 { return __table_alloc(mm, pud, false); }
 /**
  * __pte_alloc - populate the empty pmd entry at pmd with a PTE page (with its own pte lock when the
- * machine's MMCFG_SPLIT_PTL is on). mmap_sem held. 0 or -ENOMEM.
+ * machine's mm_config MMC_SPLIT_PTL is on). mmap_sem held. 0 or -ENOMEM.
  */
 export function __pte_alloc(mm: usize, pmd: usize): i32 {
   return __table_alloc(mm, pmd, split_ptlocks());

@@ -112,12 +112,10 @@ export interface CoreExports {
 
   // the MM core's page-table side (assembly/lib/test_memory.ts): TLB shootdown, mmu_gather, faults,
   // fork's copy, unmap, mprotect, mmu notifiers; test scaffolding (mm and vma objects built directly)
-  [mmb: `MN_${string}` | `MNF_${string}` | `TLB_CAUSE_${string}` | `TFS_${string}` | `TLBSTATE_${string}` | `MMCFG_${string}`
+  [mmb: `MN_${string}` | `MNF_${string}` | `TLB_CAUSE_${string}` | `TFS_${string}` | `TLBSTATE_${string}`
     | `VM_FAULT_${string}` | `FAULT_FLAG_${string}`]: G;
   MMU_NOTIFIER_SIZE: G; NR_TLB_CAUSES: G; MM_CPUMASK: G; MM_TLB_GEN: G; MM_NOTIFIERS: G;
   PC_MMU_GATHER: G; PC_LOADED_MM: G; PC_TLBSTATE: G;
-  mm_config_raw(): number;
-  mm_config_raw_set(v: number): void;
   cpu_switch_mm(cpu: number, next: number): number;
   cpu_enter_lazy_tlb(cpu: number, mm: number): number;
   cpu_leave_mm(cpu: number): number;

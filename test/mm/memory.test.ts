@@ -214,9 +214,9 @@ describe("zap and exit", () => {
 });
 
 describe("split PTE locks", () => {
-  it("gives each PTE page its own pte_lock when MMCFG_SPLIT_PTL is set, and frees it with the page", () => {
+  it("gives each PTE page its own pte_lock when MMC_SPLIT_PTL is set, and frees it with the page", () => {
     const mmu = machine();
-    mmu.exports.mm_config_raw_set(mmu.exports.mm_config_raw() | c(mmu, "MMCFG_SPLIT_PTL"));
+    expect(mmu.exports.mm_config_write(mmu.exports.mm_config_get() | c(mmu, "MMC_SPLIT_PTL"))).toBe(0);
     const mm = newMm(mmu, 1);
     vma(mmu, mm, VA, 1);
     vma(mmu, mm, VA + (1n << 21n), 1); // the next PMD: a second PTE page
@@ -324,10 +324,9 @@ describe("concurrent faults on workers", () => {
   for (const split of [false, true]) {
     it(`two CPUs faulting the same pages and page tables end with one frame per page${split ? " (split PTE locks)" : ""}`, async () => {
       const { Machine } = await import("../../src/index.js");
-      const m = await Machine.create({ cpus: 2, memory: "16MiB", debug: true, callTimeoutMs: 60_000 });
+      const m = await Machine.create({ cpus: 2, memory: "16MiB", debug: true, callTimeoutMs: 60_000, mm: { splitPtlock: split } });
       try {
         const mmu = m.mmu;
-        if (split) mmu.exports.mm_config_raw_set(mmu.exports.mm_config_raw() | c(mmu, "MMCFG_SPLIT_PTL"));
         const mm = Number(await m.call(0, "cpu_pt_mm_create", 9)) >>> 0;
         const n = 96; // spans two PTE pages
         const start = VA + (1n << 21n) - 48n * PAGE;
