@@ -6,7 +6,7 @@ export type { MachineOptions, MmOptions } from "./options.js";
 export * from "./arch/x86.js";
 export {
   MmemuError, ConfigError, ErrnoError, InvariantError, LockdepError, CpuStuckError, CpuDiedError, MachineDestroyedError,
-  StaleTlbError, type StaleTlbKind, type CpuActivity,
+  StaleTlbError, MmInvariantError, type StaleTlbKind, type CpuActivity,
 } from "./core/errors.js";
 export type { CpuStats } from "./core/cpu-state.js";
 export type { CoreExports, CoreFunction } from "./core/abi.js";
@@ -24,3 +24,11 @@ export { DEFAULT_PROFILE } from "./cost/default-profile.js";
 export { calibrate, formatCalibration, type CalibrateOptions, type CalibrationResult } from "./cost/calibrate.js";
 // Address spaces: /proc/pid/maps of an emulated mm.
 export { readVmas, formatMaps, type VmaInfo, type MapsOptions, type MapsSource } from "./mm/maps.js";
+// Processes (the MM core from the host): the process API, with Linux return conventions.
+export {
+  MmModel, Process, KThread, PROT_NONE, PROT_READ, PROT_WRITE, PROT_EXEC, MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS,
+  MADV_DONTNEED, TLB_FLUSH_CAUSES, type MmFile, type MmapOptions, type OnCpu, type MmModelOptions, type TlbFlushStats,
+  type TlbFlushCounts, type TlbFlushCause,
+} from "./mm/process.js";
+export { MmuNotifier, type MmuNotifierCounts, type MmuNotifierEvent, type MmuNotifierEventKind } from "./mm/notifier.js";
+export { checkMmInvariants, type MmCheckResult } from "./mm/check.js";

@@ -2,7 +2,9 @@
 // Part of the core's exported interface (assembly/index.ts re-exports every file of assembly/abi/).
 import { bench_brk1, bench_make_vmas, bench_page_fault1, bench_touch, bench_fork_exit, bench_munmap,
   bench_fork_n, bench_follow_pfn, bench_rmap_walk } from "../lib/bench_mm";
-import { spawn_process, do_fork, sys_exit, enter_task, current_mm, mm_of_pid, current_pid } from "../kernel/syscalls";
+import { spawn_process, do_fork, sys_exit, enter_task, current_mm, mm_of_pid, current_pid, kthread_create,
+  active_mm_of_pid, task_mmu_notifier_register } from "../kernel/syscalls";
+import { page_op } from "../kernel/page_ops";
 import { user_access } from "../arch/x86/mm_fault";
 import { EINVAL } from "../errno";
 import { sys_mmap, sys_munmap, sys_brk } from "../mm/mmap";
@@ -64,6 +66,25 @@ export function cpu_sys_access(cpu: i32, pid: u32, va: u64, access: u32, value: 
 export function task_mm_of(pid: u32): usize { return mm_of_pid(pid); }
 /** The pid of the task current on cpu, 0 for none, -EINVAL for a bad CPU. */
 export function cpu_current_pid(cpu: i32): i32 { return enter(cpu) ? <i32>current_pid() : -EINVAL; }
+/** A kernel thread (PF_KTHREAD, no mm), not running yet: its pid, or -ENOMEM. */
+export function cpu_kthread_create(cpu: i32): i32 { return enter(cpu) ? kthread_create() : -EINVAL; }
+/** Make the task with pid current on cpu (a context switch; a kernel thread borrows the loaded mm). 0 or -errno. */
+export function cpu_task_run(cpu: i32, pid: u32): i32 {
+  const t = as_task(cpu, pid);
+  return t < 0 ? <i32>t : 0;
+}
+/** The active_mm of the task with pid (its own mm, or a kernel thread's borrowed one), 0 for none. */
+export function task_active_mm_of(pid: u32): usize { return active_mm_of_pid(pid); }
+/** Register a recording mmu notifier on the mm of pid (mmap_sem taken for write): its address, or -errno. */
+export function cpu_sys_mmu_notifier_register(cpu: i32, pid: u32): i64 { return enter(cpu) ? task_mmu_notifier_register(pid) : -EINVAL; }
+export { PAGEOP_PFN, PAGEOP_REFERENCED, PAGEOP_UNMAP, PAGEOP_MIGRATE, PAGEOP_MKCLEAN } from "../kernel/page_ops";
+/** A page-level operation (PAGEOP_*) on the page pid maps at va, on CPU cpu as a kernel context: see kernel/page_ops.ts. */
+export function cpu_page_op(cpu: i32, pid: u32, va: u64, op: u32): i64 { return enter(cpu) ? page_op(pid, va, op) : -EINVAL; }
+export { MN_NEXT, MN_MM, MN_EV_INVALIDATE_PAGE, MN_EV_CLEAR_YOUNG } from "../mm/mmu_notifier";
+// For the host's invariant checker (src/mm/check.ts): split PTE locks, PROT_NONE PTEs, notifiers.
+export { KMEM_PTLOCK, KMEM_MMU_NOTIFIER } from "../mm/mm_types";
+export { _PAGE_PROTNONE } from "../mm/pgtable";
+export { ML_CLASS } from "../locking/lock";
 /** Make nothing current on cpu (the idle state: lazy TLB on the last mm). */
 export function cpu_idle(cpu: i32): i32 { if (!enter(cpu)) return -EINVAL; context_switch(0); return 0; }
 

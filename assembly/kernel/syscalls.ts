@@ -9,8 +9,10 @@
 // A spawned process starts with an empty address space, as after exec of an image that maps
 // nothing: mmap_base = TASK_SIZE - 128 MiB (top-down) and start_brk = brk = START_BRK. The model has
 // no ELF loader, no stack vma and no vDSO (README: differences from Linux).
-import { TASK_MM, TASK_PID } from "../mm/mm_types";
-import { mm_alloc, mm_setup_brk, mmput } from "../mm/mm_struct";
+import { TASK_MM, TASK_PID, TASK_ACTIVE_MM, MM_MMAP_SEM } from "../mm/mm_types";
+import { mm_alloc, mm_setup_brk, mmput, get_task_mm } from "../mm/mm_struct";
+import { mmu_notifier_register } from "../mm/mmu_notifier";
+import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { task_alloc, task_fork, task_exit, find_task_by_pid, task_run_on, context_switch, current_task } from "./task";
 import { ENOMEM, ESRCH } from "../errno";
 
@@ -79,4 +81,38 @@ export function sys_exit(t: usize, code: i32): i32 {
   const r = task_exit(t, code);
   if (r < 0) return r;
   return context_switch(0);
+}
+
+/**
+ * kthread_create - a kernel thread (PF_KTHREAD, no mm), not running anywhere yet. Run on a CPU
+ * (context_switch), it borrows the mm loaded there as its active_mm in lazy TLB mode. Returns its pid,
+ * or -ENOMEM. Simplification: no thread function; it runs only when the host makes it current.
+ */
+export function kthread_create(): i32 {
+  const t = task_alloc(0);
+  return t == 0 ? -ENOMEM : <i32>load<u32>(t + TASK_PID);
+}
+
+/** The active_mm of the live task with pid (a kernel thread's borrowed mm), or 0. */
+export function active_mm_of_pid(pid: u32): usize {
+  const t = find_task_by_pid(pid);
+  return t == 0 ? 0 : <usize>atomic.load<u32>(t + TASK_ACTIVE_MM);
+}
+
+/**
+ * task_mmu_notifier_register - mmu_notifier_register(mn, mm) for the mm of the process with pid, as
+ * a driver (KVM, GRU) does for current->mm: takes mmap_sem for write around the registration. The
+ * notifier lives until the mm's exit_mmap (mmu_notifier_release). Returns the notifier's address,
+ * or -ESRCH (no such process, or a kernel thread), -ENOMEM.
+ */
+export function task_mmu_notifier_register(pid: u32): i64 {
+  const t = find_task_by_pid(pid);
+  if (t == 0) return -ESRCH;
+  const mm = get_task_mm(t);
+  if (mm == 0) return -ESRCH;
+  lock_acquire(mm + MM_MMAP_SEM, MODE_WRITE, "mmu_notifier_register");
+  const n = mmu_notifier_register(mm);
+  lock_release(mm + MM_MMAP_SEM, MODE_WRITE);
+  mmput(mm);
+  return n == 0 ? -ENOMEM : <i64>n;
 }

@@ -4,14 +4,15 @@
 // (enter_task), does its set-up untimed by the host (a separate call), and returns the operations it
 // did, or a negative errno (never a partial count).
 import { enter_task, current_mm, do_fork, sys_exit } from "../kernel/syscalls";
-import { find_task_by_pid, context_switch } from "../kernel/task";
+import { context_switch } from "../kernel/task";
 import { sys_brk, sys_mmap, sys_munmap, PROT_READ, PROT_WRITE, PROT_NONE, MAP_PRIVATE, MAP_ANONYMOUS } from "../mm/mmap";
 import { sys_mprotect } from "../mm/mprotect_vma";
 import { user_access } from "../arch/x86/mm_fault";
 import { ACC_WRITE } from "../arch/x86/pgtable_types";
 import { page_referenced } from "../mm/rmap_walk";
-import { pgd_offset, pud_offset, pmd_offset, pte_offset_map, table_present, pte_present, pte_pfn } from "../mm/pgtable";
-import { MM_BRK } from "../mm/mm_types";
+import { follow_page } from "../mm/follow_page";
+import { lock_acquire, lock_release, MODE_READ } from "../locking/lock";
+import { MM_BRK, MM_MMAP_SEM } from "../mm/mm_types";
 import { ENOMEM, EFAULT } from "../errno";
 
 const PAGE: u64 = 4096;
@@ -135,19 +136,13 @@ export function bench_fork_n(pid: u32, n: u32): i64 {
 
 /** The pfn mapped at va in pid's page tables (follow_page without a reference), or a negative errno. */
 export function bench_follow_pfn(pid: u32, va: u64): i64 {
-  const t = find_task_by_pid(pid);
-  if (t == 0) return -3;
   const e = enter_task(pid);
   if (e < 0) return e;
   const mm = current_mm();
-  const pgd = pgd_offset(mm, va);
-  if (!table_present(atomic.load<u64>(pgd))) return -EFAULT;
-  const pud = pud_offset(pgd, va);
-  if (!table_present(atomic.load<u64>(pud))) return -EFAULT;
-  const pmd = pmd_offset(pud, va);
-  if (!table_present(atomic.load<u64>(pmd))) return -EFAULT;
-  const pte = atomic.load<u64>(pte_offset_map(pmd, va));
-  return pte_present(pte) ? <i64>pte_pfn(pte) : -EFAULT;
+  lock_acquire(mm + MM_MMAP_SEM, MODE_READ, "bench_follow_pfn");
+  const r = follow_page(mm, va, 0);
+  lock_release(mm + MM_MMAP_SEM, MODE_READ);
+  return r;
 }
 
 /**

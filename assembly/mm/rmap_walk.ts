@@ -24,7 +24,7 @@
 // clear_young per mapping in page_referenced. Simplifications: no huge pages; try_to_unmap without TTU_MIGRATION
 // discards an anonymous page's contents (no swap yet: like a clean lazy-free page) and does not refuse
 // recently referenced pages (every caller here behaves as TTU_IGNORE_ACCESS).
-import { pte_lockptr_table } from "./pgtable";
+import { pte_lockptr_table, pte_present } from "./pgtable";
 import { flush_tlb_page as x86_flush_tlb_page, TLB_CAUSE_RECLAIM, TLB_CAUSE_MIGRATION, TLB_CAUSE_OTHER } from "../arch/x86/mm_tlb";
 import { mmu_notifier_invalidate_page, mmu_notifier_clear_young } from "./mmu_notifier";
 import { PAGE_SHIFT } from "../config";
@@ -96,7 +96,8 @@ export function mm_find_pte(mm: usize, address: u64): usize {
 }
 
 /**
- * page_check_address - the PTE at address in mm if it maps page pfn (present, that frame), or with
+ * page_check_address - the PTE at address in mm if it maps page pfn (pte_present, PROT_NONE included:
+ * that frame), or with
  * migration if it is a migration entry naming pfn; its PTE lock taken unless ptl_held. Returns the
  * PTE's host address, or 0 (no lock held).
  */
@@ -108,7 +109,8 @@ export function page_check_address(pfn: u32, mm: usize, address: u64, migration:
   const pte = atomic.load<u64>(ptep);
   let match: bool;
   if (migration) match = is_migration_entry(pte) && migration_entry_to_pfn(pte) == pfn;
-  else match = (pte & _PAGE_PRESENT) != 0 && <u32>((pte & PTE_PFN_MASK) >> PAGE_SHIFT) == pfn;
+  // pte_present: a PROT_NONE PTE (P clear, _PAGE_PROTNONE set) still maps its frame.
+  else match = pte_present(pte) && <u32>((pte & PTE_PFN_MASK) >> PAGE_SHIFT) == pfn;
   if (!match) {
     if (!ptl_held) lock_release(ptl, MODE_WRITE);
     return 0;

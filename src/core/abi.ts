@@ -229,6 +229,13 @@ export interface CoreExports {
   task_mm_of(pid: number): number;
   cpu_current_pid(cpu: number): number;
   cpu_idle(cpu: number): number;
+  cpu_kthread_create(cpu: number): number;
+  cpu_task_run(cpu: number, pid: number): number;
+  task_active_mm_of(pid: number): number;
+  cpu_sys_mmu_notifier_register(cpu: number, pid: number): bigint;
+  PAGEOP_PFN: G; PAGEOP_REFERENCED: G; PAGEOP_UNMAP: G; PAGEOP_MIGRATE: G; PAGEOP_MKCLEAN: G;
+  cpu_page_op(cpu: number, pid: number, va: bigint, op: number): bigint;
+  _PAGE_PROTNONE: G;
   cpu_bench_brk1(cpu: number, pid: number, pages: number, iters: number): bigint;
   cpu_bench_make_vmas(cpu: number, pid: number, v: number, touch: number): bigint;
   cpu_bench_page_fault1(cpu: number, pid: number, pages: number, iters: number): bigint;

@@ -27,6 +27,17 @@ export class InvariantError extends MmemuError {
   }
 }
 
+/**
+ * The MM invariant checker (src/mm/check.ts) found broken invariants after an operation of the host's
+ * process API (MmModel with checkEveryOp): the operation and every violation, one line each.
+ */
+export class MmInvariantError extends MmemuError {
+  override name = "MmInvariantError";
+  constructor(readonly op: string, readonly violations: string[]) {
+    super(`MM invariants broken after ${op}:\n${violations.map((v) => `  - ${v}`).join("\n")}`);
+  }
+}
+
 /** What a CPU was doing, read from its percpu state word. */
 export interface CpuActivity {
   cpu: number;
@@ -109,7 +120,7 @@ export class MachineDestroyedError extends MmemuError {
 }
 
 const ERROR_CLASSES: Record<string, { prototype: MmemuError }> = {
-  MmemuError, ConfigError, ErrnoError, InvariantError, LockdepError, CpuStuckError, CpuDiedError, MachineDestroyedError,
+  MmemuError, ConfigError, ErrnoError, InvariantError, MmInvariantError, LockdepError, CpuStuckError, CpuDiedError, MachineDestroyedError,
   DeadlockError, StepLimitError, StaleTlbError,
 };
 

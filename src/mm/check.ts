@@ -12,8 +12,16 @@
 //  - every mapped anonymous page is reachable through its anon_vma from every vma that maps it
 //    (anon_vma_chain), at the index linear_page_index gives; every mapped file page through its
 //    address_space's i_mmap tree;
+//  - every vma with an anon_vma is on that anon_vma's list (through its anon_vma_chain, or itself with
+//    the 2.6.25 design, mm_config MMC_AV_2625);
 //  - the RSS counters (MM_ANONPAGES, MM_FILEPAGES, MM_PGTABLES) equal what the page tables hold;
+//  - split PTE locks (mm_config MMC_SPLIT_PTL): every PTE page has its own pte_lock (page->private, of
+//    class pte_lock) and, without the switch, none; the live KMEM_PTLOCK objects are exactly those locks;
+//  - every mmu notifier of every mm is balanced (each invalidate_range_start ended, no end without
+//    a start): the CPUs are quiescent, so a start still open is one that will never end (seed 002);
 //  - free frames are clean: refcount 0, no mapcount, no mapping.
+// A PTE is "present" for the MM when P or _PAGE_PROTNONE is set (a PROT_NONE mapping keeps its frame
+// with P clear, mm/pgtable.ts pte_present); swap and migration entries have neither bit.
 // "After every process exits every frame is free again" is a comparison of nr_free_pages the caller
 // makes (it knows what it allocated itself).
 import type { CoreExports } from "../core/abi.js";
@@ -21,7 +29,6 @@ import type { MachineLayout } from "../core/layout.js";
 import { MmView, type VmaView } from "./structs.js";
 
 const PTRS = 512;
-const P = 1n;
 const PS = 1n << 7n;
 const PFN_MASK = 0x000f_ffff_ffff_f000n;
 const PAGE_MAPPING_ANON = 1;
@@ -51,14 +58,32 @@ export function checkMmInvariants(x: CoreExports, layout: MachineLayout, maxViol
   const out: string[] = [];
   const bad = (s: string) => { if (out.length < maxViolations) out.push(s); };
   const mapped = new Map<number, number>(); // pfn -> PTEs that map it
-  let nvmas = 0, ntables = 0, nptes = 0;
+  let nvmas = 0, ntables = 0, nptes = 0, ptlocks = 0;
   const mms = m.mms();
+  const P = 1n;
+  const PRESENT = P | BigInt(o.protnone);
+  const split = (m.mmConfig() & o.mmc.splitPtl) !== 0;
 
   for (const mm of mms) {
     const who = `mm ${m.u32(mm + o.mm.id)} (${hex(mm)})`;
-    const vmas = m.vmas(mm);
+    let vmas: VmaView[];
+    try {
+      vmas = m.vmas(mm);
+    } catch (e) {
+      bad(`${who}: ${(e as Error).message}`);
+      continue;
+    }
     nvmas += vmas.length;
     checkVmaSet(m, mm, vmas, who, bad);
+    for (const v of vmas) {
+      if (v.anonVma !== 0 && !m.anonVmaVmas(v.anonVma).includes(v.addr))
+        bad(`${who}: vma ${hex(v.start)}-${hex(v.end)} is not on the list of its anon_vma ${hex(v.anonVma)}`);
+    }
+    for (const n of m.notifiers(mm)) {
+      const depth = m.i32(n + o.mn.depth);
+      if (depth !== 0) bad(`${who}: mmu notifier ${hex(n)} unbalanced: ${depth} invalidate_range_start without an end`);
+      if ((m.u32(n + o.mn.flags) & o.mn.unbalanced) !== 0) bad(`${who}: mmu notifier ${hex(n)} saw an invalidate_range_end without a start`);
+    }
 
     // Page tables of the user half (PML4 entries 0..255).
     const pgd = m.u32(mm + o.mm.pgd);
@@ -91,9 +116,17 @@ export function checkMmInvariants(x: CoreExports, layout: MachineLayout, maxViol
           if ((e2 & PS) !== 0n) { bad(`${who}: 2 MiB leaf at ${hex(va2)} (the MM core maps 4 KiB pages only)`); continue; }
           const pt = Number((e2 & PFN_MASK) >> 12n);
           table(pt, va2, 1n << SHIFT.pd, "PT");
+          const ptl = m.u32(m.page(pt) + o.pagePrivate);
+          if (ptl !== 0) {
+            ptlocks++;
+            if (!split) bad(`${who}: PTE page pfn ${pt} at ${hex(va2)} has a lock of its own (${hex(ptl)}) without split PTE locks`);
+            else if (m.u32(ptl + o.lockClass.offset) % 256 !== o.lockClass.pte) bad(`${who}: PTE page pfn ${pt}'s lock ${hex(ptl)} is not of class pte_lock`);
+          } else if (split) {
+            bad(`${who}: PTE page pfn ${pt} at ${hex(va2)} has no pte_lock of its own with split PTE locks`);
+          }
           for (let i1 = 0; i1 < PTRS; i1++) {
             const pte = m.entry(pt, i1);
-            if ((pte & P) === 0n) continue; // none, or a swap/migration entry (no mapcount of its own)
+            if ((pte & PRESENT) === 0n) continue; // none, or a swap/migration entry (no mapcount of its own)
             const va = va2 | (BigInt(i1) << SHIFT.pt);
             const pfn = Number((pte & PFN_MASK) >> 12n);
             nptes++;
@@ -113,6 +146,10 @@ export function checkMmInvariants(x: CoreExports, layout: MachineLayout, maxViol
     if (rss(o.rss.pgtables) !== tables) bad(`${who}: MM_PGTABLES ${rss(o.rss.pgtables)}, page tables hold ${tables} table pages below the PML4`);
     ntables += tables;
   }
+
+  // Split PTE locks: the live KMEM_PTLOCK objects are exactly the PTE pages' locks (none leaked).
+  const liveLocks = x.kmem_cache_nr_objs(o.kmem.ptlock) - x.kmem_cache_nr_free(o.kmem.ptlock);
+  if (liveLocks !== ptlocks) bad(`split PTE locks: ${liveLocks} live in KMEM_PTLOCK, ${ptlocks} held by PTE pages`);
 
   // Every frame: mapcount equals the PTEs counted; free frames clean.
   for (let pfn = 1; pfn < layout.nrFrames; pfn++) {

@@ -10,10 +10,11 @@
 // processes on one CPU is a real context switch (switch_mm, CR3 with the mm's PCID, lazy TLB).
 import type { Mmu } from "../mmu.js";
 import { constant } from "../core/abi.js";
-import { ConfigError, ErrnoError } from "../core/errors.js";
+import { ConfigError, ErrnoError, MmInvariantError } from "../core/errors.js";
 import { ACC } from "../arch/x86.js";
 import { formatMaps, readVmas, type MapsOptions, type VmaInfo } from "./maps.js";
 import { checkMmInvariants, type MmCheckResult } from "./check.js";
+import { MmuNotifier, mmNotifiers } from "./notifier.js";
 
 export const PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 export const MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
@@ -55,29 +56,198 @@ function u32(what: string, v: number): number {
   return v;
 }
 
-/** The MM model of one machine: processes, files, and the invariant checker. */
+export interface MmModelOptions {
+  /**
+   * Run the invariant checker after every call of the process API (MmModel's and Process's) and throw
+   * an MmInvariantError listing the violations. For tests: each check walks every page table.
+   */
+  checkEveryOp?: boolean;
+}
+
+/** TLB shootdowns of one cause (arch/x86/mm_tlb.ts statistics). */
+export interface TlbFlushCounts {
+  /** flush_tlb_mm_range calls. */
+  flushes: number;
+  /** Remote CPUs asked to flush. */
+  ipis: number;
+  /** Pages in the ranges requested (0 for a full flush request). */
+  pages: number;
+  /** Requests that became a full flush of the PCID (more than 33 pages, or TLB_FLUSH_ALL). */
+  full: number;
+}
+
+export const TLB_FLUSH_CAUSES = ["munmap", "mprotect", "cow", "reclaim", "migration", "exit", "other"] as const;
+export type TlbFlushCause = (typeof TLB_FLUSH_CAUSES)[number];
+export type TlbFlushStats = Record<TlbFlushCause, TlbFlushCounts> & {
+  /** CPUs in lazy TLB mode skipped by shootdowns (no page tables freed). */
+  lazySkipped: number;
+};
+
+/** Something that runs on CPUs: a process or thread (Process), or a kernel thread (KThread). */
+interface Task {
+  readonly pid: number;
+  readonly hasExited: boolean;
+}
+
+/** The MM model of one machine: processes, kernel threads, files, page operations, and the invariant checker. */
 export class MmModel {
-  constructor(readonly mmu: Mmu) {}
+  readonly checkEveryOp: boolean;
+  private readonly tasks = new Set<Task>();
+  private readonly notifiers: MmuNotifier[] = [];
+
+  constructor(readonly mmu: Mmu, opts: MmModelOptions = {}) {
+    if (opts === null || typeof opts !== "object") throw new ConfigError("MmModel options: expected { checkEveryOp? }");
+    for (const k of Object.keys(opts)) if (k !== "checkEveryOp") throw new ConfigError(`MmModel: unknown option "${k}" (known: checkEveryOp)`);
+    if (opts.checkEveryOp !== undefined && typeof opts.checkEveryOp !== "boolean") throw new ConfigError("checkEveryOp: expected true or false");
+    this.checkEveryOp = opts.checkEveryOp ?? false;
+  }
+
+  private get x() { return this.mmu.exports; }
 
   /** A new process with an empty address space (start_brk = brk = the core's START_BRK). */
   spawn(opts: OnCpu = {}): Process {
     const cpu = this.cpu(opts.cpu ?? 0);
-    const pid = this.mmu.exports.cpu_spawn(cpu);
+    const pid = this.x.cpu_spawn(cpu);
     if (pid < 0) throw new ErrnoError("spawn", pid);
-    return new Process(this, pid, cpu);
+    const p = this.adopt(new Process(this, pid, cpu));
+    this.afterOp(`spawn() = pid ${pid}`);
+    return p;
+  }
+
+  /**
+   * A kernel thread (PF_KTHREAD, no mm of its own), not running yet: kthread.run({cpu}) makes it
+   * current on a CPU, where it borrows the mm loaded there as its active_mm, in lazy TLB mode.
+   */
+  kthread(opts: OnCpu = {}): KThread {
+    const cpu = this.cpu(opts.cpu ?? 0);
+    const pid = this.x.cpu_kthread_create(cpu);
+    if (pid < 0) throw new ErrnoError("kthread", pid);
+    const k = this.adopt(new KThread(this, pid, cpu));
+    this.afterOp(`kthread() = pid ${pid}`);
+    return k;
+  }
+
+  /** Make nothing current on cpu: the idle state, lazy TLB on the mm that was loaded (or init_mm after an exit). */
+  idle(opts: OnCpu = {}): void {
+    const cpu = this.cpu(opts.cpu ?? 0);
+    const r = this.x.cpu_idle(cpu);
+    if (r < 0) throw new ErrnoError("idle", r, `cpu ${cpu}`);
+    this.afterOp(`idle(cpu ${cpu})`);
   }
 
   /** An emulated file of `pages` pages (its page cache fills on first touch). */
   createFile(pages: number, opts: OnCpu = {}): MmFile {
     const cpu = this.cpu(opts.cpu ?? 0);
-    const mapping = this.mmu.exports.cpu_address_space_create(cpu, u32("pages", pages)) >>> 0;
+    const mapping = this.x.cpu_address_space_create(cpu, u32("pages", pages)) >>> 0;
     if (mapping === 0) throw new ErrnoError("createFile", -12, "the kernel heap is exhausted");
+    this.afterOp(`createFile(${pages})`);
     return { mapping, pages };
   }
 
-  /** Check every MM invariant (see src/mm/check.ts); no CPU may be running MM code meanwhile. */
+  /** Pages of the file in its page cache (they stay there after every mapping is gone: no truncate). */
+  cachedPages(file: MmFile): number {
+    return new DataView(this.mmu.memory.buffer).getUint32(file.mapping + constant(this.x, "AS_NRPAGES"), true);
+  }
+
+  /** The live processes, threads and kernel threads of this model, in creation order. */
+  get live(): Task[] {
+    return [...this.tasks].filter((t) => !t.hasExited);
+  }
+
+  // ---- page-level operations (reclaim's and move_pages' steps, assembly/kernel/page_ops.ts) ----
+
+  private pageOp(name: string, p: Process, va: bigint, op: string, opts?: OnCpu): number {
+    if (!(p instanceof Process) || p.model !== this) throw new ConfigError(`${name}: expected a Process of this model`);
+    if (p.hasExited) throw new ConfigError(`${name}: pid ${p.pid} has exited`);
+    const cpu = this.cpu(opts?.cpu ?? 0);
+    const r = Number(this.x.cpu_page_op(cpu, p.pid, u64("va", va), constant(this.x, op as keyof typeof this.x)));
+    this.afterOp(`${name}(pid ${p.pid}, 0x${va.toString(16)}) = ${r}`);
+    return r;
+  }
+
+  /**
+   * page_referenced on the page p maps at va (reclaim's aging): the number of mappings, in every
+   * process, whose Accessed bit was set (now clear; each one's TLB entry flushed), or -EFAULT when
+   * nothing is mapped at va. Runs on `cpu` (default 0) as a kernel context.
+   */
+  pageReferenced(p: Process, va: bigint, opts?: OnCpu): number {
+    return this.pageOp("pageReferenced", p, va, "PAGEOP_REFERENCED", opts);
+  }
+
+  /**
+   * try_to_unmap on the page p maps at va: every PTE that maps it, in every process, is removed (TLB
+   * shot down, mmu notifiers told). The number of PTEs removed, or -EFAULT. The model has no swap:
+   * an anonymous page's contents are dropped, its next touch is demand-zero (a file page comes back
+   * from the page cache).
+   */
+  tryToUnmap(p: Process, va: bigint, opts?: OnCpu): number {
+    return this.pageOp("tryToUnmap", p, va, "PAGEOP_UNMAP", opts);
+  }
+
+  /**
+   * migrate_page on the page p maps at va (move_pages(2) for one page): its contents and every
+   * mapping move to a new frame. The new pfn, or -EFAULT, -ENOMEM, -EAGAIN (other references), -EBUSY.
+   */
+  migrate(p: Process, va: bigint, opts?: OnCpu): number {
+    return this.pageOp("migrate", p, va, "PAGEOP_MIGRATE", opts);
+  }
+
+  /** page_mkclean on the (shared file) page p maps at va: PTEs write-protected and cleaned, or -EFAULT. */
+  pageMkclean(p: Process, va: bigint, opts?: OnCpu): number {
+    return this.pageOp("pageMkclean", p, va, "PAGEOP_MKCLEAN", opts);
+  }
+
+  /**
+   * TLB shootdowns per cause since boot, summed over the CPUs that initiated them (or one CPU's with
+   * `cpu`), and how many lazy-TLB CPUs were skipped.
+   */
+  tlbFlushStats(opts: { cpu?: number } = {}): TlbFlushStats {
+    const cpus = opts.cpu === undefined ? [...Array(this.mmu.cpus).keys()] : [this.cpu(opts.cpu)];
+    const c = (n: string) => constant(this.x, n as keyof typeof this.x);
+    const stat = (cause: number, field: string) => cpus.reduce((s, cpu) => s + Number(this.x.mm_tlb_flush_stat(cpu, cause, c(`TFS_${field}`))), 0);
+    const out = { lazySkipped: cpus.reduce((s, cpu) => s + Number(this.x.mm_tlb_flush_stat(cpu, c("NR_TLB_CAUSES"), 0)), 0) } as TlbFlushStats;
+    for (const name of TLB_FLUSH_CAUSES) {
+      const cause = c(`TLB_CAUSE_${name.toUpperCase()}`);
+      out[name] = { flushes: stat(cause, "FLUSHES"), ipis: stat(cause, "IPIS"), pages: stat(cause, "PAGES"), full: stat(cause, "FULL") };
+    }
+    return out;
+  }
+
+  /**
+   * Check every MM invariant (see src/mm/check.ts); no CPU may be running MM code meanwhile. Also a
+   * violation: a notifier whose mm was released while it was unbalanced.
+   */
   check(): MmCheckResult {
-    return checkMmInvariants(this.mmu.exports, this.mmu.layout);
+    const r = checkMmInvariants(this.x, this.mmu.layout);
+    for (const n of this.notifiers) {
+      if (n.released && !n.balanced) {
+        const c = n.counts();
+        r.violations.push(`mmu notifier 0x${n.addr.toString(16)} of mm 0x${n.mm.toString(16)} was released unbalanced ` +
+          `(depth ${c.depth}${c.endWithoutStart ? ", an end without a start" : ""})`);
+      }
+    }
+    return r;
+  }
+
+  /** @internal */
+  adopt<T extends Task>(t: T): T {
+    this.tasks.add(t);
+    return t;
+  }
+
+  /** @internal A notifier registered through Process.registerNotifier. */
+  track(n: MmuNotifier): void { this.notifiers.push(n); }
+
+  /** @internal The last user of mm is about to exit: its notifiers are released with it. */
+  releasing(mm: number): void {
+    for (const n of this.notifiers) if (n.mm === mm && !n.released) n.release();
+  }
+
+  /** @internal With checkEveryOp: check, and throw MmInvariantError on a violation. */
+  afterOp(op: string): void {
+    if (!this.checkEveryOp) return;
+    const r = this.check();
+    if (r.violations.length > 0) throw new MmInvariantError(op, r.violations);
   }
 
   /** @internal */
@@ -87,6 +257,43 @@ export class MmModel {
     }
     return cpu;
   }
+}
+
+/** A kernel thread (PF_KTHREAD): no mm of its own; running on a CPU it borrows the mm loaded there. */
+export class KThread {
+  private exited = false;
+
+  /** @internal */
+  constructor(readonly model: MmModel, readonly pid: number, readonly homeCpu: number) {}
+
+  private on(opts: OnCpu | undefined): number {
+    if (this.exited) throw new ConfigError(`pid ${this.pid}: the kernel thread has exited`);
+    return this.model.cpu(opts?.cpu ?? this.homeCpu);
+  }
+
+  /** Make it current on a CPU (context_switch: it borrows that CPU's mm, mmgrab, lazy TLB). 0 or a negative errno (-EBUSY: current elsewhere). */
+  run(opts?: OnCpu): number {
+    const cpu = this.on(opts);
+    const r = this.model.mmu.exports.cpu_task_run(cpu, this.pid);
+    this.model.afterOp(`kthread ${this.pid}.run(cpu ${cpu}) = ${r}`);
+    return r;
+  }
+
+  /** The mm it borrowed while running (its active_mm; 0 when not running or borrowing init_mm). */
+  get activeMm(): number {
+    return this.exited ? 0 : this.model.mmu.exports.task_active_mm_of(this.pid) >>> 0;
+  }
+
+  /** The thread ends (do_exit; it has no mm to release: its borrowed one is dropped when the CPU switches away). */
+  exit(opts?: OnCpu): void {
+    const cpu = this.on(opts);
+    const r = this.model.mmu.exports.cpu_sys_exit(cpu, this.pid, 0);
+    if (r < 0) throw new ErrnoError("exit", r, `kernel thread ${this.pid}`);
+    this.exited = true;
+    this.model.afterOp(`kthread ${this.pid}.exit()`);
+  }
+
+  get hasExited(): boolean { return this.exited; }
 }
 
 /** A process (or thread) of the emulated machine. */
@@ -112,30 +319,31 @@ export class Process {
     if (offset % PAGE !== 0n) return -22n; // mmap(2): EINVAL for an unaligned offset
     const pgoff = offset / PAGE;
     if (pgoff > 0xffff_ffffn) return -75n; // EOVERFLOW: the model's pgoff is 32 bits
-    return this.x.cpu_sys_mmap(cpu, this.pid, u64("addr", opts.addr ?? 0n), u64("length", length), prot, flags,
+    const r = this.x.cpu_sys_mmap(cpu, this.pid, u64("addr", opts.addr ?? 0n), u64("length", length), prot, flags,
       opts.file?.mapping ?? 0, Number(pgoff));
+    return this.done("mmap", r);
   }
 
   /** munmap(2): 0 or a negative errno. */
   munmap(addr: bigint, length: bigint | number, opts?: OnCpu): number {
-    return this.x.cpu_sys_munmap(this.on(opts), this.pid, u64("addr", addr), u64("length", length));
+    return this.done("munmap", this.x.cpu_sys_munmap(this.on(opts), this.pid, u64("addr", addr), u64("length", length)));
   }
 
   /** mprotect(2): 0 or a negative errno. */
   mprotect(addr: bigint, length: bigint | number, prot: number, opts?: OnCpu): number {
-    return this.x.cpu_sys_mprotect(this.on(opts), this.pid, u64("addr", addr), u64("length", length), u32("prot", prot));
+    return this.done("mprotect", this.x.cpu_sys_mprotect(this.on(opts), this.pid, u64("addr", addr), u64("length", length), u32("prot", prot)));
   }
 
   /** madvise(2): 0 or a negative errno. */
   madvise(addr: bigint, length: bigint | number, advice: number, opts?: OnCpu): number {
-    return this.x.cpu_sys_madvise(this.on(opts), this.pid, u64("addr", addr), u64("length", length), advice | 0);
+    return this.done("madvise", this.x.cpu_sys_madvise(this.on(opts), this.pid, u64("addr", addr), u64("length", length), advice | 0));
   }
 
   /** brk(2): the program break after the call (the old one when refused); brk(0) reads it. */
   brk(addr: bigint, opts?: OnCpu): bigint {
     const r = this.x.cpu_sys_brk(this.on(opts), this.pid, u64("addr", addr));
     if (r < 0n) throw new ErrnoError("brk", Number(r), `pid ${this.pid}`);
-    return r;
+    return this.done("brk", r);
   }
 
   /** sbrk(3) as libc builds it on brk: the old break, or -ENOMEM (bigint) when brk refused. */
@@ -150,38 +358,81 @@ export class Process {
 
   /** A 32-bit load at va (4-byte aligned) as this process: the value, or a negative errno (-EFAULT: SIGSEGV). */
   read(va: bigint, opts?: OnCpu): number {
-    return Number(this.x.cpu_sys_access(this.on(opts), this.pid, u64("va", va), 0, 0));
+    return this.done("read", Number(this.x.cpu_sys_access(this.on(opts), this.pid, u64("va", va), 0, 0)));
   }
 
   /** A 32-bit store at va: 0, or a negative errno (-EFAULT: SIGSEGV). */
   write(va: bigint, value: number, opts?: OnCpu): number {
-    return Number(this.x.cpu_sys_access(this.on(opts), this.pid, u64("va", va), ACC.WRITE, u32("value", value)));
+    return this.done("write", Number(this.x.cpu_sys_access(this.on(opts), this.pid, u64("va", va), ACC.WRITE, u32("value", value))));
   }
 
   /** An instruction fetch at va: 0 or the word fetched, or a negative errno. */
   exec(va: bigint, opts?: OnCpu): number {
-    return Number(this.x.cpu_sys_access(this.on(opts), this.pid, u64("va", va), ACC.FETCH, 0));
+    return this.done("exec", Number(this.x.cpu_sys_access(this.on(opts), this.pid, u64("va", va), ACC.FETCH, 0)));
   }
 
   /** fork(2): the child process, or a negative errno. */
   fork(opts?: OnCpu): Process | number {
     const cpu = this.on(opts);
     const r = this.x.cpu_sys_fork(cpu, this.pid, 0);
-    return r < 0 ? r : new Process(this.model, r, this.homeCpu);
+    return this.done("fork", r < 0 ? r : this.model.adopt(new Process(this.model, r, this.homeCpu)));
   }
 
   /** clone(CLONE_VM): a thread sharing this address space, or a negative errno. */
   thread(opts?: OnCpu & { homeCpu?: number }): Process | number {
     const cpu = this.on(opts);
+    const home = this.model.cpu(opts?.homeCpu ?? this.homeCpu);
     const r = this.x.cpu_sys_fork(cpu, this.pid, constant(this.x, "CLONE_VM"));
-    return r < 0 ? r : new Process(this.model, r, this.model.cpu(opts?.homeCpu ?? this.homeCpu));
+    return this.done("thread", r < 0 ? r : this.model.adopt(new Process(this.model, r, home)));
   }
 
   /** exit(2): the address space is released when this was its last user. */
   exit(code = 0, opts?: OnCpu): void {
-    const r = this.x.cpu_sys_exit(this.on(opts), this.pid, code | 0);
+    const cpu = this.on(opts);
+    const mm = this.mm;
+    const last = mm !== 0 && new DataView(this.model.mmu.memory.buffer).getInt32(mm + constant(this.x, "MM_USERS"), true) === 1;
+    if (last) this.model.releasing(mm); // exit_mmap will free its notifiers: keep their last readings
+    const r = this.x.cpu_sys_exit(cpu, this.pid, code | 0);
     if (r < 0) throw new ErrnoError("exit", r, `pid ${this.pid}`);
     this.exited = true;
+    this.done("exit", 0);
+  }
+
+  /** Make this process current on a CPU (context_switch: switch_mm, CR3 with its PCID). 0 or a negative errno (-EBUSY: current elsewhere). */
+  run(opts?: OnCpu): number {
+    return this.done("run", this.x.cpu_task_run(this.on(opts), this.pid));
+  }
+
+  /** The frame mapped at va (follow_page, no fault), or -EFAULT when nothing is mapped there. */
+  pfn(va: bigint, opts?: OnCpu): number {
+    this.on(opts);
+    return Number(this.x.cpu_page_op(this.model.cpu(opts?.cpu ?? 0), this.pid, u64("va", va), constant(this.x, "PAGEOP_PFN")));
+  }
+
+  /**
+   * Register a recording mmu notifier on this process's mm (mmu_notifier_register, mmap_sem taken for
+   * write), as KVM or a GRU driver does: it is told of every invalidate_range_start/end,
+   * invalidate_page and clear_young from now on, until the mm's exit releases it.
+   */
+  registerNotifier(opts?: OnCpu): MmuNotifier {
+    const cpu = this.on(opts);
+    const r = Number(this.x.cpu_sys_mmu_notifier_register(cpu, this.pid));
+    if (r < 0) throw new ErrnoError("registerNotifier", r, `pid ${this.pid}`);
+    const n = new MmuNotifier(this.x, r >>> 0, this.mm);
+    this.model.track(n);
+    this.done("registerNotifier", 0);
+    return n;
+  }
+
+  /** The notifiers registered on this process's mm (addresses). */
+  notifiers(): number[] {
+    const mm = this.mm;
+    return mm === 0 ? [] : mmNotifiers(this.x, mm);
+  }
+
+  private done<T>(op: string, r: T): T {
+    this.model.afterOp(`pid ${this.pid}: ${op} = ${r instanceof Process ? `pid ${r.pid}` : String(r)}`);
+    return r;
   }
 
   get hasExited(): boolean { return this.exited; }

@@ -4,6 +4,7 @@
 import type { CoreExports } from "../core/abi.js";
 import { constant } from "../core/abi.js";
 import type { MachineLayout } from "../core/layout.js";
+import { readVmas, type VmaInfo } from "./maps.js";
 
 const PAGE_SHIFT = 12;
 
@@ -27,27 +28,26 @@ export function mmOffsets(x: CoreExports) {
     vm: { read: c("VM_READ"), write: c("VM_WRITE"), exec: c("VM_EXEC"), shared: c("VM_SHARED"), mayshare: c("VM_MAYSHARE") },
     rbNode: { left: c("RB_LEFT"), right: c("RB_RIGHT"), parentColor: c("RB_PARENT_COLOR") },
     av: { root: c("AV_ROOT"), refcount: c("AV_REFCOUNT"), head: c("AV_HEAD") },
+    vmaAvNode: { next: c("VMA_AV_NODE_NEXT") },
     avc: { vma: c("AVC_VMA"), anonVma: c("AVC_ANON_VMA"), sameVma: c("AVC_SAME_VMA"), next: c("AVC_NEXT") },
     as: { iMmap: c("AS_I_MMAP"), nrpages: c("AS_NRPAGES"), ino: c("AS_INO") },
     task: {
       pid: c("TASK_PID"), tgid: c("TASK_TGID"), flags: c("TASK_FLAGS"), mm: c("TASK_MM"), activeMm: c("TASK_ACTIVE_MM"),
       state: c("TASK_STATE"), next: c("TASK_TASKS_NEXT"),
     },
-    hdr: { tasks: c("HDR_TASKS") },
+    hdr: { tasks: c("HDR_TASKS"), mmConfig: c("HDR_MM_CONFIG") },
+    mmc: { av2625: c("MMC_AV_2625"), splitPtl: c("MMC_SPLIT_PTL") },
+    pagePrivate: c("PAGE_PRIVATE"),
+    lockClass: { offset: c("ML_CLASS"), pte: c("LOCK_CLASS_PTE_LOCK") },
+    kmem: { ptlock: c("KMEM_PTLOCK") },
+    protnone: c("_PAGE_PROTNONE"),
+    mn: { next: c("MN_NEXT"), depth: c("MN_DEPTH"), flags: c("MN_FLAGS"), unbalanced: c("MNF_UNBALANCED"), list: c("MM_NOTIFIERS") },
   };
 }
 export type MmOffsets = ReturnType<typeof mmOffsets>;
 
-/** One vm_area_struct as the host sees it. */
-export interface VmaView {
-  addr: number;
-  start: bigint;
-  end: bigint;
-  flags: number;
-  pgoff: number;
-  file: number;
-  anonVma: number;
-}
+/** One vm_area_struct as the host sees it (maps.ts's reader). */
+export type VmaView = VmaInfo;
 
 /** A typed view of the shared memory for reading the MM's objects. */
 export class MmView {
@@ -96,28 +96,12 @@ export class MmView {
     return [...s];
   }
 
-  vma(addr: number): VmaView {
-    const v = this.off.vma;
-    return {
-      addr,
-      start: this.u64(addr + v.start),
-      end: this.u64(addr + v.end),
-      flags: this.u32(addr + v.flags),
-      pgoff: this.u32(addr + v.pgoff),
-      file: this.u32(addr + v.file),
-      anonVma: this.u32(addr + v.anonVma),
-    };
-  }
+  /** The mm_config word (layout.ts MMC_* bits). */
+  mmConfig(): number { return this.u32(this.layout.base + this.off.hdr.mmConfig); }
 
-  /** The mm's vmas along the vm_next list (bounded: a cycle ends the walk). */
+  /** The mm's vmas along the vm_next list (maps.ts readVmas: throws when the list outruns map_count). */
   vmas(mm: number): VmaView[] {
-    const out: VmaView[] = [];
-    const seen = new Set<number>();
-    for (let v = this.u32(mm + this.off.mm.mmap); v !== 0 && !seen.has(v); v = this.u32(v + this.off.vma.next)) {
-      seen.add(v);
-      out.push(this.vma(v));
-    }
-    return out;
+    return readVmas({ memory: this.x.memory, exports: this.x }, mm);
   }
 
   /** In-order traversal of a red-black tree whose nodes sit at nodeOffset in their objects. */
@@ -134,14 +118,26 @@ export class MmView {
     return out;
   }
 
-  /** The vmas on an anon_vma's chain list (2.6.34's anon_vma_chain design). */
+  /**
+   * The vmas on an anon_vma's list: through its anon_vma_chains (2.6.34's design), or, on a machine
+   * with mm_config MMC_AV_2625, the vmas themselves linked by vma->anon_vma_node (2.6.25).
+   */
   anonVmaVmas(anonVma: number): number[] {
     const out: number[] = [];
     const seen = new Set<number>();
-    for (let avc = this.u32(anonVma + this.off.av.head); avc !== 0 && !seen.has(avc); avc = this.u32(avc + this.off.avc.next)) {
-      seen.add(avc);
-      out.push(this.u32(avc + this.off.avc.vma));
+    const direct = (this.mmConfig() & this.off.mmc.av2625) !== 0;
+    const next = direct ? this.off.vmaAvNode.next : this.off.avc.next;
+    for (let e = this.u32(anonVma + this.off.av.head); e !== 0 && !seen.has(e); e = this.u32(e + next)) {
+      seen.add(e);
+      out.push(direct ? e : this.u32(e + this.off.avc.vma));
     }
+    return out;
+  }
+
+  /** The mmu notifiers registered on mm. */
+  notifiers(mm: number): number[] {
+    const out: number[] = [];
+    for (let n = this.u32(mm + this.off.mn.list); n !== 0 && !out.includes(n) && out.length < 1024; n = this.u32(n + this.off.mn.next)) out.push(n);
     return out;
   }
 
