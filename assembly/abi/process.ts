@@ -2,7 +2,7 @@
 // Part of the core's exported interface (assembly/index.ts re-exports every file of assembly/abi/).
 import { bench_brk1, bench_make_vmas, bench_page_fault1, bench_touch, bench_fork_exit, bench_munmap,
   bench_fork_n, bench_follow_pfn, bench_rmap_walk } from "../lib/bench_mm";
-import { spawn_process, do_fork, sys_exit, enter_task, current_mm, mm_of_pid, current_pid, kthread_create,
+import { spawn_process, do_fork, sys_exit, enter_task, enter_user, mm_of_pid, current_pid, kthread_create,
   active_mm_of_pid, task_mmu_notifier_register } from "../kernel/syscalls";
 import { page_op } from "../kernel/page_ops";
 import { user_access } from "../arch/x86/mm_fault";
@@ -24,6 +24,11 @@ export { START_BRK } from "../kernel/syscalls";
 @inline function as_task(cpu: i32, pid: u32): i64 {
   return enter(cpu) ? enter_task(pid) : -EINVAL;
 }
+// The mm of the user task pid, made current on cpu (see enter_user), or a negative errno.
+// @ts-ignore: decorator
+@inline function as_user(cpu: i32, pid: u32): i64 {
+  return enter(cpu) ? enter_user(pid) : -EINVAL;
+}
 /** A new process with an empty address space: its pid, or -ENOMEM. */
 export function cpu_spawn(cpu: i32): i32 { return enter(cpu) ? spawn_process() : -EINVAL; }
 /** fork (clone_flags 0) or a thread (CLONE_VM) of pid: the child's pid, or -errno. */
@@ -37,25 +42,25 @@ export function cpu_sys_exit(cpu: i32, pid: u32, code: i32): i32 {
   return t < 0 ? <i32>t : sys_exit(<usize>t, code);
 }
 export function cpu_sys_mmap(cpu: i32, pid: u32, addr: u64, len: u64, prot: u32, flags: u32, file: usize, pgoff: u32): i64 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? t : sys_mmap(current_mm(), addr, len, prot, flags, file, pgoff);
+  const mm = as_user(cpu, pid);
+  return mm < 0 ? mm : sys_mmap(<usize>mm, addr, len, prot, flags, file, pgoff);
 }
 export function cpu_sys_munmap(cpu: i32, pid: u32, addr: u64, len: u64): i32 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? <i32>t : sys_munmap(current_mm(), addr, len);
+  const mm = as_user(cpu, pid);
+  return mm < 0 ? <i32>mm : sys_munmap(<usize>mm, addr, len);
 }
 export function cpu_sys_mprotect(cpu: i32, pid: u32, addr: u64, len: u64, prot: u32): i32 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? <i32>t : sys_mprotect(current_mm(), addr, len, prot);
+  const mm = as_user(cpu, pid);
+  return mm < 0 ? <i32>mm : sys_mprotect(<usize>mm, addr, len, prot);
 }
 /** brk(2): the break after the call, or -errno for a bad task. */
 export function cpu_sys_brk(cpu: i32, pid: u32, brk: u64): i64 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? t : <i64>sys_brk(current_mm(), brk);
+  const mm = as_user(cpu, pid);
+  return mm < 0 ? mm : <i64>sys_brk(<usize>mm, brk);
 }
 export function cpu_sys_madvise(cpu: i32, pid: u32, addr: u64, len: u64, advice: i32): i32 {
-  const t = as_task(cpu, pid);
-  return t < 0 ? <i32>t : sys_madvise(current_mm(), addr, len, advice);
+  const mm = as_user(cpu, pid);
+  return mm < 0 ? <i32>mm : sys_madvise(<usize>mm, addr, len, advice);
 }
 /** A 32-bit user access (ACC_WRITE / ACC_FETCH / 0 for a read) at va: the word read, 0, or -errno. */
 export function cpu_sys_access(cpu: i32, pid: u32, va: u64, access: u32, value: u32): i64 {

@@ -14,7 +14,7 @@ import { mm_alloc, mm_setup_brk, mmput, get_task_mm } from "../mm/mm_struct";
 import { mmu_notifier_register } from "../mm/mmu_notifier";
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { task_alloc, task_fork, task_exit, find_task_by_pid, task_run_on, context_switch, current_task } from "./task";
-import { ENOMEM, ESRCH } from "../errno";
+import { ENOMEM, ESRCH, EINVAL } from "../errno";
 
 /** Where a spawned process's heap starts (a non-randomised PIE's neighbourhood). */
 export const START_BRK: u64 = 0x0000_5555_5600_0000;
@@ -29,6 +29,18 @@ export function enter_task(pid: u32): i64 {
   const r = task_run_on(t);
   if (r < 0) return r;
   return <i64>t;
+}
+
+/**
+ * enter_user - make the user task with pid current on this CPU, for a system call on its address
+ * space. Returns its mm (> 0), or -ESRCH / -EBUSY (see enter_task), or -EINVAL for a kernel thread
+ * (it has no address space to call mmap, brk ... on).
+ */
+export function enter_user(pid: u32): i64 {
+  const t = enter_task(pid);
+  if (t < 0) return t;
+  const mm = current_mm();
+  return mm == 0 ? -EINVAL : <i64>mm;
 }
 
 /** The mm of the current task (0 for none or a kernel thread). */

@@ -3,7 +3,7 @@
 // inside Wasm so that one host call covers many operations. Each kernel makes its task current here
 // (enter_task), does its set-up untimed by the host (a separate call), and returns the operations it
 // did, or a negative errno (never a partial count).
-import { enter_task, current_mm, do_fork, sys_exit } from "../kernel/syscalls";
+import { enter_task, enter_user, do_fork, sys_exit } from "../kernel/syscalls";
 import { context_switch } from "../kernel/task";
 import { sys_brk, sys_mmap, sys_munmap, PROT_READ, PROT_WRITE, PROT_NONE, MAP_PRIVATE, MAP_ANONYMOUS } from "../mm/mmap";
 import { sys_mprotect } from "../mm/mprotect_vma";
@@ -22,9 +22,9 @@ const PAGE: u64 = 4096;
  * brk calls made (2 x iters), -ENOMEM when a brk was refused, or the error entering the task.
  */
 export function bench_brk1(pid: u32, pages: u32, iters: u32): i64 {
-  const t = enter_task(pid);
-  if (t < 0) return t;
-  const mm = current_mm();
+  const e = enter_user(pid);
+  if (e < 0) return e;
+  const mm = <usize>e;
   const base = load<u64>(mm + MM_BRK);
   const top = base + <u64>pages * PAGE;
   for (let i: u32 = 0; i < iters; i++) {
@@ -39,9 +39,9 @@ export function bench_brk1(pid: u32, pages: u32, iters: u32): i64 {
  * touched when touch: bench/native/mm.c make_vmas. Returns the start address, or a negative errno.
  */
 export function bench_make_vmas(pid: u32, v: u32, touch: bool): i64 {
-  const t = enter_task(pid);
-  if (t < 0) return t;
-  const mm = current_mm();
+  const e = enter_user(pid);
+  if (e < 0) return e;
+  const mm = <usize>e;
   const a = sys_mmap(mm, 0, <u64>v * 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0);
   if (a < 0) return a;
   for (let i: u32 = 0; i < v; i++) {
@@ -58,9 +58,9 @@ export function bench_make_vmas(pid: u32, v: u32, touch: bool): i64 {
  * munmap). Returns the faults taken (pages x iters) or a negative errno.
  */
 export function bench_page_fault1(pid: u32, pages: u32, iters: u32): i64 {
-  const t = enter_task(pid);
-  if (t < 0) return t;
-  const mm = current_mm();
+  const e = enter_user(pid);
+  if (e < 0) return e;
+  const mm = <usize>e;
   const len = <u64>pages * PAGE;
   for (let i: u32 = 0; i < iters; i++) {
     const a = sys_mmap(mm, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0);
@@ -80,9 +80,9 @@ export function bench_page_fault1(pid: u32, pages: u32, iters: u32): i64 {
  * fork, munmap and rmap cases). Returns the address, or a negative errno.
  */
 export function bench_touch(pid: u32, pages: u32): i64 {
-  const t = enter_task(pid);
-  if (t < 0) return t;
-  const mm = current_mm();
+  const e = enter_user(pid);
+  if (e < 0) return e;
+  const mm = <usize>e;
   const len = <u64>pages * PAGE;
   const a = sys_mmap(mm, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0);
   if (a < 0) return a;
@@ -113,9 +113,9 @@ export function bench_fork_exit(pid: u32, iters: u32): i64 {
 
 /** bench_munmap - one munmap of [addr, addr + pages pages) in pid. Returns 1, or a negative errno. */
 export function bench_munmap(pid: u32, addr: u64, pages: u32): i64 {
-  const t = enter_task(pid);
-  if (t < 0) return t;
-  const r = sys_munmap(current_mm(), addr, <u64>pages * PAGE);
+  const mm = enter_user(pid);
+  if (mm < 0) return mm;
+  const r = sys_munmap(<usize>mm, addr, <u64>pages * PAGE);
   return r < 0 ? r : 1;
 }
 
@@ -136,9 +136,9 @@ export function bench_fork_n(pid: u32, n: u32): i64 {
 
 /** The pfn mapped at va in pid's page tables (follow_page without a reference), or a negative errno. */
 export function bench_follow_pfn(pid: u32, va: u64): i64 {
-  const e = enter_task(pid);
+  const e = enter_user(pid);
   if (e < 0) return e;
-  const mm = current_mm();
+  const mm = <usize>e;
   lock_acquire(mm + MM_MMAP_SEM, MODE_READ, "bench_follow_pfn");
   const r = follow_page(mm, va, 0);
   lock_release(mm + MM_MMAP_SEM, MODE_READ);
