@@ -16,7 +16,9 @@
 //    the 2.6.25 design, mm_config MMC_AV_2625);
 //  - the RSS counters (MM_ANONPAGES, MM_FILEPAGES, MM_PGTABLES) equal what the page tables hold;
 //  - split PTE locks (mm_config MMC_SPLIT_PTL): every PTE page has its own pte_lock (page->private, of
-//    class pte_lock) and, without the switch, none; the live KMEM_PTLOCK objects are exactly those locks;
+//    class pte_lock) and, without the switch, none; the live KMEM_PTLOCK objects are exactly those locks
+//    (exact when the switch was set at boot, as the `mm` machine option does; the mms off the task
+//    list, built directly by test kernels, are not walked);
 //  - every mmu notifier of every mm is balanced (each invalidate_range_start ended, no end without
 //    a start): the CPUs are quiescent, so a start still open is one that will never end (seed 002);
 //  - free frames are clean: refcount 0, no mapcount, no mapping.
