@@ -70,7 +70,7 @@ export interface TlbFlushCounts {
   flushes: number;
   /** Remote CPUs asked to flush. */
   ipis: number;
-  /** Pages in the ranges requested (0 for a full flush request). */
+  /** Pages flushed one by one (requests at or below the 33-page ceiling; a full flush counts in `full`). */
   pages: number;
   /** Requests that became a full flush of the PCID (more than 33 pages, or TLB_FLUSH_ALL). */
   full: number;

@@ -57,7 +57,7 @@ if (NR_TLB_CAUSES > NR_TLB_FLUSH_CAUSES) ERROR("mm_tlb: more causes than the per
 // Per-cause statistics (struct percpu +PC_TLB_FLUSH_STATS, one 32-byte row per cause).
 export const TFS_FLUSHES: u32 = 0; // flush_tlb_mm_range calls
 export const TFS_IPIS: u32 = 1;    // remote CPUs asked to flush (posted to, or flushed on behalf of when idle)
-export const TFS_PAGES: u32 = 2;   // pages in the ranges requested (0 for TLB_FLUSH_ALL)
+export const TFS_PAGES: u32 = 2;   // pages flushed one by one (requests at or below the 33-page ceiling)
 export const TFS_FULL: u32 = 3;    // requests that became a full flush of the PCID
 
 // @ts-ignore: decorator
@@ -171,8 +171,9 @@ export function flush_tlb_mm_range(mm: usize, start: u64, end: u64, stride_shift
   // Bump the generation first, then look at the CPUs (pairs with switch_mm).
   const gen = atomic.add<u64>(mm + MM_TLB_GEN, 1) + 1;
   stat_add(cause, TFS_FLUSHES, 1);
-  stat_add(cause, TFS_PAGES, nr_pages);
-  if (full) stat_add(cause, TFS_FULL, 1);
+  // Pages are those flushed one by one; a range past the ceiling (possibly a page-table span of
+  // 512 GiB after free_pgtables) is one full flush, counted in TFS_FULL and not as pages.
+  if (full) stat_add(cause, TFS_FULL, 1); else stat_add(cause, TFS_PAGES, nr_pages);
 
   if (<usize>load<u32>(p + PC_LOADED_MM) == mm) {
     const pcid = pcid_on(p, mm);
