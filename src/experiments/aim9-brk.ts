@@ -19,6 +19,7 @@ import { MmModel, type Process } from "../mm/process.js";
 import { constant } from "../core/abi.js";
 import { ConfigError, MmemuError } from "../core/errors.js";
 import type { CostProfile } from "../cost/profile.js";
+import { DEFAULT_PROFILE } from "../cost/default-profile.js";
 import type { LockClassStat } from "../locking/lock-stat.js";
 import { MAX_CPUS } from "../options.js";
 import { era as eraByName, ERA_NAMES, type Era } from "./eras.js";
@@ -254,24 +255,13 @@ export function runAim9Brk(options: Aim9BrkOptions = {}): Aim9BrkResult {
   const r = resolve(options);
   const total = r.eras.length * r.cpus.length;
   const runs: Aim9Run[] = [];
-  let ghz = 0, profileName = "";
   for (const e of r.eras) {
     for (const n of r.cpus) {
       runs.push(runOne(r, e, n, options.profile));
       options.onProgress?.(runs.length, total, `era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`);
     }
   }
-  {
-    const p = options.profile;
-    ghz = p?.ghz ?? 0;
-    profileName = p?.description ?? "";
-  }
-  if (ghz === 0) {
-    // The default profile: ask a machine (cheap) rather than restate it.
-    const vm = VirtualMachine.create({ cpus: 1, memory: "1MiB" });
-    ghz = vm.costs.ghz;
-    profileName = vm.costs.description ?? "default";
-  }
+  const profile = options.profile ?? DEFAULT_PROFILE;
   const base = baselineEra(r.eras);
   const ratios: Aim9Ratio[] = [];
   for (const n of r.cpus) {
@@ -284,7 +274,7 @@ export function runAim9Brk(options: Aim9BrkOptions = {}): Aim9BrkResult {
     }
   }
   return { experiment: "aim9-brk", mode: "timed", workload: r.workload, shape: r.shape, seed: r.seed, loops: r.loops,
-    cpus: r.cpus, ghz, profile: profileName, eras: r.eras, runs, ratios };
+    cpus: r.cpus, ghz: profile.ghz, profile: profile.description ?? "", eras: r.eras, runs, ratios };
 }
 
 /** The result as a terminal table (one row per run) and the ratios. */
