@@ -24,3 +24,9 @@ export { DEFAULT_PROFILE } from "./cost/default-profile.js";
 export { calibrate, formatCalibration, type CalibrateOptions, type CalibrationResult } from "./cost/calibrate.js";
 // Address spaces: /proc/pid/maps of an emulated mm.
 export { readVmas, formatMaps, type VmaInfo, type MapsOptions, type MapsSource } from "./mm/maps.js";
+// Experiments (issue 5): eras as data, and AIM9 brk_test / page_test in virtual time.
+export { ERAS, ERA_NAMES, ERA_LOCK_CLASSES, era, eraMachineOptions, type Era, type EraOverrides } from "./experiments/eras.js";
+export {
+  runAim9Brk, formatAim9Brk, AIM9_RUN_FIELDS, type Aim9BrkOptions, type Aim9BrkResult, type Aim9Run, type Aim9LockStat,
+  type Aim9Ratio, type Aim9Workload, type Aim9Shape,
+} from "./experiments/aim9-brk.js";
