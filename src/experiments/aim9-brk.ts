@@ -130,7 +130,19 @@ export interface Aim9BrkResult {
   runs: Aim9Run[];
   /** Each era's throughput against the baseline era (the first spinlock era listed: 2.6.25 if present). */
   ratios: Aim9Ratio[];
+  /** What the figures do and do not include (read before comparing them with history). */
+  notes: string[];
 }
+
+/** The caveats every result carries (src/experiments/README.md "Reading the figures"). */
+export const AIM9_NOTES: readonly string[] = [
+  "timed mode: deterministic virtual time from the cost model; the same options and seed give the same figures",
+  "virtual time charges lock operations only (atomics, cache-line transfers, spins, sleeps, wake-ups, context switches); " +
+    "the MM paths (vma lookup, split and merge, slab and page allocation, zap, page walks, TLB shootdown IPIs) and " +
+    "system-call entry/exit charge nothing yet (the cost ids exist, the core does not charge them there), " +
+    "so absolute ops/s are far above a real kernel's and contention is exaggerated: compare eras' mechanisms, not magnitudes",
+  "sleeps are context switches: a waiter on a sleeping lock gave up its CPU (Arcangeli's question in seed 002)",
+];
 
 /** The fields every Aim9Run has (tests check the JSON has each). */
 export const AIM9_RUN_FIELDS: readonly (keyof Aim9Run)[] = ["era", "cpus", "tasks", "loops", "sbrkCalls", "otherBrkCalls",
@@ -274,7 +286,7 @@ export function runAim9Brk(options: Aim9BrkOptions = {}): Aim9BrkResult {
     }
   }
   return { experiment: "aim9-brk", mode: "timed", workload: r.workload, shape: r.shape, seed: r.seed, loops: r.loops,
-    cpus: r.cpus, ghz: profile.ghz, profile: profile.description ?? "", eras: r.eras, runs, ratios };
+    cpus: r.cpus, ghz: profile.ghz, profile: profile.description ?? "", eras: r.eras, runs, ratios, notes: [...AIM9_NOTES] };
 }
 
 /** The result as a terminal table (one row per run) and the ratios. */
@@ -293,5 +305,5 @@ export function formatAim9Brk(res: Aim9BrkResult, table: (h: string[], rows: str
   const ratioRows = res.ratios.map((q) => [q.era, String(q.cpus), `${f(q.throughputRatio, 3)}x`, f(q.addedContextSwitchesPerSbrk, 3)]);
   const rt = ratioRows.length ? `\n\nthroughput against ${res.ratios[0]!.baseline} (spinlock anon_vma):\n` +
     table(["era", "cpus", "ops/s ratio", "added ctxsw/sbrk"], ratioRows) : "";
-  return `${head}\n\n${t}${rt}`;
+  return `${head}\n\n${t}${rt}\n\nnotes:\n${res.notes.map((n) => `  - ${n}`).join("\n")}`;
 }
