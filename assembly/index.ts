@@ -312,6 +312,9 @@ export function cpu_torture_reader(cpu: i32, lock: usize, data: usize, iters: u3
 
 // ---- virtual CPUs: the job table and the coroutine entry (kernel/vcpu.ts; every export of it) ----
 export * from "./kernel/vcpu";
+// The AIM9 brk_test / page_test jobs' shape and report layout (lib/aim9.ts), for the host (src/experiments/).
+export { AIM9_GROW, AIM9_SHRINK, AIM9_STEP, AIM9_ITERS, AIM9_STEPS, AIM9_SBRK_PER_LOOP, AIM9_DIRTY_STRIDE, AIM9_OUT_SBRK,
+  AIM9_OUT_OTHER_BRK, AIM9_OUT_BRK_START, AIM9_OUT_BRK_END, AIM9_OUT_WRITES, AIM9_OUT_SIZE } from "./lib/aim9";
 export { COST_LOAD_L1, COST_LOAD_LLC, COST_LOAD_MEM, COST_ATOMIC, COST_LINE_TRANSFER, COST_SPIN, COST_IPI_SEND,
   COST_IPI_DELIVER, COST_SLEEP, COST_WAKEUP, COST_WAKE_LATENCY, COST_CTX_SWITCH, COST_TICK, COST_WALK_LEVEL } from "./kernel/cost";
 

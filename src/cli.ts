@@ -10,6 +10,8 @@ import { calibrate, formatCalibration } from "./cost/calibrate.js";
 import { profileToJson } from "./cost/profile.js";
 import { MmemuError } from "./core/errors.js";
 import { MAX_CPUS } from "./options.js";
+import { ERAS, ERA_NAMES } from "./experiments/eras.js";
+import { DEFAULT_CPUS, formatAim9Brk, runAim9Brk } from "./experiments/aim9-brk.js";
 
 interface Command {
   summary: string;
@@ -30,6 +32,68 @@ function intOption(name: string, v: string | undefined, lo: number, hi: number, 
   return Number(v);
 }
 
+/** A comma-separated list of integers in lo..hi (--cpus 1,2,4,8). */
+function intList(name: string, v: string | undefined, lo: number, hi: number, dflt: number[]): number[] {
+  if (v === undefined) return dflt;
+  const parts = v.split(",");
+  for (const p of parts) {
+    if (!/^\d+$/.test(p) || Number(p) < lo || Number(p) > hi) throw new UsageError(`--${name}: "${p}" is not an integer in ${lo}..${hi}`);
+  }
+  return [...new Set(parts.map(Number))];
+}
+
+const experiments: Record<string, Command> = {
+  "aim9-brk": {
+    summary: "AIM9 brk_test throughput per era and CPU count, with the lock statistics that explain it",
+    usage: "mmemu experiment aim9-brk [--cpus 1,2,4,8] [--era E[,E...]] [--mode timed] [--loops N] [--seed S]\n" +
+      "                            [--threads] [--page-test] [--json] [--out FILE]\n\n" +
+      "  --cpus LIST   CPU counts to run, one task per CPU (each 1..64; default 1,2,4,8)\n" +
+      `  --era LIST    eras (default all):\n${ERA_NAMES.map((e) => `                  ${e.padEnd(12)}${ERAS.get(e)!.summary}`).join("\n")}\n` +
+      "  --mode timed  deterministic, in virtual time (the only mode so far)\n" +
+      "  --loops N     AIM9 loops per task, 17,000 sbrk calls each (default 1)\n" +
+      "  --seed S      seed of the timed schedule (default 1): the same seed gives the same figures\n" +
+      "  --threads     N threads of one process instead of N processes forked from one parent\n" +
+      "  --page-test   AIM9 page_test: the same loop, dirtying every 128 bytes of each page grown\n" +
+      "  --json        print every figure, the configuration and the seed as JSON\n" +
+      "  --out FILE    also write that JSON to FILE\n\n" +
+      "Figures are virtual time from the cost model (README: cost model); a progress line goes to stderr.",
+    async run(args) {
+      const { values } = parseArgs({ args, strict: true, options: {
+        cpus: { type: "string" }, era: { type: "string" }, mode: { type: "string" }, loops: { type: "string" },
+        seed: { type: "string" }, threads: { type: "boolean" }, "page-test": { type: "boolean" }, json: { type: "boolean" },
+        out: { type: "string" }, help: { type: "boolean" } } });
+      if (values.help) { console.log(this.usage); return 0; }
+      const mode = values.mode ?? "timed";
+      if (mode !== "timed") throw new UsageError(`--mode: "${mode}" is not available for aim9-brk yet (timed)`);
+      const cpus = intList("cpus", values.cpus, 1, MAX_CPUS, DEFAULT_CPUS);
+      const eras = values.era === undefined ? [...ERA_NAMES] : values.era.split(",");
+      for (const e of eras) if (!ERAS.has(e)) throw new UsageError(`--era: unknown era "${e}" (eras: ${ERA_NAMES.join(", ")})`);
+      const threads = values.threads ?? false, page = values["page-test"] ?? false;
+      if (threads && page) throw new UsageError("--page-test needs processes (threads share one break): drop --threads");
+      const t0 = performance.now();
+      const tty = process.stderr.isTTY === true;
+      const r = runAim9Brk({
+        eras, cpus, mode: "timed", shape: threads ? "threads" : "processes", workload: page ? "page_test" : "brk_test",
+        loops: intOption("loops", values.loops, 1, 1_000_000, 1), seed: intOption("seed", values.seed, 0, Number.MAX_SAFE_INTEGER, 1),
+        onProgress: (done, total, label) => {
+          const el = (performance.now() - t0) / 1000;
+          const left = done < total ? `, about ${Math.ceil((el / done) * (total - done))} s left` : "";
+          const line = `aim9-brk [${done}/${total}] ${label} done (${el.toFixed(1)} s${left})`;
+          process.stderr.write(tty ? `\r${line.padEnd(78)}${done === total ? "\n" : ""}` : `${line}\n`);
+        },
+      });
+      const json = JSON.stringify(r, null, 2);
+      if (values.out !== undefined) writeFileSync(values.out, json + "\n");
+      if (values.json) console.log(json);
+      else {
+        console.log(formatAim9Brk(r, table));
+        console.log(`\n${((performance.now() - t0) / 1000).toFixed(1)} s of host time` + (values.out !== undefined ? `; JSON written to ${values.out}` : ""));
+      }
+      return r.runs.every((x) => x.sbrkPerLoop === 17000 && x.heapRestored) ? 0 : 1;
+    },
+  },
+};
+
 function printTorture(r: TortureResult | VirtualTortureResult): void {
   const s = r.stat;
   const how = r.mode === "parallel" ? "parallel: worker threads" : r.mode === "timed"
@@ -46,6 +110,26 @@ function printTorture(r: TortureResult | VirtualTortureResult): void {
 }
 
 const commands: Record<string, Command> = {
+  experiment: {
+    summary: `run an experiment (${Object.keys(experiments).join(", ")}); mmemu experiment NAME --help`,
+    usage: `mmemu experiment NAME [options]     mmemu experiment NAME --help\n\nexperiments:\n` +
+      Object.entries(experiments).map(([n, c]) => `  ${n.padEnd(12)}${c.summary}`).join("\n"),
+    async run(args) {
+      const [name, ...rest] = args;
+      if (name === undefined || name === "--help" || name === "-h") { console.log(this.usage); return name === undefined ? 2 : 0; }
+      const x = experiments[name];
+      if (!x) throw new UsageError(`unknown experiment "${name}" (experiments: ${Object.keys(experiments).join(", ")})`);
+      try {
+        return await x.run(rest);
+      } catch (e) {
+        if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+          console.error(`mmemu experiment ${name}: ${(e as Error).message}`);
+          return 2;
+        }
+        throw e;
+      }
+    },
+  },
   torture: {
     summary: "hammer one lock type with writers and readers and check that it excludes (locktorture)",
     usage: "mmemu torture [--lock TYPE] [--mode timed|parallel|explore] [--cpus N] [--seed S] [--runs N] [--readers N] [--iters N] [--json]\n\n" +

@@ -32,3 +32,9 @@ export {
 } from "./mm/process.js";
 export { MmuNotifier, type MmuNotifierCounts, type MmuNotifierEvent, type MmuNotifierEventKind } from "./mm/notifier.js";
 export { checkMmInvariants, type MmCheckResult } from "./mm/check.js";
+// Experiments (issue 5): eras as data, and AIM9 brk_test / page_test in virtual time.
+export { ERAS, ERA_NAMES, ERA_LOCK_CLASSES, era, eraMachineOptions, type Era, type EraOverrides } from "./experiments/eras.js";
+export {
+  runAim9Brk, formatAim9Brk, AIM9_RUN_FIELDS, type Aim9BrkOptions, type Aim9BrkResult, type Aim9Run, type Aim9LockStat,
+  type Aim9Ratio, type Aim9Workload, type Aim9Shape,
+} from "./experiments/aim9-brk.js";

@@ -29,6 +29,7 @@ import { ACC_VALID_MASK } from "../arch/x86/pgtable_types";
 import { cpu_set_running } from "../arch/x86/smp";
 import { sched_reset } from "./sched";
 import { torture_writer, torture_reader } from "../locking/locktorture";
+import { job_aim9, AIM9_OUT_SIZE } from "../lib/aim9";
 import { job_spin_lock_loop, job_racy_increment, job_sleep_pingpong, job_preempt_loop, job_translate_loop } from "./vcpu_jobs";
 
 // Job ids (ABI). 0 is "no job".
@@ -39,6 +40,8 @@ export const JOB_PREEMPT_LOOP: u32 = 4;    // (n)
 export const JOB_TORTURE_WRITER: u32 = 5;  // (lock mm_lock*, data torture_data*, iters, hold)
 export const JOB_TORTURE_READER: u32 = 6;  // (lock mm_lock*, data torture_data*, iters, hold)
 export const JOB_TRANSLATE_LOOP: u32 = 7;  // (va, n, access ACC_*)
+export const JOB_AIM9_BRK: u32 = 8;        // (pid, loops, base, out aim9 report* or 0): lib/aim9.ts
+export const JOB_AIM9_PAGE: u32 = 9;       // (pid, loops, base, out aim9 report* or 0): page_test
 
 // Job states (PC_JOB_STATE).
 export const VJ_NONE: u32 = 0;     // no job recorded
@@ -100,6 +103,12 @@ function job_dispatch(job: u32, p: usize, check: bool): i64 {
     case JOB_TRANSLATE_LOOP: {
       if (check) return count_ok(arg(p, 1)) && (arg(p, 2) & ~<u64>ACC_VALID_MASK) == 0 ? 0 : -EINVAL;
       return job_translate_loop(arg(p, 0), <u32>arg(p, 1), <u32>arg(p, 2));
+    }
+    case JOB_AIM9_BRK:
+    case JOB_AIM9_PAGE: {
+      if (check) return count_ok(arg(p, 0)) && count_ok(arg(p, 1)) && (arg(p, 2) & 4095) == 0 &&
+        (arg(p, 3) == 0 || kaddr_ok(arg(p, 3), 8) && kaddr_ok(arg(p, 3) + AIM9_OUT_SIZE - 8, 8)) ? 0 : -EINVAL;
+      return job_aim9(<u32>arg(p, 0), <u32>arg(p, 1), arg(p, 2), <usize>arg(p, 3), job == JOB_AIM9_PAGE);
     }
     case JOB_TORTURE_WRITER:
     case JOB_TORTURE_READER: {

@@ -144,6 +144,8 @@ export interface CoreExports {
   cpu_test_fault_range(cpu: number, mm: number, start: bigint, n: number, seed: number): number;
   // reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts; lib/test_rmap.ts)
   [rmap: `MMC_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
+  // AIM9 jobs (lib/aim9.ts): loop shape and the job's report layout
+  [aim9: `AIM9_${string}`]: G;
   mm_config_get(): number;
   mm_config_write(word: number): number;
   cpu_anon_vma_prepare(cpu: number, vma: number): number;
