@@ -101,7 +101,7 @@ export const MF_VIRTUAL: u32 = 1 << 1; // CPUs run in virtual time in one instan
 export const MF_KNOWN: u32 = MF_DEBUG | MF_VIRTUAL;
 
 // mm_config (HDR_MM_CONFIG): one word of MM behaviour switches, so an era or an experiment is a machine
-// option, read by the code it affects (mm/mm_config.ts: mm_config_get / mm_config_set). Set before
+// option, read by the code it affects (mm/mm_config.ts: mm_config / mm_config_has / mm_config_set). Set before
 // CPUs run; never changed while an MM object exists (the two anon_vma designs do not mix).
 //
 //   31 .................... 4     3              2                 1              0

@@ -257,8 +257,9 @@ export const VM_ACCOUNT: u32 = 0x100000;
 //   -- read-only after anon_vma_alloc / anon_vma_fork --
 //   +64  root       u32   the root of its anon_vma tree (itself for a root)
 //   -- atomics --
-//   +68  refcount   i32   references: one per vma using it as vma->anon_vma's root chain member,
-//                         plus temporary ones (seed 002's get_anon_vma / put_anon_vma)
+//   +68  refcount   i32   references: with anon_vma_chain, 1 while its list is not empty plus one per
+//                         non-root anon_vma of its tree (on the root); 2.6.25 design: one per vma on its
+//                         list; plus temporary ones (seed 002's get_anon_vma / put_anon_vma)
 //   -- under the root's lock --
 //   +72  head       u32   first anon_vma_chain on this anon_vma (avc->same_anon_vma links), or with the
 //                         2.6.25 design the first vma directly (the era switch; rmap.ts)

@@ -9,7 +9,7 @@
 //   +0    mm           u32   the address space being unmapped
 //   +4    fullmm       u8    the whole mm goes (exit_mmap): flush everything at the end
 //   +5    freed_tables u8    page-table pages were unlinked since the last flush (lazy CPUs too)
-//   +6    cause        u8    TLB_CAUSE_* of the shootdowns (munmap, or exit for fullmm; tlb_set_cause)
+//   +6    cause        u8    TLB_CAUSE_* of the shootdowns (munmap, or exit for fullmm)
 //   +7    active       u8    between tlb_gather_mmu and tlb_finish_mmu
 //   +8    start        u64   lowest address whose translation was cleared since the last flush
 //   +16   end          u64   end of the highest one (start >= end: nothing to flush)
@@ -72,11 +72,6 @@ export function tlb_gather_mmu(tlb: usize, mm: usize, start: u64, end: u64): voi
   store<u32>(tlb + TLB_NR_PAGES, 0);
   store<u32>(tlb + TLB_NR_TABLES, 0);
   __tlb_reset_range(tlb);
-}
-
-/** tlb_set_cause - account this gather's shootdowns to cause (TLB_CAUSE_*: madvise, reclaim). */
-export function tlb_set_cause(tlb: usize, cause: u32): void {
-  store<u8>(tlb + TLB_CAUSE, <u8>cause);
 }
 
 /** __tlb_adjust_range - widen the range to flush by [addr, addr + size). */

@@ -351,7 +351,8 @@ function vma_adjust_again(vma: usize, end: u64, next: usize): i32 {
   return vm_flags(vma) == flags && vm_file(vma) == file;
 }
 
-// is_mergeable_anon_vma (2.6.34+): an anon_vma may be absent on one side only when the vma has at
+// is_mergeable_anon_vma (Linux 2.6.36, "avoid merging cloned VMAs"; the model applies it with the
+// anon_vma_chain design, so from its 2.6.34 era on: README, differences): an anon_vma may be absent on one side only when the vma has at
 // most one chain entry (else its pages could belong to several anon_vmas).
 function is_mergeable_anon_vma(av1: usize, av2: usize, vma: usize): bool {
   if ((av1 == 0 || av2 == 0)) {
