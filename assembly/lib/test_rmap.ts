@@ -11,9 +11,9 @@ import { LOCK_CLASS_MMAP_SEM, LOCK_CLASS_PAGE_TABLE_LOCK } from "../locking/lock
 import { kmem_cache_alloc, kmem_cache_free } from "../mm/slab";
 import { alloc_page, put_page, get_page, page_address, page_has_data, __GFP_ZERO, GFP_PGTABLE, GFP_HIGHUSER } from "../mm/page_alloc";
 import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, PTE_PFN_MASK } from "../arch/x86/pgtable_types";
-import { KMEM_MM_STRUCT, KMEM_VM_AREA, MM_MMAP_SEM, MM_PAGE_TABLE_LOCK, MM_PGD, MM_PCID, MM_USERS, MM_COUNT, MM_RSS,
-  MM_MMAP, MM_MAP_COUNT, MM_ANONPAGES, MM_FILEPAGES, VMA_MM, VMA_NEXT, VMA_PREV, VMA_START, VMA_END, VMA_FLAGS,
-  VMA_PGOFF, VMA_PAGE_PROT, VMA_FILE, VMA_ANON_VMA, VMA_SIZE, VM_WRITE, VM_SHARED } from "../mm/mm_types";
+import { KMEM_MM_STRUCT, KMEM_VM_AREA, MM_MMAP_SEM, MM_PAGE_TABLE_LOCK, MM_PGD, MM_PCID, MM_USERS, MM_COUNT,
+  MM_RSS, MM_MMAP, MM_MAP_COUNT, MM_ANONPAGES, MM_FILEPAGES, VMA_MM, VMA_NEXT, VMA_PREV, VMA_START, VMA_END,
+  VMA_FLAGS, VMA_PGOFF, VMA_PAGE_PROT, VMA_FILE, VMA_ANON_VMA, VM_WRITE, VM_SHARED } from "../mm/mm_types";
 import { vma_interval_tree_insert, vma_interval_tree_remove } from "./interval_tree";
 import { i_mmap_lock_write, i_mmap_unlock_write } from "../mm/filemap";
 import { page_referenced, RMAP_PTL_HELD } from "../mm/rmap_walk";

@@ -25,7 +25,7 @@ import { charge, preempt_point, SWITCH_PREEMPT } from "../kernel/sched";
 import { cost, COST_ATOMIC, COST_LINE_TRANSFER } from "../kernel/cost";
 import { VIRTUAL } from "../kernel/sched_config";
 import { lock_class_type, lock_class_policy, lock_class_flags, LOCK_TICKET, LOCK_TAS, LOCK_MUTEX, LOCK_RWSEM,
-  LOCK_BROKEN, NR_LOCK_CLASSES, LC_TIMED } from "./lock_types";
+  NR_LOCK_CLASSES, LC_TIMED } from "./lock_types";
 import { lock_stat_add, lock_stat_time, lock_clock, LS_ACQ_READ, LS_ACQ_WRITE, LS_CONTENDED, LS_WAIT, LS_HOLD } from "./lock_stat";
 import { lockdep_acquire, lockdep_release, held_lock_push, held_lock_pop } from "./lockdep";
 import { ticket_lock, ticket_unlock, tas_lock, tas_unlock, broken_lock, broken_unlock } from "./spinlock";

@@ -12,7 +12,6 @@
 // Difference from Linux: the write-protected parent PTEs are flushed from every TLB here, per vma
 // (cause COW), where dup_mmap calls flush_tlb_mm(oldmm) once at the end; no periodic lock break
 // (need_resched) in copy_pte_range.
-import { PAGE_SIZE } from "../config";
 import { VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VM_SHARED, MM_SWAPENTS } from "./mm_types";
 import { pgd_offset, pud_offset, pmd_offset, pte_offset_map, pte_lockptr, pud_alloc, pmd_alloc, pte_alloc,
   table_present, ptep_get, ptep_set_wrprotect, set_pte_at, pte_none, pte_present, pte_write, pte_wrprotect,

@@ -10,7 +10,7 @@
 // The anon_vma and i_mmap locks are never taken inside a page-table lock (lockdep checks the order).
 import { PAGE_SIZE } from "../config";
 import { _PAGE_ACCESSED } from "../arch/x86/pgtable_types";
-import { pfn_to_page, set_page_flag, PG_referenced, VMA_MM, VMA_START, VMA_END, VMA_NEXT, VMA_FILE, VMA_ANON_VMA_CHAIN,
+import { pfn_to_page, set_page_flag, PG_referenced, VMA_MM, VMA_START, VMA_END, VMA_NEXT, VMA_ANON_VMA_CHAIN,
   MM_ANONPAGES, MM_FILEPAGES, MM_SWAPENTS } from "./mm_types";
 import { pgd_offset, pud_offset, pmd_offset, pte_offset_map, pte_lockptr, table_present,
   ptep_get, ptep_get_and_clear, pte_none, pte_present, pte_dirty, pgd_addr_end, pud_addr_end, pmd_addr_end,

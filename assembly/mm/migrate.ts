@@ -24,7 +24,7 @@ import { PAGE_SIZE } from "../config";
 import { EAGAIN, EBUSY, ENOMEM, EINVAL } from "../errno";
 import { nr_frames } from "../layout";
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
-import { alloc_page, put_page, get_page, page_address, page_has_data, GFP_KERNEL, GFP_HIGHUSER } from "./page_alloc";
+import { alloc_page, put_page, page_address, page_has_data, GFP_KERNEL, GFP_HIGHUSER } from "./page_alloc";
 import { lock_page, unlock_page, wait_on_page_locked, migrate_page_move_mapping } from "./filemap";
 import { page_anon_vma, grab_anon_vma, put_anon_vma, page_is_anon } from "./rmap";
 import { try_to_unmap, remove_migration_ptes, mm_find_pte, rmap_pte_lockptr, ptep_table_pfn, TTU_MIGRATION } from "./rmap_walk";

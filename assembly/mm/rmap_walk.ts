@@ -29,11 +29,8 @@ import { flush_tlb_page as x86_flush_tlb_page, TLB_CAUSE_RECLAIM, TLB_CAUSE_MIGR
 import { mmu_notifier_invalidate_page, mmu_notifier_clear_young } from "./mmu_notifier";
 import { PAGE_SHIFT } from "../config";
 import { EAGAIN, EFAULT } from "../errno";
-import { nr_cpus, nr_backed, MMC_RMAP_LOCKLESS, MMC_AV_2625 } from "../layout";
-import { smp_processor_id, this_cpu } from "../percpu";
+import { nr_backed, MMC_RMAP_LOCKLESS, MMC_AV_2625 } from "../layout";
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
-import { tlb_flush_one } from "../arch/x86/tlb";
-import { tlb_mailbox_post, tlb_mailbox_wait, FLUSH_RANGE } from "../arch/x86/smp";
 import { _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY, PTE_PFN_MASK } from "../arch/x86/pgtable_types";
 import { vma_interval_tree_iter_first, vma_interval_tree_iter_next } from "../lib/interval_tree";
 import { put_page, get_page, page_address } from "./page_alloc";
@@ -43,8 +40,8 @@ import { i_mmap_lock_read, i_mmap_unlock_read } from "./filemap";
 import { page_anon_vma, page_is_anon, vma_address, grab_anon_vma, put_anon_vma, anon_vma_lock_read,
   anon_vma_unlock_read, page_remove_rmap, page_add_anon_rmap, page_add_file_rmap } from "./rmap";
 import { AV_ROOT, AV_REFCOUNT, AV_HEAD, AVC_VMA, AVC_NEXT, VMA_MM, VMA_FLAGS, VMA_PAGE_PROT, VMA_ANON_VMA,
-  VMA_AV_NODE_NEXT, AS_I_MMAP, MM_PGD, MM_PCID, MM_PAGE_TABLE_LOCK, MM_RSS, MM_ANONPAGES, MM_FILEPAGES,
-  VM_SHARED, VM_WRITE, pfn_to_page, page_mapcount, PAGE_MAPPING, PAGE_PRIVATE, PAGE_INDEX, PAGE_FLAGS, PG_dirty } from "./mm_types";
+  VMA_AV_NODE_NEXT, AS_I_MMAP, MM_PGD, MM_RSS, MM_ANONPAGES, MM_FILEPAGES, VM_SHARED, VM_WRITE, pfn_to_page,
+  page_mapcount, PAGE_MAPPING, PAGE_INDEX, PAGE_FLAGS, PG_dirty } from "./mm_types";
 
 /** rmap_walk flag: stop as soon as the page is no longer mapped (try_to_unmap's done()). */
 export const RMAP_STOP_UNMAPPED: u32 = 1 << 0;
