@@ -2,6 +2,7 @@
 // Part of the core's exported interface (assembly/index.ts re-exports every file of assembly/abi/).
 import { bench_brk1, bench_make_vmas, bench_page_fault1, bench_touch, bench_fork_exit, bench_munmap,
   bench_fork_n, bench_follow_pfn, bench_rmap_walk } from "../lib/bench_mm";
+import { get_task_mm_of, kthread_use_mm_of, kthread_unuse_mm } from "../kernel/syscalls";
 import { spawn_process, do_fork, sys_exit, enter_task, enter_user, mm_of_pid, current_pid, kthread_create,
   active_mm_of_pid, task_mmu_notifier_register } from "../kernel/syscalls";
 import { page_op } from "../kernel/page_ops";
@@ -103,3 +104,11 @@ export function cpu_bench_munmap(cpu: i32, pid: u32, addr: u64, pages: u32): i64
 export function cpu_bench_fork_n(cpu: i32, pid: u32, n: u32): i64 { return enter(cpu) ? bench_fork_n(pid, n) : -EINVAL; }
 export function cpu_bench_follow_pfn(cpu: i32, pid: u32, va: u64): i64 { return enter(cpu) ? bench_follow_pfn(pid, va) : -EINVAL; }
 export function cpu_bench_rmap_walk(cpu: i32, pfn: u32, iters: u32): i64 { return enter(cpu) ? bench_rmap_walk(pfn, iters) : -EINVAL; }
+
+// ---- seed 000: get_task_mm and use_mm (kernel/syscalls.ts) ----
+/** get_task_mm of pid: its mm with a user reference (release with cpu_mmput), or 0. */
+export function cpu_get_task_mm(cpu: i32, pid: u32): usize { return enter(cpu) ? get_task_mm_of(pid) : 0; }
+/** The kernel thread kpid adopts pid's mm (get_task_mm + use_mm) on cpu: the mm, or -errno. */
+export function cpu_kthread_use_mm(cpu: i32, kpid: u32, pid: u32): i64 { return enter(cpu) ? kthread_use_mm_of(kpid, pid) : -EINVAL; }
+/** The kernel thread kpid gives its adopted mm back (unuse_mm + mmput): 0 or -errno. */
+export function cpu_kthread_unuse_mm(cpu: i32, kpid: u32): i32 { return enter(cpu) ? kthread_unuse_mm(kpid) : -EINVAL; }

@@ -13,7 +13,7 @@ import { TASK_MM, TASK_PID, TASK_ACTIVE_MM, MM_MMAP_SEM } from "../mm/mm_types";
 import { mm_alloc, mm_setup_brk, mmput, get_task_mm } from "../mm/mm_struct";
 import { mmu_notifier_register } from "../mm/mmu_notifier";
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
-import { task_alloc, task_fork, task_exit, find_task_by_pid, task_run_on, context_switch, current_task } from "./task";
+import { task_alloc, task_fork, task_exit, find_task_by_pid, task_run_on, context_switch, current_task, use_mm, unuse_mm } from "./task";
 import { ENOMEM, ESRCH, EINVAL } from "../errno";
 
 /** Where a spawned process's heap starts (a non-randomised PIE's neighbourhood). */
@@ -127,4 +127,38 @@ export function task_mmu_notifier_register(pid: u32): i64 {
   lock_release(mm + MM_MMAP_SEM, MODE_WRITE);
   mmput(mm);
   return n == 0 ? -ENOMEM : <i64>n;
+}
+
+/** get_task_mm_of - get_task_mm of the live task with pid: its mm with a user reference (the caller
+ * mmputs it), or 0 for no such task, a kernel thread, or one that adopted an mm with use_mm (seed 000). */
+export function get_task_mm_of(pid: u32): usize {
+  const t = find_task_by_pid(pid);
+  return t == 0 ? 0 : get_task_mm(t);
+}
+
+/**
+ * kthread_use_mm_of - the kernel thread kpid, made current on this CPU, adopts the address space of
+ * the process pid as AIO/vhost workers do: mm = get_task_mm(p); use_mm(mm). Returns the mm, or -ESRCH
+ * (no such task, or p has no mm to give), -EINVAL (kpid is not a kernel thread, or already uses one),
+ * -EBUSY (kpid current elsewhere).
+ */
+export function kthread_use_mm_of(kpid: u32, pid: u32): i64 {
+  const k = enter_task(kpid);
+  if (k < 0) return k;
+  const mm = get_task_mm_of(pid);
+  if (mm == 0) return -ESRCH;
+  const r = use_mm(mm);
+  if (r < 0) { mmput(mm); return r; }
+  return <i64>mm;
+}
+
+/** kthread_unuse_mm - kpid (current here) gives the adopted mm back: unuse_mm, then mmput. 0 or -errno. */
+export function kthread_unuse_mm(kpid: u32): i32 {
+  const k = enter_task(kpid);
+  if (k < 0) return <i32>k;
+  const mm = current_mm();
+  const r = unuse_mm();
+  if (r < 0) return r;
+  mmput(mm);
+  return 0;
 }

@@ -187,6 +187,46 @@ export function task_run_on(t: usize): i32 {
 }
 
 /**
+ * use_mm - the current kernel thread adopts mm as its own (mm/mmu_context.c use_mm, as AIO and vhost
+ * workers do): task_lock, ->mm and ->active_mm = mm (mmgrab when it was borrowing another), switch_mm.
+ * The caller holds a user reference on mm (mmget_not_zero) for as long as it uses it. Such a thread
+ * keeps PF_KTHREAD, so get_task_mm refuses its mm (seed 000: PF_BORROWED_MM). Returns 0, or
+ * -EINVAL when the current task is not a kernel thread or already has an mm.
+ */
+export function use_mm(mm: usize): i32 {
+  const t = current_task();
+  if (t == 0 || (load<u32>(t + TASK_FLAGS) & PF_KTHREAD) == 0 || task_mm(t) != 0 || mm == 0) return -EINVAL;
+  spin_lock(t + TASK_ALLOC_LOCK);
+  const active = task_active_mm(t);
+  if (active != mm) {
+    mmgrab(mm);
+    store<u32>(t + TASK_ACTIVE_MM, <u32>mm);
+  }
+  store<u32>(t + TASK_MM, <u32>mm);
+  const r = switch_mm(active, mm);
+  spin_unlock(t + TASK_ALLOC_LOCK);
+  if (active != mm && active != 0) mmdrop(active);
+  return r < 0 ? r : 0;
+}
+
+/**
+ * unuse_mm - the current kernel thread gives up the mm it adopted: ->mm = 0, and it goes on borrowing
+ * it lazily as active_mm (enter_lazy_tlb), as Linux's unuse_mm does. Returns 0, or -EINVAL when the
+ * current task is not a kernel thread using an mm.
+ */
+export function unuse_mm(): i32 {
+  const t = current_task();
+  if (t == 0 || (load<u32>(t + TASK_FLAGS) & PF_KTHREAD) == 0) return -EINVAL;
+  const mm = task_mm(t);
+  if (mm == 0) return -EINVAL;
+  spin_lock(t + TASK_ALLOC_LOCK);
+  store<u32>(t + TASK_MM, 0);
+  enter_lazy_tlb(mm);
+  spin_unlock(t + TASK_ALLOC_LOCK);
+  return 0;
+}
+
+/**
  * task_exit - do_exit's mm half for the task current on this CPU: exit_mm (the task drops its mm
  * under task_lock but keeps it as active_mm, pinned, in lazy TLB mode, then mmput: the last user tears
  * the address space down), then TASK_DEAD: the next context_switch away drops the pinned mm and frees

@@ -219,6 +219,9 @@ export interface CoreExports {
   cpu_mm_setup_brk(cpu: number, mm: number, addr: bigint): number;
   // processes (kernel/syscalls.ts): each cpu_sys_* runs on cpu as the task with pid
   START_BRK: G;
+  cpu_get_task_mm(cpu: number, pid: number): number;
+  cpu_kthread_use_mm(cpu: number, kpid: number, pid: number): bigint;
+  cpu_kthread_unuse_mm(cpu: number, kpid: number): number;
   cpu_spawn(cpu: number): number;
   cpu_sys_fork(cpu: number, pid: number, cloneFlags: number): number;
   cpu_sys_exit(cpu: number, pid: number, code: number): number;

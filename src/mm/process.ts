@@ -284,6 +284,26 @@ export class KThread {
     return this.exited ? 0 : this.model.mmu.exports.task_active_mm_of(this.pid) >>> 0;
   }
 
+  /**
+   * use_mm: adopt process p's address space (get_task_mm + use_mm, as AIO and vhost workers do), on
+   * the thread's CPU, making it current there. Returns the mm's address, or a negative errno (-ESRCH:
+   * p has no mm; -EINVAL: already using one). Its mm is then refused to get_task_mm (seed 000).
+   */
+  useMm(p: Process, opts?: OnCpu): number {
+    const cpu = this.on(opts);
+    const r = Number(this.model.mmu.exports.cpu_kthread_use_mm(cpu, this.pid, p.pid));
+    this.model.afterOp(`kthread ${this.pid}.useMm(${p.pid}) = ${r}`);
+    return r;
+  }
+
+  /** unuse_mm + mmput: give the adopted address space back (it stays loaded lazily). 0 or a negative errno. */
+  unuseMm(opts?: OnCpu): number {
+    const cpu = this.on(opts);
+    const r = this.model.mmu.exports.cpu_kthread_unuse_mm(cpu, this.pid);
+    this.model.afterOp(`kthread ${this.pid}.unuseMm() = ${r}`);
+    return r;
+  }
+
   /** The thread ends (do_exit; it has no mm to release: its borrowed one is dropped when the CPU switches away). */
   exit(opts?: OnCpu): void {
     const cpu = this.on(opts);

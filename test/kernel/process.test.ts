@@ -180,3 +180,37 @@ describe("processes: the rest of the system calls", () => {
     p.exit();
   });
 });
+
+describe("seed 000: get_task_mm and borrowed address spaces", () => {
+  it("seed 000: get_task_mm takes a user reference on a process's mm and refuses a kernel thread's adopted (use_mm) one", () => {
+    const { mmu, mm } = model(2);
+    const dv = () => new DataView(mmu.memory.buffer);
+    const users = (m: number) => dv().getInt32(m + Number(mmu.exports.MM_USERS.value), true);
+    const p = mm.spawn({ cpu: 0 });
+    const a = p.mmap(4096);
+    expect(p.write(a, 42)).toBe(0);
+    const pmm = p.mm;
+    expect(users(pmm)).toBe(1);
+    // A process: its mm with a reference.
+    expect(mmu.exports.cpu_get_task_mm(0, p.pid) >>> 0).toBe(pmm);
+    expect(users(pmm)).toBe(2);
+    mmu.exports.cpu_mmput(0, pmm);
+    expect(users(pmm)).toBe(1);
+    // A kernel thread adopting it (use_mm, as an AIO worker): it holds a user reference meanwhile,
+    // and get_task_mm refuses the thread's mm (PF_BORROWED_MM in 2.6.x, PF_KTHREAD here).
+    const k = mm.kthread({ cpu: 1 });
+    expect(k.useMm(p)).toBe(pmm);
+    expect(users(pmm)).toBe(2);
+    expect(mmu.exports.cpu_get_task_mm(1, k.pid)).toBe(0);
+    expect(k.useMm(p)).toBe(-22); // already using one
+    expect(k.unuseMm()).toBe(0);
+    expect(users(pmm)).toBe(1);
+    expect(k.unuseMm()).toBe(-22);
+    // The process exits: its address space goes although the thread still has it loaded lazily.
+    const free0 = mmu.freeFrames();
+    p.exit();
+    expect(mmu.freeFrames()).toBeGreaterThan(free0);
+    k.exit();
+    expect(mm.check().violations).toEqual([]);
+  });
+});
