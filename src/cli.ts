@@ -24,8 +24,13 @@ interface Command {
 class UsageError extends Error {}
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
+  // dist/src/cli.js (built) or src/cli.ts (run from the sources, as the tests do)
+  for (const rel of ["../../package.json", "../package.json"]) {
+    try {
+      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { version: string }).version;
+    } catch { /* try the next */ }
+  }
+  return "unknown";
 }
 
 function intOption(name: string, v: string | undefined, lo: number, hi: number, dflt: number): number {
