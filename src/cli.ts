@@ -49,6 +49,16 @@ function intList(name: string, v: string | undefined, lo: number, hi: number, df
   return [...new Set(parts.map(Number))];
 }
 
+/**
+ * The --report option of an experiment: write the self-contained HTML report of `result` (drawn by
+ * the report section registered under `name`, src/report/html.ts) to `file`, with the command line
+ * that produced it under the title.
+ */
+function writeReport(file: string, name: string, result: unknown, args: string[], title: string): void {
+  writeFileSync(file, renderReport({ title, subtitle: `mmemu ${version()}, ${new Date().toISOString()}: mmemu experiment ${name} ${args.join(" ")}`,
+    experiments: [{ name, result }] }));
+}
+
 const experiments: Record<string, Command> = {
   "aim9-brk": {
     summary: "AIM9 brk_test throughput per era and CPU count, with the lock statistics that explain it",
@@ -91,9 +101,7 @@ const experiments: Record<string, Command> = {
       const json = JSON.stringify(r, null, 2);
       if (values.out !== undefined) writeFileSync(values.out, json + "\n");
       if (values.report !== undefined) {
-        writeFileSync(values.report, renderReport({ title: `mmemu aim9-brk: ${r.workload}, ${r.shape}`,
-          subtitle: `mmemu ${version()}, ${new Date().toISOString()}: mmemu experiment aim9-brk ${args.join(" ")}`,
-          experiments: [{ name: "aim9-brk", result: r }] }));
+        writeReport(values.report, "aim9-brk", r, args, `mmemu aim9-brk: ${r.workload}, ${r.shape}`);
       }
       if (values.json) {
         console.log(json);

@@ -106,7 +106,7 @@ function throughputChart(r: Aim9BrkResult, p: string, mode: SectionContext["char
   const xScale = cpus.length > 2 && cpus[0]! > 0 && cpus[cpus.length - 1]! / cpus[0]! >= 4 ? "log" : "linear";
   const draw = (yScale: "linear" | "log") => lineChart({
     id: `${p}-throughput-${yScale}`, title: `AIM9 ${r.workload} throughput vs CPUs, per era`, xLabel: `CPUs (one task each${xScale === "log" ? ", log2 scale" : ""})`,
-    yLabel: "ops/s (sbrk calls/s, all tasks)", yScale, xScale,
+    yLabel: "ops/s (sbrk calls/s, all tasks)", yScale, xScale, xTicks: cpus,
     series: eras.map((e) => ({ name: e, points: r.runs.filter((x) => x.era === e).map((x) => ({ x: x.cpus, y: x.opsPerSec })) })),
   });
   return figure(`${p}-throughput`, scaleToggle(`${p}-throughput`, mode, draw),

@@ -8,6 +8,13 @@
 // (`registerReportSection`); aim9-brk's is src/report/aim9-brk.ts. A new experiment plugs in with a
 // renderer of the same shape and one registerReportSection line below (or a call from its own
 // module); `mmemu report --from FILE.json` then renders its saved JSON.
+//
+// Command line (src/cli.ts):
+//   mmemu experiment aim9-brk ... --report FILE.html     the run's report (no report unless asked)
+//   mmemu report --from A.json [--from B.json ...] --out FILE.html [--title T] [--scale linear|log|both]
+//                                                        a report of saved experiment JSON (--out files)
+// Charts (data-chart of each <svg>, id and data-figure of each <figure>) are named
+// x<index>-<experiment>-<chart>, e.g. x0-aim9-brk-throughput-log; see each section module.
 import { aim9BrkSection } from "./aim9-brk.js";
 import { escapeHtml, ReportError, type ChartOptions, type SectionRenderer } from "./html-parts.js";
 

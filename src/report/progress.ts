@@ -40,12 +40,12 @@ export interface ProgressState {
   elapsedSeconds: number;
 }
 
-/** The terminal line: bar, counts, percent, label, elapsed and time left, cut to `columns`. */
+/** The terminal line: bar (8..20 cells, narrower on narrow terminals), counts, percent, label, elapsed and time left, cut to `columns`. */
 export function formatProgressBar(p: ProgressState, columns = 80): string {
   const left = estimateRemaining(p.elapsedSeconds, p.done, p.total);
   const pct = p.total > 0 ? Math.floor((100 * p.done) / p.total) : 100;
   const time = `${formatDuration(p.elapsedSeconds)}${left === null ? "" : `, ~${formatDuration(left)} left`}`;
-  const head = `${p.name} ${progressBar(p.done, p.total)} ${String(p.done).padStart(String(p.total).length)}/${p.total} ${String(pct).padStart(3)}%`;
+  const head = `${p.name} ${progressBar(p.done, p.total, Math.max(8, Math.min(20, columns - 64)))} ${String(p.done).padStart(String(p.total).length)}/${p.total} ${String(pct).padStart(3)}%`;
   const room = Math.max(0, columns - 1 - head.length - time.length - 4);
   const label = p.label.length > room ? (room > 1 ? `${p.label.slice(0, room - 1)}~` : "") : p.label;
   return `${head}  ${label}${label ? "  " : ""}${time}`.slice(0, Math.max(10, columns - 1));

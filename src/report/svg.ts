@@ -76,7 +76,7 @@ function axis(values: number[], scale: Scale, from: number, to: number, base: 2 
 }
 
 /** A categorical palette distinguishable in colour and in grey (Okabe-Ito, then more). */
-export const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442", "#882255", "#44AA99"];
+export const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#882255", "#44AA99", "#999933"];
 const DASHES = ["", "6 3", "2 3", "8 3 2 3"];
 
 export interface ChartCommon {
@@ -92,7 +92,12 @@ export interface ChartCommon {
 }
 
 export interface LineSeries { name: string; points: { x: number; y: number }[] }
-export interface LineChartOptions extends ChartCommon { series: LineSeries[]; xScale?: Scale }
+export interface LineChartOptions extends ChartCommon {
+  series: LineSeries[];
+  xScale?: Scale;
+  /** Where to label the x axis (e.g. the CPU counts run); default nice ticks (powers of two on a log scale). */
+  xTicks?: number[];
+}
 
 const M = { left: 78, right: 16, top: 34, bottom: 52 };
 
@@ -106,7 +111,7 @@ function frame(o: ChartCommon, w: number, h: number, body: string, legend: strin
     body +
     `<text class="axis-label" x="${M.left + (w - M.left - M.right) / 2}" y="${xLabelY}" text-anchor="middle">${escapeXml(o.xLabel)}</text>` +
     `<text class="axis-label" transform="translate(14 ${M.top + (h - M.top - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>` +
-    (note ? `<text class="chart-note" x="${w - M.right}" y="${M.top - 6}" text-anchor="end">${escapeXml(note)}</text>` : "") +
+    (note ? `<text class="chart-note" x="${w - M.right}" y="${M.top - 3}" text-anchor="end">${escapeXml(note)}</text>` : "") +
     legend.map((item, i) => `<g class="legend-item" transform="translate(${M.left + (i % 4) * ((w - M.left) / 4)} ${h + 4 + 18 * Math.floor(i / 4)})">${item}</g>`).join("") +
     `</svg>`;
 }
@@ -135,7 +140,8 @@ export function lineChart(o: LineChartOptions): string {
   const xa = axis(xs, xScale, M.left + 10, w - M.right - 10, 2, false);
   const ya = axis(ys, yScale, h - M.bottom, M.top, 10, true);
   let body = yAxis(ya, w);
-  const xt = xScale === "log" ? xa.ticks.filter((t) => t >= Math.min(...xs) / 1.0001 && t <= Math.max(...xs) * 1.0001) : xa.ticks;
+  const xt = o.xTicks ? o.xTicks.filter((t) => Number.isFinite(t) && (xScale !== "log" || t > 0))
+    : xScale === "log" ? xa.ticks.filter((t) => t >= Math.min(...xs) / 1.0001 && t <= Math.max(...xs) * 1.0001) : xa.ticks;
   body += xt.map((t) => `<text class="tick" x="${xa.map(t).toFixed(1)}" y="${h - M.bottom + 16}" text-anchor="middle">${escapeXml(formatTick(t))}</text>`).join("");
   body += `<line class="axis" x1="${M.left}" x2="${w - M.right}" y1="${h - M.bottom}" y2="${h - M.bottom}"/>` +
     `<line class="axis" x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${h - M.bottom}"/>`;
@@ -182,7 +188,7 @@ export function barChart(o: BarChartOptions): string {
   o.categories.forEach((c, ci) => {
     const cx = M.left + gw * (ci + 0.5);
     body += angle
-      ? `<text class="tick" transform="translate(${cx.toFixed(1)} ${h - bottom + 12}) rotate(-30)" text-anchor="end">${escapeXml(c)}</text>`
+      ? `<text class="tick" transform="translate(${cx.toFixed(1)} ${h - bottom + 12}) rotate(${n > 12 ? -50 : -30})" text-anchor="end">${escapeXml(c)}</text>`
       : `<text class="tick" x="${cx.toFixed(1)}" y="${h - bottom + 16}" text-anchor="middle">${escapeXml(c)}</text>`;
   });
   const legend: string[] = [];
