@@ -12,6 +12,8 @@ import { MmemuError } from "./core/errors.js";
 import { MAX_CPUS } from "./options.js";
 import { ERAS, ERA_NAMES } from "./experiments/eras.js";
 import { DEFAULT_CPUS, formatAim9Brk, runAim9Brk } from "./experiments/aim9-brk.js";
+import { experimentName, renderReport, ReportError, reportSectionNames, type ReportExperiment } from "./report/html.js";
+import { createProgress } from "./report/progress.js";
 
 interface Command {
   summary: string;
@@ -22,8 +24,13 @@ interface Command {
 class UsageError extends Error {}
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  return pkg.version;
+  // dist/src/cli.js (built) or src/cli.ts (run from the sources, as the tests do)
+  for (const rel of ["../../package.json", "../package.json"]) {
+    try {
+      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { version: string }).version;
+    } catch { /* try the next */ }
+  }
+  return "unknown";
 }
 
 function intOption(name: string, v: string | undefined, lo: number, hi: number, dflt: number): number {
@@ -42,11 +49,21 @@ function intList(name: string, v: string | undefined, lo: number, hi: number, df
   return [...new Set(parts.map(Number))];
 }
 
+/**
+ * The --report option of an experiment: write the self-contained HTML report of `result` (drawn by
+ * the report section registered under `name`, src/report/html.ts) to `file`, with the command line
+ * that produced it under the title.
+ */
+function writeReport(file: string, name: string, result: unknown, args: string[], title: string): void {
+  writeFileSync(file, renderReport({ title, subtitle: `mmemu ${version()}, ${new Date().toISOString()}: mmemu experiment ${name} ${args.join(" ")}`,
+    experiments: [{ name, result }] }));
+}
+
 const experiments: Record<string, Command> = {
   "aim9-brk": {
     summary: "AIM9 brk_test throughput per era and CPU count, with the lock statistics that explain it",
     usage: "mmemu experiment aim9-brk [--cpus 1,2,4,8] [--era E[,E...]] [--mode timed] [--loops N] [--seed S]\n" +
-      "                            [--threads] [--page-test] [--json] [--out FILE]\n\n" +
+      "                            [--threads] [--page-test] [--json] [--out FILE] [--report FILE]\n\n" +
       "  --cpus LIST   CPU counts to run, one task per CPU (each 1..64; default 1,2,4,8)\n" +
       `  --era LIST    eras (default all):\n${ERA_NAMES.map((e) => `                  ${e.padEnd(12)}${ERAS.get(e)!.summary}`).join("\n")}\n` +
       "  --mode timed  deterministic, in virtual time (the only mode so far)\n" +
@@ -55,39 +72,44 @@ const experiments: Record<string, Command> = {
       "  --threads     N threads of one process instead of N processes forked from one parent\n" +
       "  --page-test   AIM9 page_test: the same loop, dirtying every 128 bytes of each page grown\n" +
       "  --json        print every figure, the configuration and the seed as JSON\n" +
-      "  --out FILE    also write that JSON to FILE\n\n" +
-      "Figures are virtual time from the cost model (README: cost model); a progress line goes to stderr.",
+      "  --out FILE    also write that JSON to FILE\n" +
+      "  --report FILE write a self-contained HTML report (tables and charts, opens from disk) to FILE\n\n" +
+      "Figures are virtual time from the cost model (README: cost model); a progress bar (a terminal) or\n" +
+      "one line per run (otherwise) goes to stderr, with an estimate of the time left.",
     async run(args) {
       const { values } = parseArgs({ args, strict: true, options: {
         cpus: { type: "string" }, era: { type: "string" }, mode: { type: "string" }, loops: { type: "string" },
         seed: { type: "string" }, threads: { type: "boolean" }, "page-test": { type: "boolean" }, json: { type: "boolean" },
-        out: { type: "string" }, help: { type: "boolean" } } });
+        out: { type: "string" }, report: { type: "string" }, help: { type: "boolean" } } });
       if (values.help) { console.log(this.usage); return 0; }
       const mode = values.mode ?? "timed";
       if (mode !== "timed") throw new UsageError(`--mode: "${mode}" is not available for aim9-brk yet (timed)`);
+      if (values.report === "") throw new UsageError("--report: expected a file name");
       const cpus = intList("cpus", values.cpus, 1, MAX_CPUS, DEFAULT_CPUS);
       const eras = values.era === undefined ? [...ERA_NAMES] : values.era.split(",");
       for (const e of eras) if (!ERAS.has(e)) throw new UsageError(`--era: unknown era "${e}" (eras: ${ERA_NAMES.join(", ")})`);
       const threads = values.threads ?? false, page = values["page-test"] ?? false;
       if (threads && page) throw new UsageError("--page-test needs processes (threads share one break): drop --threads");
       const t0 = performance.now();
-      const tty = process.stderr.isTTY === true;
+      const progress = createProgress("aim9-brk");
       const r = runAim9Brk({
         eras, cpus, mode: "timed", shape: threads ? "threads" : "processes", workload: page ? "page_test" : "brk_test",
         loops: intOption("loops", values.loops, 1, 1_000_000, 1), seed: intOption("seed", values.seed, 0, Number.MAX_SAFE_INTEGER, 1),
-        onProgress: (done, total, label) => {
-          const el = (performance.now() - t0) / 1000;
-          const left = done < total ? `, about ${Math.ceil((el / done) * (total - done))} s left` : "";
-          const line = `aim9-brk [${done}/${total}] ${label} done (${el.toFixed(1)} s${left})`;
-          process.stderr.write(tty ? `\r${line.padEnd(78)}${done === total ? "\n" : ""}` : `${line}\n`);
-        },
+        onProgress: (done, total, label) => progress.update(done, total, label),
       });
+      progress.finish();
       const json = JSON.stringify(r, null, 2);
       if (values.out !== undefined) writeFileSync(values.out, json + "\n");
-      if (values.json) console.log(json);
-      else {
+      if (values.report !== undefined) {
+        writeReport(values.report, "aim9-brk", r, args, `mmemu aim9-brk: ${r.workload}, ${r.shape}`);
+      }
+      if (values.json) {
+        console.log(json);
+        if (values.report !== undefined) console.error(`HTML report written to ${values.report}`);
+      } else {
         console.log(formatAim9Brk(r, table));
         console.log(`\n${((performance.now() - t0) / 1000).toFixed(1)} s of host time` + (values.out !== undefined ? `; JSON written to ${values.out}` : ""));
+        if (values.report !== undefined) console.log(`HTML report written to ${values.report}`);
       }
       return r.runs.every((x) => x.sbrkPerLoop === 17000 && x.heapRestored) ? 0 : 1;
     },
@@ -163,6 +185,53 @@ const commands: Record<string, Command> = {
       if (values.json) console.log(JSON.stringify(r, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2));
       else printTorture(r);
       return r.ok ? 0 : 1;
+    },
+  },
+  report: {
+    summary: "render a self-contained HTML report (tables, charts) from saved experiment JSON (--out files)",
+    usage: "mmemu report --from FILE.json [--from FILE.json ...] --out FILE.html [--title TEXT] [--scale linear|log|both]\n\n" +
+      "  --from FILE    an experiment's JSON (mmemu experiment NAME --out FILE); repeat it (or list more files\n" +
+      "                 after the options) for one report of several experiments, in the order given\n" +
+      "  --out FILE     the HTML file to write (self-contained: opens from disk without a server)\n" +
+      "  --title TEXT   the report's title (default: mmemu report: the experiments' names)\n" +
+      "  --scale S      throughput charts' y axis: linear, log, or both with a switch (default both)\n\n" +
+      `Experiments it can draw: ${reportSectionNames().join(", ")} (chosen by each JSON's "experiment" field).`,
+    async run(args) {
+      const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {
+        from: { type: "string", multiple: true }, out: { type: "string" }, title: { type: "string" }, scale: { type: "string" },
+        help: { type: "boolean" } } });
+      if (values.help) { console.log(this.usage); return 0; }
+      const files = [...(values.from ?? []), ...positionals];
+      if (files.length === 0) throw new UsageError("--from: expected at least one experiment JSON file");
+      if (values.out === undefined || values.out === "") throw new UsageError("--out: expected the HTML file to write");
+      const scale = values.scale ?? "both";
+      if (scale !== "linear" && scale !== "log" && scale !== "both") throw new UsageError(`--scale: "${scale}" is not linear, log or both`);
+      const experimentsIn: ReportExperiment[] = files.map((file) => {
+        let text: string;
+        try { text = readFileSync(file, "utf8"); } catch (e) { throw new UsageError(`--from: cannot read ${file} (${(e as Error).message})`); }
+        let result: unknown;
+        try { result = JSON.parse(text); } catch (e) { throw new UsageError(`--from: ${file} is not JSON (${(e as Error).message})`); }
+        try {
+          const name = experimentName(result);
+          if (!reportSectionNames().includes(name)) {
+            throw new ReportError(`no report for experiment "${name}" (reports exist for: ${reportSectionNames().join(", ")})`);
+          }
+          return { name, result, charts: { yScale: scale } };
+        } catch (e) {
+          throw new UsageError(`--from: ${file}: ${(e as Error).message}`);
+        }
+      });
+      let html: string;
+      try {
+        html = renderReport({ title: values.title ?? `mmemu report: ${experimentsIn.map((x) => x.name).join(", ")}`,
+          subtitle: `mmemu ${version()}, ${new Date().toISOString()}, from ${files.join(", ")}`, experiments: experimentsIn });
+      } catch (e) {
+        if (e instanceof ReportError) throw new UsageError(e.message);
+        throw e;
+      }
+      writeFileSync(values.out, html);
+      console.log(`HTML report written to ${values.out}`);
+      return 0;
     },
   },
   demo: {

@@ -1,0 +1,163 @@
+// The aim9-brk section of the HTML report (src/report/html.ts): configuration (mode, seed, workload,
+// shape, eras with their lock types and switches, cost profile), the per-run summary table, the
+// ratios against the spinlock baseline, and three kinds of chart:
+//   - throughput (AIM9 ops/s, all tasks) vs CPU count, one line per era, linear or log y;
+//   - context switches (sleeps of every lock class) per sbrk call, bars per CPU count and era;
+//   - lock wait per class: average and maximum wait of contended acquisitions, bars per era and CPU
+//     count. The result holds each class's wait count, total, average and maximum, no histogram, so
+//     the chart draws those two figures and its caption says that the distribution between them is
+//     not in the data (nothing is interpolated).
+// Chart ids (data-chart of each <svg>, id of each <figure>): PREFIX-throughput(-linear|-log),
+// PREFIX-ctxsw, PREFIX-lockwait and PREFIX-lockwait-CLASS, where PREFIX is the section's id prefix.
+import type { Aim9BrkResult, Aim9Run } from "../experiments/aim9-brk.js";
+import { barChart, lineChart } from "./svg.js";
+import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionContext } from "./html-parts.js";
+
+const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
+const idPart = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "_");
+
+/** Checks the fields the section draws; a ReportError names the first that is missing. */
+function check(r: unknown): Aim9BrkResult {
+  const o = r as Partial<Aim9BrkResult> | null;
+  const bad = (what: string) => new ReportError(`aim9-brk result: ${what}`);
+  if (!o || typeof o !== "object" || o.experiment !== "aim9-brk") throw bad("not an aim9-brk result (experiment field)");
+  if (!Array.isArray(o.runs) || !Array.isArray(o.cpus) || !Array.isArray(o.eras)) throw bad("runs, cpus and eras must be arrays");
+  o.runs.forEach((run, i) => {
+    if (!run || typeof run.era !== "string" || typeof run.cpus !== "number" || typeof run.opsPerSec !== "number" ||
+      typeof run.contextSwitchesPerSbrk !== "number" || !Array.isArray(run.locks)) {
+      throw bad(`run ${i} lacks era, cpus, opsPerSec, contextSwitchesPerSbrk or locks`);
+    }
+  });
+  return o as Aim9BrkResult;
+}
+
+/** Era names in the result's order (eras listed first, then any only the runs name). */
+function eraOrder(r: Aim9BrkResult): string[] {
+  const names = r.eras.map((e) => String(e?.name));
+  for (const run of r.runs) if (!names.includes(run.era)) names.push(run.era);
+  return names.filter((n) => r.runs.some((run) => run.era === n));
+}
+
+function cpuOrder(r: Aim9BrkResult): number[] {
+  return [...new Set([...r.cpus, ...r.runs.map((x) => x.cpus)])].filter((c) => r.runs.some((x) => x.cpus === c)).sort((a, b) => a - b);
+}
+
+function modeText(mode: string, ghz: number): string {
+  if (mode === "timed") return `timed: deterministic virtual time from the cost model (cycles converted at ${ghz} GHz); the same options and seed give the same figures`;
+  if (mode === "parallel") return "parallel: real host threads and real contention (figures vary from run to run)";
+  return mode;
+}
+
+function config(r: Aim9BrkResult): string {
+  const rows: [string, string][] = [
+    ["experiment", "aim9-brk"],
+    ["mode", modeText(String(r.mode), r.ghz)],
+    ["seed", String(r.seed)],
+    ["workload", `${String(r.workload)} (AIM9: 1 MiB grow, then 1000 x [sbrk(-64 KiB), 16 x sbrk(+4 KiB)]: 17,000 sbrk calls per loop)`],
+    ["shape", r.shape === "threads" ? "threads: N threads of one process (one mm, one mmap_sem)" : "processes: N processes forked from one parent (their heaps share the anon_vma lock)"],
+    ["loops per task", String(r.loops)],
+    ["CPU counts", r.cpus.join(", ") + " (one task per CPU)"],
+    ["eras", r.eras.map((e) => String(e?.name)).join(", ")],
+    ["cost profile", `${String(r.profile || "(unnamed)")}, ${r.ghz} GHz`],
+  ];
+  return `<dl class="config">${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`;
+}
+
+function erasTable(r: Aim9BrkResult): string {
+  const rows = r.eras.map((e) => [String(e?.name), String(e?.summary ?? ""), String(e?.locks?.anon_vma ?? ""), String(e?.locks?.i_mmap ?? ""),
+    String(e?.locks?.mmap_sem ?? ""), e?.mm ? Object.entries(e.mm).map(([k, v]) => `${k}=${String(v)}`).join(", ") : "", String(e?.source ?? "")]);
+  return htmlTable(["era", "what changed", "anon_vma lock", "i_mmap lock", "mmap_sem", "mm switches", "source"], rows);
+}
+
+const lockOf = (run: Aim9Run, cls: string) => run.locks.find((l) => l?.class === cls);
+
+function summaryTable(r: Aim9BrkResult): string {
+  const rows = r.runs.map((run) => {
+    const av = lockOf(run, "anon_vma"), ms = lockOf(run, "mmap_sem");
+    const ok = run.sbrkPerLoop === 17000 && run.heapRestored === true;
+    return [run.era, String(run.cpus), f(run.loopsPerSec, 2), f(run.opsPerSec), f(run.loopsPerSecPerTask, 2), f(run.contextSwitchesPerSbrk, 3),
+      av ? f(av.contentionsPerSbrk, 3) : "-", av ? f(av.handoffs) : "-", av ? f(av.wait?.avgCycles) : "-", av ? f(av.wait?.maxCycles) : "-",
+      av ? f(av.hold?.avgCycles) : "-", ms ? f(ms.contentionsPerSbrk, 3) : "-", ok ? "ok" : "FAIL"];
+  });
+  const num = [false, true, true, true, true, true, true, true, true, true, true, true, false];
+  return `<div class="scroll">${htmlTable(["era", "CPUs", "loops/s", "ops/s (sbrk/s)", "loops/s per task", "context switches/sbrk",
+    "anon_vma contentions/sbrk", "anon_vma handoffs", "anon_vma avg wait (cycles)", "anon_vma max wait (cycles)", "anon_vma avg hold (cycles)",
+    "mmap_sem contentions/sbrk", "loop check"], rows, num)}</div>`;
+}
+
+function ratiosTable(r: Aim9BrkResult): string {
+  if (!Array.isArray(r.ratios) || r.ratios.length === 0) return "";
+  const rows = r.ratios.map((q) => [q.era, String(q.cpus), `${f(q.throughputRatio, 3)}x`, f(q.addedContextSwitchesPerSbrk, 3)]);
+  return `<h3>Throughput against ${escapeHtml(r.ratios[0]!.baseline)} (the spinlock anon_vma baseline)</h3>` +
+    htmlTable(["era", "CPUs", "ops/s ratio", "added context switches/sbrk"], rows, [false, true, true, true]);
+}
+
+function lockTable(r: Aim9BrkResult): string {
+  const rows = r.runs.flatMap((run) => run.locks.map((l) => [run.era, String(run.cpus), String(l.class), f(l.acquisitions), f(l.readAcquisitions),
+    f(l.writeAcquisitions), f(l.contentions), f(l.spins), f(l.sleeps), f(l.wakeups), f(l.handoffs), f(l.steals), f(l.wait?.count),
+    f(l.wait?.totalCycles), f(l.wait?.avgCycles, 1), f(l.wait?.maxCycles), f(l.hold?.avgCycles, 1), f(l.fairness, 2)]));
+  return `<details><summary>Lock statistics per run and class (every figure)</summary><div class="scroll">` +
+    htmlTable(["era", "CPUs", "class", "acquisitions", "read", "write", "contentions", "spins", "sleeps (context switches)", "wake-ups", "handoffs",
+      "steals", "waits", "wait total (cycles)", "wait avg (cycles)", "wait max (cycles)", "hold avg (cycles)", "fairness (max/min per CPU)"],
+    rows, [false, ...Array<boolean>(17).fill(true)]) + `</div></details>`;
+}
+
+function throughputChart(r: Aim9BrkResult, p: string, mode: SectionContext["charts"]["yScale"], eras: string[], cpus: number[]): string {
+  const xScale = cpus.length > 2 && cpus[0]! > 0 && cpus[cpus.length - 1]! / cpus[0]! >= 4 ? "log" : "linear";
+  const draw = (yScale: "linear" | "log") => lineChart({
+    id: `${p}-throughput-${yScale}`, title: `AIM9 ${r.workload} throughput vs CPUs, per era`, xLabel: `CPUs (one task each${xScale === "log" ? ", log2 scale" : ""})`,
+    yLabel: "ops/s (sbrk calls/s, all tasks)", yScale, xScale, xTicks: cpus,
+    series: eras.map((e) => ({ name: e, points: r.runs.filter((x) => x.era === e).map((x) => ({ x: x.cpus, y: x.opsPerSec })) })),
+  });
+  return figure(`${p}-throughput`, scaleToggle(`${p}-throughput`, mode, draw),
+    `Throughput as AIM9 reports it (sbrk calls per second of ${r.mode === "timed" ? "virtual" : "host"} time, summed over the tasks), one line per era. ` +
+    "Hover a point for its exact figure.");
+}
+
+function ctxswChart(r: Aim9BrkResult, p: string, eras: string[], cpus: number[]): string {
+  const svg = barChart({
+    id: `${p}-ctxsw`, title: "Context switches per sbrk call", xLabel: "CPUs", yLabel: "context switches / sbrk",
+    categories: cpus.map((c) => `${c} CPU${c === 1 ? "" : "s"}`),
+    series: eras.map((e) => ({ name: e, values: cpus.map((c) => r.runs.find((x) => x.era === e && x.cpus === c)?.contextSwitchesPerSbrk ?? null) })),
+  });
+  return figure(`${p}-ctxsw`, svg, "Sleeps of every lock class (a waiter gave up its CPU) per sbrk call: the context switches Andrea Arcangeli asked about in 2008 (seed 002). " +
+    "Missing bars: that era was not run at that CPU count.");
+}
+
+function lockWaitCharts(r: Aim9BrkResult, p: string, eras: string[]): string {
+  const classes = [...new Set(r.runs.flatMap((x) => x.locks.map((l) => String(l.class))))];
+  const parts: string[] = [];
+  for (const cls of classes) {
+    const runs = eras.flatMap((e) => r.runs.filter((x) => x.era === e).sort((a, b) => a.cpus - b.cpus))
+      .filter((x) => (lockOf(x, cls)?.wait?.count ?? 0) > 0);
+    if (runs.length === 0) continue;
+    const svg = barChart({
+      id: `${p}-lockwait-${idPart(cls)}`, title: `${cls}: wait of contended acquisitions`, xLabel: "era, CPUs",
+      yLabel: "wait (virtual cycles)", yScale: "log", categories: runs.map((x) => `${x.era}, ${x.cpus} CPU${x.cpus === 1 ? "" : "s"}`),
+      series: [{ name: "average wait", values: runs.map((x) => lockOf(x, cls)!.wait.avgCycles) },
+        { name: "maximum wait", values: runs.map((x) => lockOf(x, cls)!.wait.maxCycles) }],
+    });
+    parts.push(figure(`${p}-lockwait-${idPart(cls)}`, svg, `Lock class ${cls}: average and maximum wait of its contended acquisitions per run ` +
+      `(${f(r.ghz)} cycles per ns). The result records each class's count, total, average and maximum wait, not a histogram, ` +
+      "so the shape of the distribution between average and maximum is not in the data and is not drawn. Runs without contention on this class are left out."));
+  }
+  const none = parts.length ? "" : "<p>No lock class had a contended acquisition in these runs: there is no wait to draw.</p>";
+  return `<div id="${escapeHtml(p)}-lockwait" data-figure="${escapeHtml(p)}-lockwait">${parts.join("")}${none}</div>`;
+}
+
+/** The aim9-brk section (a SectionRenderer). Throws ReportError on a malformed result. */
+export function aim9BrkSection(result: unknown, ctx: SectionContext): string {
+  const r = check(result);
+  const p = ctx.idPrefix, eras = eraOrder(r), cpus = cpuOrder(r);
+  const failed = r.runs.filter((x) => !(x.sbrkPerLoop === 17000 && x.heapRestored === true));
+  return `<section id="${escapeHtml(p)}" data-experiment="aim9-brk">` +
+    `<h2>aim9-brk: AIM9 ${escapeHtml(r.workload)} per era and CPU count</h2>` + config(r) +
+    (failed.length ? `<p class="fail">Loop check failed in ${failed.length} run(s): ${escapeHtml(failed.map((x) => `${x.era}/${x.cpus}`).join(", "))}</p>`
+      : `<p class="ok">Loop checks passed: 17,000 sbrk calls per loop and the heap back where it began, in every run.</p>`) +
+    `<h3>Charts</h3>` + throughputChart(r, p, ctx.charts.yScale, eras, cpus) + ctxswChart(r, p, eras, cpus) +
+    `<h3>Lock wait per class</h3>` + lockWaitCharts(r, p, eras) +
+    `<h3>Summary</h3>` + summaryTable(r) + ratiosTable(r) + lockTable(r) +
+    `<h3>Eras</h3><div class="scroll">${erasTable(r)}</div>` +
+    `<h3>Reading the figures</h3><ul class="notes">${(Array.isArray(r.notes) ? r.notes : []).map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>` +
+    `</section>`;
+}
