@@ -443,6 +443,7 @@ export function __split_vma(mm: usize, vma: usize, addr: u64, new_below: bool): 
   VM_BUG_ON(addr <= vm_start(vma) || addr >= vm_end(vma) || (addr & 0xfff) != 0, "__split_vma: addr inside the vma, aligned");
   const nw = kmem_cache_alloc(KMEM_VM_AREA, 0);
   if (nw == 0) return -ENOMEM;
+  llc_charge(((VMA_SIZE + 63) >> 6) - 1); // *new = *vma: the new object's lines past the one slab charged
   memory.copy(nw, vma, VMA_SIZE); // *new = *vma
   store<u32>(nw + VMA_ANON_VMA_CHAIN, 0); // INIT_LIST_HEAD(&new->anon_vma_chain)
   if (new_below) {
