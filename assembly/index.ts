@@ -316,7 +316,7 @@ export * from "./kernel/vcpu";
 export { AIM9_GROW, AIM9_SHRINK, AIM9_STEP, AIM9_ITERS, AIM9_STEPS, AIM9_SBRK_PER_LOOP, AIM9_DIRTY_STRIDE, AIM9_OUT_SBRK,
   AIM9_OUT_OTHER_BRK, AIM9_OUT_BRK_START, AIM9_OUT_BRK_END, AIM9_OUT_WRITES, AIM9_OUT_SIZE } from "./lib/aim9";
 export { COST_LOAD_L1, COST_LOAD_LLC, COST_LOAD_MEM, COST_ATOMIC, COST_LINE_TRANSFER, COST_SPIN, COST_IPI_SEND,
-  COST_IPI_DELIVER, COST_SLEEP, COST_WAKEUP, COST_WAKE_LATENCY, COST_CTX_SWITCH, COST_TICK, COST_WALK_LEVEL } from "./kernel/cost";
+  COST_IPI_DELIVER, COST_SLEEP, COST_WAKEUP, COST_WAKE_LATENCY, COST_CTX_SWITCH, COST_TICK, COST_WALK_LEVEL, COST_SYSCALL } from "./kernel/cost";
 
 // ---- cost-model calibration kernels (lib/calibrate.ts; `mmemu calibrate`, src/cost/calibrate.ts) ----
 // Measuring tools: they charge no virtual time. Each returns -EINVAL for a bad CPU id or alignment.

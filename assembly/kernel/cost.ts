@@ -20,7 +20,8 @@ export const COST_WAKE_LATENCY: i32 = 10;  // from wake-up to the woken task run
 export const COST_CTX_SWITCH: i32 = 11;    // a context switch (processor change), charged to the CPU switching in
 export const COST_TICK: i32 = 12;          // the scheduler tick's cost per tick period
 export const COST_WALK_LEVEL: i32 = 13;    // one paging-structure load during a page walk
-export const NR_COSTS: i32 = 14;
+export const COST_SYSCALL: i32 = 14;       // a system call's entry and exit (SYSCALL ... SYSRET, no KPTI)
+export const NR_COSTS: i32 = 15;
 
 // Per-instance table in static data (the one virtual instance holds the whole model; nothing is
 // allocated at run time).

@@ -13,6 +13,8 @@
 // Locking: the task list and nr_threads under tasklist_lock (a spinlock word in the header);
 // task->mm changes under task_lock (alloc_lock, a spinlock word), as get_task_mm expects;
 // context_switch runs on the CPU itself; exit_mm runs on the exiting task's CPU.
+import { charge } from "./sched";
+import { cost, COST_CTX_SWITCH } from "./cost";
 import { TASK_PID, TASK_TGID, TASK_FLAGS, TASK_ALLOC_LOCK, TASK_MM, TASK_ACTIVE_MM, TASK_STATE, TASK_ON_CPU,
   TASK_EXIT_CODE, TASK_PARENT, TASK_TASKS_NEXT, TASK_TASKS_PREV, KMEM_TASK_STRUCT, PF_KTHREAD, PF_EXITING, TASK_RUNNING, TASK_DEAD } from "../mm/mm_types";
 import { machine_base, HDR_NEXT_PID, HDR_TASKLIST_LOCK, HDR_TASKS, HDR_NR_THREADS, PC_CURRENT, PC_IDLE_ACTIVE_MM } from "../layout";
@@ -133,6 +135,7 @@ export function context_switch(next: usize): i32 {
     if (load<u32>(next + TASK_STATE) == TASK_DEAD) return -EINVAL;
     if (load<i32>(next + TASK_ON_CPU) >= 0) return -EBUSY;
   }
+  charge(cost(COST_CTX_SWITCH)); // the switch itself (switch_to, register state), charged to this CPU
   const oldmm = prev != 0 ? task_active_mm(prev) : <usize>load<u32>(p + PC_IDLE_ACTIVE_MM);
   const prev_dead = prev != 0 && load<u32>(prev + TASK_STATE) == TASK_DEAD;
   if (next == 0) {

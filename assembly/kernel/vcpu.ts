@@ -30,7 +30,7 @@ import { cpu_set_running } from "../arch/x86/smp";
 import { sched_reset } from "./sched";
 import { torture_writer, torture_reader } from "../locking/locktorture";
 import { job_aim9, AIM9_OUT_SIZE } from "../lib/aim9";
-import { job_spin_lock_loop, job_racy_increment, job_sleep_pingpong, job_preempt_loop, job_translate_loop } from "./vcpu_jobs";
+import { job_spin_lock_loop, job_racy_increment, job_sleep_pingpong, job_preempt_loop, job_translate_loop, job_pte_racy } from "./vcpu_jobs";
 
 // Job ids (ABI). 0 is "no job".
 export const JOB_SPIN_LOCK_LOOP: u32 = 1;  // (lock u32*, counter u64*, n)
@@ -42,6 +42,7 @@ export const JOB_TORTURE_READER: u32 = 6;  // (lock mm_lock*, data torture_data*
 export const JOB_TRANSLATE_LOOP: u32 = 7;  // (va, n, access ACC_*)
 export const JOB_AIM9_BRK: u32 = 8;        // (pid, loops, base, out aim9 report* or 0): lib/aim9.ts
 export const JOB_AIM9_PAGE: u32 = 9;       // (pid, loops, base, out aim9 report* or 0): page_test
+export const JOB_PTE_RACY: u32 = 10;       // (pte u64*, n): the planted race on a PTE (vcpu_jobs.ts)
 
 // Job states (PC_JOB_STATE).
 export const VJ_NONE: u32 = 0;     // no job recorded
@@ -99,6 +100,10 @@ function job_dispatch(job: u32, p: usize, check: bool): i64 {
     case JOB_PREEMPT_LOOP: {
       if (check) return count_ok(arg(p, 0)) ? 0 : -EINVAL;
       return job_preempt_loop(<u32>arg(p, 0));
+    }
+    case JOB_PTE_RACY: {
+      if (check) return kaddr_ok(arg(p, 0), 8) && count_ok(arg(p, 1)) ? 0 : -EINVAL;
+      return job_pte_racy(<usize>arg(p, 0), <u32>arg(p, 1));
     }
     case JOB_TRANSLATE_LOOP: {
       if (check) return count_ok(arg(p, 1)) && (arg(p, 2) & ~<u64>ACC_VALID_MASK) == 0 ? 0 : -EINVAL;

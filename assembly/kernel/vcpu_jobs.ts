@@ -11,6 +11,7 @@ import { cost, COST_ATOMIC, COST_LOAD_L1 } from "./cost";
 import { spin_lock, spin_unlock } from "../locking/spinlock";
 import { mmu_translate } from "../arch/x86/mmu";
 import { this_cpu } from "../percpu";
+import { ptep_get, set_pte_at } from "../mm/pgtable";
 
 // @ts-ignore: decorator
 @inline function shared_access(): void {
@@ -48,6 +49,21 @@ export function job_racy_increment(counter: usize, n: u32): i64 {
     const v = atomic.load<u64>(counter);
     shared_access();
     atomic.store<u64>(counter, v + 1);
+  }
+  return n;
+}
+
+/**
+ * job_pte_racy - a planted race on a page-table entry: n times { pte = ptep_get(ptep);
+ * set_pte_at(ptep, pte + 4096) } without the pte lock (the frame field counts). The only preemption
+ * point between the read and the write is the one set_pte_at makes (a PTE write: kernel/mm_charge.ts),
+ * so explore mode finds the lost update only because PTE writes are preemption points. ptep is a u64
+ * (8-aligned) the caller zeroed; nothing walks it. Returns n.
+ */
+export function job_pte_racy(ptep: usize, n: u32): i64 {
+  for (let i: u32 = 0; i < n; i++) {
+    const pte = ptep_get(ptep);
+    set_pte_at(ptep, pte + 4096);
   }
   return n;
 }

@@ -17,8 +17,8 @@
 // sbrk(0): threads of one process must agree where the heap begins for the cleanup brk(oldbrk) to
 // leave it there.
 //
-// No syscall entry/exit cost is charged (the cost model has none): in virtual time a brk costs what
-// the core charges inside it.
+// In virtual time a brk costs a system call's entry and exit (COST_SYSCALL, charged by sys_brk) and
+// what the core charges inside it (kernel/mm_charge.ts).
 import { enter_task, current_mm } from "../kernel/syscalls";
 import { sys_brk } from "../mm/mmap";
 import { user_access } from "../arch/x86/mm_fault";

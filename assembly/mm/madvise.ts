@@ -2,6 +2,7 @@
 // Dropping the pages is zap_page_range (mm/memory.ts, mm-b).
 //
 // Locking: sys_madvise takes mmap_sem for read (MADV_DONTNEED does not change the vma set).
+import { syscall_charge } from "../kernel/mm_charge";
 import { MM_MMAP_SEM } from "./mm_types";
 import { find_vma, vm_start, vm_end, vm_next, vm_prev, vm_flags } from "./vma";
 import { PAGE_MASK_U64 } from "./mmap";
@@ -32,6 +33,7 @@ export function madvise_dontneed(vma: usize, start: u64, end: u64): i32 {
  * that wraps; -ENOMEM when part of the range is unmapped (the mapped parts are still advised).
  */
 export function sys_madvise(mm: usize, start: u64, len_in: u64, behavior: i32): i32 {
+  syscall_charge(); // the system call's entry and exit
   if (behavior != MADV_DONTNEED && behavior != MADV_NORMAL) return -EINVAL;
   if ((start & ~PAGE_MASK_U64) != 0) return -EINVAL;
   const len = (len_in + 4095) & PAGE_MASK_U64;

@@ -10,6 +10,7 @@
 // Simplifications: no zero page (a read fault on anonymous memory allocates a zeroed page), no
 // fault-around, no swap-in (a swap entry gives VM_FAULT_SIGBUS), no ->page_mkwrite, no huge pages, no page lock (the
 // reuse decision of do_wp_page reads the mapcount under the pte lock only), no userfaultfd/NUMA.
+import { pte_rmw_charge, page_lines_charge } from "../kernel/mm_charge";
 import { PAGE_SHIFT, PAGE_SIZE } from "../config";
 import { nr_frames } from "../layout";
 import { _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY } from "../arch/x86/pgtable_types";
@@ -76,6 +77,7 @@ export function vm_normal_page(pte: u64): i64 {
 
 /** copy_user_highpage - copy frame src's contents to dst where both carry contents (dst zeroed otherwise). */
 export function copy_user_highpage(dst: u32, src: u32): void {
+  page_lines_charge(); // copying 4 KiB: 64 lines at LLC latency (kernel/mm_charge.ts says why)
   if (page_has_data(dst) && page_has_data(src)) memory.copy(page_address(dst), page_address(src), PAGE_SIZE);
 }
 
@@ -140,6 +142,7 @@ export function handle_pte_fault(mm: usize, vma: usize, addr: u64, pmd: usize, f
   }
   if ((flags & FAULT_FLAG_WRITE) != 0) {
     if (!pte_write(cur)) return do_wp_page(mm, vma, addr, pmd, pte, cur, ptl);
+    pte_rmw_charge(); // ptep_set_access_flags: a PTE write
     atomic.or<u64>(pte, _PAGE_ACCESSED | _PAGE_DIRTY); // ptep_set_access_flags
   }
   // A read fault on a present PTE was a stale TLB entry: the model's TLB dropped it at the fault.
@@ -234,11 +237,13 @@ export function do_wp_page(mm: usize, vma: usize, addr: u64, pmd: usize, pte: us
     const pfn = <u32>r;
     if (PageAnon(pfn)) {
       if (page_mapcount(pfn_to_page(pfn)) == 1) {
+        pte_rmw_charge(); // wp_page_reuse: a PTE write
         atomic.or<u64>(pte, _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY); // wp_page_reuse
         lock_release(ptl, MODE_WRITE);
         return VM_FAULT_WRITE;
       }
     } else if ((vf & (VM_WRITE | VM_SHARED)) == (VM_WRITE | VM_SHARED)) {
+      pte_rmw_charge(); // wp_page_shared: a PTE write
       atomic.or<u64>(pte, _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY); // wp_page_shared
       set_page_dirty(pfn);
       lock_release(ptl, MODE_WRITE);

@@ -3,6 +3,7 @@
 // first (seed 004). Each table that maps nothing outside [floor, ceiling) is unlinked from its parent
 // entry and handed to the mmu_gather, which frees it only after the TLB flush (freed_tables: lazy CPUs
 // are flushed too).
+import { pte_store_charge } from "../kernel/mm_charge";
 import { PAGE_SIZE } from "../config";
 import { MM_PGTABLES } from "./mm_types";
 import { pgd_offset, pud_offset, pmd_offset, table_present, entry_table_pfn, pgd_addr_end, pud_addr_end,
@@ -15,6 +16,7 @@ import { free_table_tlb, TLB_MM } from "./mmu_gather";
 // free_pte_range: unlink the PTE page under pmd and hand it to the gather.
 function free_pte_range(tlb: usize, pmd: usize, addr: u64): void {
   const pfn = entry_table_pfn(pmd);
+  pte_store_charge(); // pmd_clear: a page-table write
   atomic.store<u64>(pmd, 0); // pmd_clear
   free_table_tlb(tlb, pfn, addr, PAGE_SIZE);
   add_mm_counter(tlb_mm(tlb), MM_PGTABLES, -1);
@@ -36,6 +38,7 @@ function free_pmd_range(tlb: usize, pud: usize, addr: u64, end: u64, floor: u64,
   }
   if (end - 1 > ceiling - 1) return;
   const pfn = entry_table_pfn(pud);
+  pte_store_charge(); // pud_clear: a page-table write
   atomic.store<u64>(pud, 0);
   free_table_tlb(tlb, pfn, start, PAGE_SIZE);
   add_mm_counter(tlb_mm(tlb), MM_PGTABLES, -1);
@@ -57,6 +60,7 @@ function free_pud_range(tlb: usize, pgd: usize, addr: u64, end: u64, floor: u64,
   }
   if (end - 1 > ceiling - 1) return;
   const pfn = entry_table_pfn(pgd);
+  pte_store_charge(); // pgd_clear: a page-table write
   atomic.store<u64>(pgd, 0);
   free_table_tlb(tlb, pfn, start, PAGE_SIZE);
   add_mm_counter(tlb_mm(tlb), MM_PGTABLES, -1);

@@ -5,6 +5,7 @@
 // the last mmput tears the address space down (exit_mmap) and drops the users' shared reference on
 // mm_count; mm_count, references to the struct itself (lazy-TLB CPUs borrowing it, mmgrab); the
 // last mmdrop frees the PML4 page and the struct.
+import { atomic_charge } from "../kernel/mm_charge";
 import { MM_MMAP_SEM, MM_PAGE_TABLE_LOCK, MM_MMAP, MM_RB, MM_MAP_COUNT, MM_MMAP_CACHE, MM_MMAP_BASE, MM_TASK_SIZE,
   MM_START_BRK, MM_BRK, MM_TOTAL_VM, MM_USERS, MM_COUNT, MM_PGD, MM_PCID, MM_ID, MM_FLAGS, MMF_EXITING, KMEM_MM_STRUCT,
   KMEM_VM_AREA, TASK_SIZE, TASK_MM, TASK_FLAGS, TASK_ALLOC_LOCK, PF_KTHREAD } from "./mm_types";
@@ -68,11 +69,13 @@ export function mm_setup_brk(mm: usize, addr: u64): i32 {
 
 /** mmget - one more user of the address space (the caller already holds a user reference). */
 export function mmget(mm: usize): void {
+  atomic_charge(1); // the locked add on mm_users
   atomic.add<i32>(mm + MM_USERS, 1);
 }
 
 /** mmgrab - one more reference to the struct (not to the address space). */
 export function mmgrab(mm: usize): void {
+  atomic_charge(1); // the locked add on mm_count
   atomic.add<i32>(mm + MM_COUNT, 1);
 }
 
@@ -128,6 +131,7 @@ export function exit_mmap(mm: usize): void {
  * struct. The address space must already be torn down (mm_users 0 and exit_mmap done).
  */
 export function mmdrop(mm: usize): void {
+  atomic_charge(1); // the locked sub on mm_count
   if (atomic.sub<i32>(mm + MM_COUNT, 1) != 1) return;
   VM_BUG_ON(atomic.load<i32>(mm + MM_USERS) != 0, "mmdrop: the last reference comes after the last user");
   VM_BUG_ON(load<u32>(mm + MM_MMAP) != 0, "mmdrop: no vmas left (exit_mmap ran)");
@@ -140,6 +144,7 @@ export function mmdrop(mm: usize): void {
  * reference on the struct (mmdrop). Holds nothing on entry; may free the mm.
  */
 export function mmput(mm: usize): void {
+  atomic_charge(1); // the locked sub on mm_users
   if (atomic.sub<i32>(mm + MM_USERS, 1) != 1) return;
   exit_mmap(mm);
   mmdrop(mm);

@@ -7,6 +7,7 @@
 // it themselves (down_write as the kernel's syscalls do). Every error return leaves the vma set as it
 // was, except where Linux itself leaves a harmless split behind (do_munmap's second split failing
 // after the first succeeded: the same pages mapped the same way, in one more vma).
+import { syscall_charge } from "../kernel/mm_charge";
 import { MM_MMAP, MM_MAP_COUNT, MM_MMAP_CACHE, MM_MMAP_BASE, MM_TASK_SIZE, MM_START_BRK, MM_BRK, MM_TOTAL_VM,
   MM_MMAP_SEM, VMA_MM, VMA_START, VMA_END, VMA_FLAGS, VMA_PGOFF, VMA_PAGE_PROT, VMA_FILE, VMA_NEXT, VMA_PREV, VMA_RB,
   KMEM_VM_AREA, MM_RB, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_MAYREAD, VM_MAYWRITE, VM_MAYEXEC, VM_MAYSHARE,
@@ -383,6 +384,7 @@ export function do_brk(mm: usize, addr: u64, len: u64): i64 {
  * start_brk it refuses).
  */
 export function sys_brk(mm: usize, brk: u64): u64 {
+  syscall_charge(); // the system call's entry and exit
   lock_acquire(mm + MM_MMAP_SEM, MODE_WRITE, "sys_brk");
   const cur = load<u64>(mm + MM_BRK);
   if (brk >= load<u64>(mm + MM_START_BRK)) {
@@ -406,6 +408,7 @@ export function sys_brk(mm: usize, brk: u64): u64 {
 
 /** sys_mmap - mmap(2): do_mmap under mmap_sem taken for write (vm_mmap_pgoff). */
 export function sys_mmap(mm: usize, addr: u64, len: u64, prot: u32, flags: u32, file: usize, pgoff: u32): i64 {
+  syscall_charge(); // the system call's entry and exit
   lock_acquire(mm + MM_MMAP_SEM, MODE_WRITE, "sys_mmap");
   const r = do_mmap(mm, addr, len, prot, flags, file, pgoff);
   lock_release(mm + MM_MMAP_SEM, MODE_WRITE);
@@ -414,6 +417,7 @@ export function sys_mmap(mm: usize, addr: u64, len: u64, prot: u32, flags: u32, 
 
 /** sys_munmap - munmap(2): do_munmap under mmap_sem taken for write. */
 export function sys_munmap(mm: usize, addr: u64, len: u64): i32 {
+  syscall_charge(); // the system call's entry and exit
   lock_acquire(mm + MM_MMAP_SEM, MODE_WRITE, "sys_munmap");
   const r = do_munmap(mm, addr, len);
   lock_release(mm + MM_MMAP_SEM, MODE_WRITE);

@@ -2,6 +2,7 @@
 // page-table side (change_protection) is mm/mprotect.ts (mm-b).
 //
 // Locking: sys_mprotect takes mmap_sem for write; mprotect_fixup needs it held for write.
+import { syscall_charge } from "../kernel/mm_charge";
 import { VMA_FLAGS, VMA_PAGE_PROT, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_ACCOUNT,
   MM_MMAP_SEM } from "./mm_types";
 import { find_vma, vma_merge, split_vma, vm_start, vm_end, vm_next, vm_prev, vm_flags, vm_pgoff, vm_anon_vma,
@@ -60,6 +61,7 @@ export function mprotect_fixup(mm: usize, vma: usize, prev: usize, start: u64, e
  * -EACCES (prot beyond a vma's VM_MAY* bits).
  */
 export function sys_mprotect(mm: usize, start: u64, len: u64, prot: u32): i32 {
+  syscall_charge(); // the system call's entry and exit
   if ((start & ~PAGE_MASK_U64) != 0) return -EINVAL;
   if (len == 0) return 0;
   len = PAGE_ALIGN(len);

@@ -15,6 +15,7 @@
 // Debug builds count each frame's allocations in the PAGE_GEN bits of its flags (mm_types.ts): the
 // stale-TLB detector (arch/x86/tlb_check.ts) tells a freed or reused frame from the one a TLB entry
 // was filled for. The release build leaves those bits 0 and pays nothing.
+import { llc_charge, atomic_charge, page_lines_charge } from "../kernel/mm_charge";
 import { PCP_BATCH, PCP_HIGH, PAGE_SIZE, PAGE_SHIFT, DEBUG } from "../config";
 import { ENOMEM, EINVAL, EBUSY } from "../errno";
 import { PC_FAIL_PAGE_ALLOC, zone_ptr, per_cpu_ptr, mem_map, frames_base, nr_backed, nr_frames, nr_cpus, ZONE_NORMAL, ZONE_NODATA,
@@ -149,6 +150,9 @@ export function alloc_page(gfp: u32): i32 {
     if (pfn == NODE_NIL) return -ENOMEM;
   }
   const page = pfn_to_page(pfn);
+  // The pcp list's head page: its struct page line (the list links, flags, refcount) from the LLC.
+  // The list's lock is charged by spin_lock/spin_unlock.
+  llc_charge(1);
   VM_BUG_ON((atomic.load<u32>(page + PAGE_FLAGS) & ~PAGE_GEN_MASK) != PG_buddy, "alloc_page: free page has flags other than PG_buddy");
   VM_BUG_ON(atomic.load<i32>(page + PAGE_REFCOUNT) != 0, "alloc_page: free page has a reference");
   VM_BUG_ON(atomic.load<i32>(page + PAGE_MAPCOUNT) != -1, "alloc_page: free page is mapped");
@@ -163,6 +167,9 @@ export function alloc_page(gfp: u32): i32 {
   store<u32>(page + PAGE_LRU_NEXT, NODE_NIL);
   store<u32>(page + PAGE_LRU_PREV, NODE_NIL);
   atomic.store<i32>(page + PAGE_REFCOUNT, 1);
+  // clear_page: 64 lines at LLC latency (kernel/mm_charge.ts says why), charged whether or not the
+  // model's frame carries contents (Linux clears every page).
+  if ((gfp & __GFP_ZERO) != 0) page_lines_charge();
   if ((gfp & __GFP_ZERO) != 0 && page_has_data(pfn)) memory.fill(page_address(pfn), 0, PAGE_SIZE);
   count_event(STAT_PGALLOC);
   return <i32>pfn;
@@ -209,6 +216,7 @@ export function get_page(pfn: u32): i32 {
   if (pfn >= nr_frames) return -EINVAL;
   const page = pfn_to_page(pfn);
   if ((atomic.load<u32>(page + PAGE_FLAGS) & (PG_buddy | PG_reserved)) != 0) return -EINVAL;
+  atomic_charge(1); // the locked add on _refcount
   atomic.add<i32>(page + PAGE_REFCOUNT, 1);
   return 0;
 }
@@ -225,6 +233,7 @@ export function put_page(pfn: u32): i32 {
   const page = pfn_to_page(pfn);
   const flags = atomic.load<u32>(page + PAGE_FLAGS);
   if ((flags & (PG_buddy | PG_reserved)) != 0) return -EINVAL;
+  atomic_charge(1); // the locked sub on _refcount (put_page_testzero)
   const old = atomic.sub<i32>(page + PAGE_REFCOUNT, 1);
   VM_BUG_ON(old <= 0, "put_page: reference count underflow");
   if (old != 1) return 0;

@@ -38,6 +38,7 @@ import { pfn_to_page, set_page_flag, clear_page_flag, PAGE_PRIVATE, PG_pgtable, 
 import { lock_init, lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { LOCK_CLASS_PTE_LOCK } from "../locking/lock_types";
 import { VM_BUG_ON } from "../debug";
+import { pte_rmw_charge, pte_store_charge, atomic_charge } from "../kernel/mm_charge";
 
 // ---- the split-PTL switch of the machine's mm_config word (layout.ts MMC_SPLIT_PTL) ---------------
 /** Whether new PTE pages get their own lock (read at each allocation). */
@@ -162,6 +163,7 @@ export function pmd_addr_end(addr: u64, end: u64): u64 { return span_end(addr, e
 /** add_mm_counter - mm->rss[member] += value (atomic; the kernel's per-thread cache is not modelled). */
 // @ts-ignore: decorator
 @inline export function add_mm_counter(mm: usize, member: i32, value: i32): void {
+  atomic_charge(1); // the locked add on mm->rss
   atomic.add<i32>(mm + MM_RSS + (<usize>member << 2), value);
 }
 // @ts-ignore: decorator
@@ -247,6 +249,7 @@ function __table_alloc(mm: usize, ep: usize, split_ptl: bool): i32 {
   let mine = false;
   if (atomic.load<u64>(ep) == 0) {
     add_mm_counter(mm, MM_PGTABLES, 1);
+    pte_store_charge(); // pmd/pud/pgd_populate: a page-table write
     atomic.store<u64>(ep, (<u64>pfn << PAGE_SHIFT) | _PAGE_TABLE);
     mine = true;
   }
@@ -330,12 +333,21 @@ export function pte_unmap_unlock(ptl: usize, mode: u32): void {
  * unit's A/D updates (xchg, as native_ptep_get_and_clear on SMP). pte lock held.
  */
 // @ts-ignore: decorator
-@inline export function ptep_get_and_clear(ptep: usize): u64 { return atomic.xchg<u64>(ptep, 0); }
+@inline export function ptep_get_and_clear(ptep: usize): u64 {
+  pte_rmw_charge(); // xchg: a PTE write
+  return atomic.xchg<u64>(ptep, 0);
+}
 /** ptep_set_wrprotect - clear R/W in place (clear_bit: atomic against A/D updates). pte lock held. */
 // @ts-ignore: decorator
-@inline export function ptep_set_wrprotect(ptep: usize): void { atomic.and<u64>(ptep, ~_PAGE_RW); }
+@inline export function ptep_set_wrprotect(ptep: usize): void {
+  pte_rmw_charge(); // lock and: a PTE write
+  atomic.and<u64>(ptep, ~_PAGE_RW);
+}
 /** set_pte_at - store a PTE (one atomic 64-bit store). pte lock held. */
 // @ts-ignore: decorator
-@inline export function set_pte_at(ptep: usize, pte: u64): void { atomic.store<u64>(ptep, pte); }
+@inline export function set_pte_at(ptep: usize, pte: u64): void {
+  pte_store_charge(); // a plain store: a PTE write
+  atomic.store<u64>(ptep, pte);
+}
 // @ts-ignore: decorator
 @inline export function ptep_get(ptep: usize): u64 { return atomic.load<u64>(ptep); }

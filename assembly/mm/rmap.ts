@@ -36,6 +36,7 @@
 // does not do the kernel's lock/unlock dance against page_lock_anon_vma_read, because every walker
 // here holds a reference (grab_anon_vma) while it locks; the slab keeps freed anon_vmas type-stable
 // (as SLAB_TYPESAFE_BY_RCU) except for the debug build's poison word.
+import { atomic_charge } from "../kernel/mm_charge";
 import { PAGE_SHIFT } from "../config";
 import { ENOMEM, EFAULT } from "../errno";
 import { VM_BUG_ON } from "../debug";
@@ -83,6 +84,7 @@ function anon_vma_free(av: usize): void {
 
 /** get_anon_vma - take a reference (seed 002). The caller already holds one, or the root's lock. */
 export function get_anon_vma(av: usize): void {
+  atomic_charge(1); // the locked add on the refcount
   atomic.add<i32>(av + AV_REFCOUNT, 1);
 }
 
@@ -91,6 +93,7 @@ export function get_anon_vma(av: usize): void {
  * (__put_anon_vma). Holds no anon_vma lock on entry (it may free the lock's memory).
  */
 export function put_anon_vma(av: usize): void {
+  atomic_charge(1); // the locked sub on the refcount
   if (atomic.sub<i32>(av + AV_REFCOUNT, 1) != 1) return;
   const root = <usize>load<u32>(av + AV_ROOT);
   anon_vma_free(av);
@@ -105,6 +108,7 @@ export function put_anon_vma(av: usize): void {
 export function grab_anon_vma(av: usize): bool {
   let old = atomic.load<i32>(av + AV_REFCOUNT);
   while (old > 0) {
+    atomic_charge(1); // each cmpxchg on the refcount
     const seen = atomic.cmpxchg<i32>(av + AV_REFCOUNT, old, old + 1);
     if (seen == old) return true;
     old = seen;
@@ -492,6 +496,7 @@ export function page_add_new_anon_rmap(pfn: u32, vma: usize, address: u64): void
  */
 export function page_add_anon_rmap(pfn: u32, vma: usize, address: u64): void {
   const page = pfn_to_page(pfn);
+  atomic_charge(1); // the locked add on _mapcount
   const first = atomic.add<i32>(page + PAGE_MAPCOUNT, 1) == -1;
   if (first) page_set_anon_rmap(pfn, vma, address, false);
   else VM_BUG_ON(page_anon_vma(pfn) == 0, "page_add_anon_rmap: a mapped page without an anon_vma");
@@ -502,6 +507,7 @@ export function page_add_anon_rmap(pfn: u32, vma: usize, address: u64): void {
  * the page cache). The PTE lock held. The caller counts RSS.
  */
 export function page_add_file_rmap(pfn: u32): void {
+  atomic_charge(1); // the locked add on _mapcount
   atomic.add<i32>(pfn_to_page(pfn) + PAGE_MAPCOUNT, 1);
 }
 
@@ -509,6 +515,7 @@ export function page_add_file_rmap(pfn: u32): void {
  * page_dup_rmap - one more mapping of a page already mapped (fork's copy_one_pte). Both PTE locks held.
  */
 export function page_dup_rmap(pfn: u32): void {
+  atomic_charge(1); // the locked add on _mapcount
   const old = atomic.add<i32>(pfn_to_page(pfn) + PAGE_MAPCOUNT, 1);
   VM_BUG_ON(old < 0, "page_dup_rmap: the page is not mapped");
 }
@@ -519,6 +526,7 @@ export function page_dup_rmap(pfn: u32): void {
  * set it). Returns true when that was the last mapping. The caller counts RSS.
  */
 export function page_remove_rmap(pfn: u32): bool {
+  atomic_charge(1); // the locked sub on _mapcount
   const old = atomic.sub<i32>(pfn_to_page(pfn) + PAGE_MAPCOUNT, 1);
   VM_BUG_ON(old < 0, "page_remove_rmap: mapcount underflow");
   return old == 0;

@@ -24,6 +24,7 @@
 // clear_young per mapping in page_referenced. Simplifications: no huge pages; try_to_unmap without TTU_MIGRATION
 // discards an anonymous page's contents (no swap yet: like a clean lazy-free page) and does not refuse
 // recently referenced pages (every caller here behaves as TTU_IGNORE_ACCESS).
+import { pte_rmw_charge, pte_store_charge } from "../kernel/mm_charge";
 import { pte_lockptr_table, pte_present } from "./pgtable";
 import { flush_tlb_page as x86_flush_tlb_page, TLB_CAUSE_RECLAIM, TLB_CAUSE_MIGRATION, TLB_CAUSE_OTHER } from "../arch/x86/mm_tlb";
 import { mmu_notifier_invalidate_page, mmu_notifier_clear_young } from "./mmu_notifier";
@@ -206,6 +207,7 @@ function page_referenced_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u
   // ptep_clear_flush_young: test and clear A, and flush that page if it was set (the generic
   // version; x86 has skipped the flush since 3.18, accepting a stale A bit).
   let referenced = 0;
+  pte_rmw_charge(); // ptep_test_and_clear_young: a PTE write
   if ((atomic.and<u64>(ptep, ~_PAGE_ACCESSED) & _PAGE_ACCESSED) != 0) {
     rmap_flush_tlb_page(vma, address);
     referenced = 1;
@@ -235,12 +237,14 @@ function try_to_unmap_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u32)
   const ptep = page_check_address(pfn, mm, address, false, held);
   if (ptep == 0) return 0;
   // ptep_clear_flush: take the PTE away, then flush, so no CPU keeps using the frame.
+  pte_rmw_charge(); // ptep_clear_flush: a PTE write
   const pteval = atomic.xchg<u64>(ptep, 0);
   rmap_flush_tlb_page(vma, address, (<u32>arg & TTU_MIGRATION) != 0 ? TLB_CAUSE_MIGRATION : TLB_CAUSE_RECLAIM);
   mmu_notifier_invalidate_page(mm, address); // ptep_clear_flush_notify
   const page = pfn_to_page(pfn);
   if ((pteval & _PAGE_DIRTY) != 0) atomic.or<u32>(page + PAGE_FLAGS, PG_dirty);
   if ((<u32>arg & TTU_MIGRATION) != 0) {
+    pte_store_charge(); // set_pte_at of the migration entry
     atomic.store<u64>(ptep, make_migration_entry(pfn, (pteval & _PAGE_RW) != 0));
   } else {
     const idx = page_is_anon(pfn) ? MM_ANONPAGES : MM_FILEPAGES;
@@ -280,10 +284,12 @@ function page_mkclean_one(pfn: u32, vma: usize, address: u64, arg: u64, wf: u32)
   if (ptep == 0) return 0;
   let cleaned = 0;
   if ((atomic.load<u64>(ptep) & (_PAGE_DIRTY | _PAGE_RW)) != 0) {
+    pte_rmw_charge(); // ptep_clear_flush: a PTE write
     const old = atomic.xchg<u64>(ptep, 0); // ptep_clear_flush, then the write-protected, clean entry
     rmap_flush_tlb_page(vma, address, TLB_CAUSE_OTHER);
     mmu_notifier_invalidate_page(mm, address);
     if ((old & _PAGE_DIRTY) != 0) atomic.or<u32>(pfn_to_page(pfn) + PAGE_FLAGS, PG_dirty);
+    pte_store_charge(); // set_pte_at of the clean entry
     atomic.store<u64>(ptep, old & ~(_PAGE_RW | _PAGE_DIRTY));
     cleaned = 1;
   }
@@ -317,6 +323,7 @@ function remove_migration_pte(newpfn: u32, vma: usize, address: u64, arg: u64, w
   get_page(newpfn);
   if (page_is_anon(newpfn)) page_add_anon_rmap(newpfn, vma, address);
   else page_add_file_rmap(newpfn);
+  pte_store_charge(); // set_pte_at: a PTE write
   atomic.store<u64>(ptep, pte); // was not present: nothing to flush
   pte_unmap_unlock(mm, ptep, held);
   return 1;

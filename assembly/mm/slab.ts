@@ -14,6 +14,8 @@
 // every CPU's free objects of that cache, then fails with NULL (0).
 // The debug build poisons the second word of a free object and checks it on allocation and free (a
 // live object that happens to hold the poison value at that word would be reported as a double free).
+import { llc_charge, l1_charge } from "../kernel/mm_charge";
+import { VIRTUAL } from "../kernel/sched_config";
 import { MAX_KMEM_CACHES, SLAB_CPU_HIGH, SLAB_CPU_BATCH, PAGE_SIZE, DEBUG } from "../config";
 import { EINVAL, ENOSPC } from "../errno";
 import { machine_base, kheap_base, nr_cpus, per_cpu_ptr, kmem_cache_ptr, HDR_KHEAP_LOCK, HDR_KHEAP_BRK,
@@ -134,6 +136,9 @@ export function kmem_cache_alloc(cache: i32, gfp: u32): usize {
   }
   VM_BUG_ON(load<u32>(obj + 4) != POISON_FREE, "kmem_cache_alloc: free object was written after free");
   if (DEBUG) store<u32>(obj + 4, 0); // unpoison: the object is live now
+  // The object's lines (the pop read its free-list link; __GFP_ZERO writes all of them) from the LLC;
+  // the per-CPU list's lock is charged by spin_lock/spin_unlock.
+  if (VIRTUAL) llc_charge((gfp & __GFP_ZERO) != 0 ? (load<u32>(c + KC_OBJECT_SIZE) + 63) >> 6 : 1);
   if ((gfp & __GFP_ZERO) != 0) memory.fill(obj, 0, load<u32>(c + KC_OBJECT_SIZE));
   count_event(STAT_SLAB_ALLOC);
   return obj;
@@ -151,6 +156,7 @@ export function kmem_cache_free(cache: i32, obj: usize): i32 {
   VM_BUG_ON(load<u32>(obj + 4) == POISON_FREE, "kmem_cache_free: double free (object is poisoned)");
   if (DEBUG) store<u32>(obj + 4, POISON_FREE);
   const l = cpu_list(this_cpu(), cache);
+  l1_charge(1); // writing the object's free-list link: its line was in use by the caller
   spin_lock(l + FL_LOCK);
   freelist_push(l, <u32>obj, 0, 1);
   if (load<u32>(l + FL_COUNT) > SLAB_CPU_HIGH) {

@@ -8,6 +8,7 @@
 // everything here needs mm->mmap_sem, for write when it changes the set (find_vma*: for read). The
 // i_mmap tree is changed under the mapping's i_mmap lock, and vma_adjust holds the vma's anon_vma
 // (root) lock while it moves boundaries that rmap walks look at.
+import { llc_charge } from "../kernel/mm_charge";
 import { VMA_MM, VMA_NEXT, VMA_PREV, VMA_RB, VMA_START, VMA_END, VMA_FLAGS, VMA_PGOFF, VMA_FILE, VMA_ANON_VMA,
   VMA_ANON_VMA_CHAIN, VMA_SIZE, KMEM_VM_AREA, MM_MMAP, MM_RB, MM_MAP_COUNT, MM_MMAP_CACHE, RB_LEFT,
   RB_RIGHT, VM_SHARED, AS_I_MMAP, AS_I_MMAP_WRITABLE, AVC_SAME_VMA } from "./mm_types";
@@ -66,10 +67,12 @@ export const PAGE_SHIFT_U64: u64 = 12;
 export function find_vma(mm: usize, addr: u64): usize {
   // The hint: a racy read under mmap_sem for read, validated before use (as the kernel's).
   let vma = <usize>atomic.load<u32>(mm + MM_MMAP_CACHE);
+  if (vma != 0) llc_charge(1); // the cached vma's line
   if (vma != 0 && vm_end(vma) > addr && vm_start(vma) <= addr) return vma;
   vma = 0;
   let rb = <usize>load<u32>(mm + MM_RB);
   while (rb != 0) {
+    llc_charge(1); // one rbtree node (a vma) visited
     const tmp = rb_vma(rb);
     if (vm_end(tmp) > addr) {
       vma = tmp;
@@ -115,6 +118,7 @@ export function find_vma_links(mm: usize, addr: u64, end: u64): i64 {
   let rb = <usize>load<u32>(mm + MM_RB);
   let parent: usize = 0, prev_rb: usize = 0;
   while (rb != 0) {
+    llc_charge(1); // one rbtree node (a vma) visited
     parent = rb;
     const tmp = rb_vma(rb);
     if (vm_end(tmp) > addr) {
@@ -440,6 +444,7 @@ export function __split_vma(mm: usize, vma: usize, addr: u64, new_below: bool): 
   VM_BUG_ON(addr <= vm_start(vma) || addr >= vm_end(vma) || (addr & 0xfff) != 0, "__split_vma: addr inside the vma, aligned");
   const nw = kmem_cache_alloc(KMEM_VM_AREA, 0);
   if (nw == 0) return -ENOMEM;
+  llc_charge(((VMA_SIZE + 63) >> 6) - 1); // *new = *vma: the new object's lines past the one slab charged
   memory.copy(nw, vma, VMA_SIZE); // *new = *vma
   store<u32>(nw + VMA_ANON_VMA_CHAIN, 0); // INIT_LIST_HEAD(&new->anon_vma_chain)
   if (new_below) {

@@ -29,7 +29,8 @@
 //
 // Not measured, the default kept (and said so): spin (Wasm has no PAUSE), ipi_send and ipi_deliver (a
 // user process cannot send or take an IPI), sleep and ctx_switch (Node cannot place two threads on one
-// CPU, so a switch cannot be isolated from the wake-up), tick (a user process cannot time the tick).
+// CPU, so a switch cannot be isolated from the wake-up), tick (a user process cannot time the tick),
+// syscall (Wasm cannot make a system call).
 //
 // Statistics: each measurement runs `reps` samples after a warm-up; one-CPU figures use the minimum
 // sample (each sample averages 10^4..10^7 operations, so the minimum is the cost without interference
@@ -462,6 +463,7 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<Calibratio
     sleep: "not measured: Node cannot put two threads on one CPU, so a context switch cannot be isolated from the wake-up",
     ctx_switch: "not measured: Node cannot put two threads on one CPU, so a context switch cannot be isolated from the wake-up",
     tick: "not measured: a user process cannot time the scheduler tick",
+    syscall: "not measured: Wasm cannot make a system call",
   };
 
   const constants: ConstantResult[] = [];

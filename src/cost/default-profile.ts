@@ -125,5 +125,14 @@ export const DEFAULT_PROFILE: CostProfile = {
         "14.5 ns per 4-level walk of random pages, on an AMD EPYC (Zen 3) KVM guest (bench/README.md), whose cores " +
         "run at ~3.0 GHz (mmemu calibrate): 14.5 x 3.0 / 4 = 10.9 cycles per level",
     },
+    // A null system call's entry and exit (SYSCALL, the entry code's register save, SYSRET) without
+    // page-table isolation (the eras modelled predate KPTI): lmbench's lat_syscall null measures it; the
+    // low end of the ~0.1-0.3 us the wakeup estimate above takes for a system call.
+    syscall: {
+      cycles: 300,
+      source: "literature: lmbench lat_syscall null (L. McVoy, C. Staelin, USENIX 1996) measures a null system " +
+        "call's entry and exit; ~0.1 us on x86-64 servers without page-table isolation (the low end of the " +
+        "0.1-0.3 us the wakeup estimate takes for a system call): 0.1 us x 3 GHz",
+    },
   },
 };

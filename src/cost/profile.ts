@@ -22,7 +22,7 @@ import { ConfigError, ErrnoError, MmemuError } from "../core/errors.js";
 
 /**
  * The cost ids' names, in the order of their ids in assembly/kernel/cost.ts (COST_LOAD_L1 = 0 ...
- * COST_WALK_LEVEL = 13): name i is COST_<NAME> = i. Adding an id to the core means adding its name
+ * COST_SYSCALL = 14): name i is COST_<NAME> = i. Adding an id to the core means adding its name
  * here at the same position (test/cost/profile.test.ts checks the count against the core's NR_COSTS
  * and every id against its COST_* export).
  */
@@ -41,6 +41,7 @@ export const COST_NAMES = [
   "ctx_switch",     // COST_CTX_SWITCH: a context switch (processor change), charged to the CPU switching in
   "tick",           // COST_TICK: the scheduler tick's cost per tick period
   "walk_level",     // COST_WALK_LEVEL: one paging-structure load during a page walk
+  "syscall",        // COST_SYSCALL: a system call's entry and exit
 ] as const;
 
 export type CostName = (typeof COST_NAMES)[number];

@@ -137,10 +137,11 @@ export interface Aim9BrkResult {
 /** The caveats every result carries (src/experiments/README.md "Reading the figures"). */
 export const AIM9_NOTES: readonly string[] = [
   "timed mode: deterministic virtual time from the cost model; the same options and seed give the same figures",
-  "virtual time charges lock operations only (atomics, cache-line transfers, spins, sleeps, wake-ups, context switches); " +
-    "the MM paths (vma lookup, split and merge, slab and page allocation, zap, page walks, TLB shootdown IPIs) and " +
-    "system-call entry/exit charge nothing yet (the cost ids exist, the core does not charge them there), " +
-    "so absolute ops/s are far above a real kernel's and contention is exaggerated: compare eras' mechanisms, not magnitudes",
+  "virtual time charges the locks (atomics, cache-line transfers, spins, sleeps, wake-ups, context switches), each " +
+    "brk's system-call entry/exit, and the MM core's memory traffic at cache-line granularity (vma lookups, slab and " +
+    "page allocation, refcount and rmap atomics, PTE writes, page walks, TLB-shootdown IPIs: kernel/mm_charge.ts); " +
+    "instruction execution between those loads is not charged, so a brk is still cheaper than a real kernel's and " +
+    "contention is exaggerated: compare eras' mechanisms, not magnitudes",
   "sleeps are context switches: a waiter on a sleeping lock gave up its CPU (Arcangeli's question in seed 002)",
 ];
 

@@ -21,7 +21,7 @@ describe("experiment aim9-brk", () => {
     const j = JSON.parse(JSON.stringify(r)) as Aim9BrkResult;
     expect(j).toMatchObject({ experiment: "aim9-brk", mode: "timed", workload: "brk_test", shape: "processes", seed: 7, loops: 1, cpus: [1, 2] });
     expect(j.ghz).toBeGreaterThan(0);
-    expect(j.notes.join(" ")).toMatch(/MM paths/);
+    expect(j.notes.join(" ")).toMatch(/MM core.s memory traffic/);
     expect(j.eras.map((e) => e.name)).toEqual(["2.6.25", "2008-rwsem"]);
     expect(j.eras[1]!.locks.anon_vma).toBe("rwsem-handoff");
     expect(j.runs).toHaveLength(4);

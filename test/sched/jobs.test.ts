@@ -9,7 +9,7 @@ describe("job table", () => {
   it("names every JOB_* export of the core in lower case", () => {
     const vm = vmachine(1);
     const table = jobTable(vm.exports);
-    for (const name of ["spin_lock_loop", "racy_increment", "sleep_pingpong", "preempt_loop", "translate_loop"]) {
+    for (const name of ["spin_lock_loop", "racy_increment", "sleep_pingpong", "preempt_loop", "translate_loop", "pte_racy"]) {
       expect(table.get(name)).toBeGreaterThan(0);
     }
     expect(new Set(table.values()).size).toBe(table.size); // distinct ids

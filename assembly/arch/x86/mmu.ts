@@ -6,6 +6,8 @@ import { tlb_probe_4k, TLB_V, TLB_PCID_SHIFT, tlb_lookup_large, tlb_page_shift, 
   TLB_D_DIRTY, TLB_D_ADDR, TLB_ALL_PCIDS } from "./tlb";
 import { paging_walk, mode_access_denied, mode_pf_error_code, access_need, access_deny } from "./pgtable";
 import { raise_gp, raise_pf, raise_bus_fault } from "./fault";
+import { charge } from "../../kernel/sched";
+import { cost, COST_LOAD_L1 } from "../../kernel/cost";
 import { EINVAL } from "../../errno";
 import { VM_BUG_ON } from "../../debug";
 import { DEBUG } from "../../config";
@@ -90,6 +92,7 @@ const TLB_REWALK: i64 = -1;
       VM_BUG_ON(tlb_page_shift(data) != 12, "mmu_translate: an entry of the 4 KiB array is not 4 KiB");
       if (DEBUG) stale_tlb_check(p, va, data);
       count_event(STAT_TLB_HIT);
+      charge(cost(COST_LOAD_L1)); // the TLB hit: an L1-speed lookup
       store<u32>(p + PC_XLAT_SHIFT, 12);
       return <i64>((data & TLB_D_ADDR) | (va & 0xfff));
     }
@@ -105,6 +108,7 @@ function translate_tlb(p: usize, va: u64, access: u32, mode: u32, e: usize): i64
   if (e != 0) {
     // An entry of an array always has the array's page size.
     const data = load<u64>(e, 8);
+    charge(cost(COST_LOAD_L1)); // a hit in a large-page array (or a 4 KiB hit that faults or rewalks)
     const r = tlb_hit(p, va, access, mode, e, data, tlb_page_shift(data));
     if (r != TLB_REWALK) return r;
   } else {

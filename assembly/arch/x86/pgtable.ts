@@ -27,6 +27,8 @@ import { tlb_gen_tag } from "./tlb_check";
 import { count_event, STAT_WALK, STAT_WALK_RESTART, STAT_SET_ACCESSED, STAT_SET_DIRTY } from "../../percpu";
 import { DEBUG } from "../../config";
 import { raise_pf, raise_bus_fault } from "./fault";
+import { charge } from "../../kernel/sched";
+import { cost, COST_WALK_LEVEL } from "../../kernel/cost";
 
 /** Reserved bits 13..29 of a 1 GiB leaf and 13..20 of a 2 MiB leaf (bit 12 is their PAT bit). */
 const RSVD_1G: u64 = 0x3fff_e000;
@@ -170,7 +172,8 @@ function entry_fault(p: usize, va: u64, access: u32, mode: u32, e: u64): i64 {
 }
 
 // One pass of the walk from CR3 (rsvd: bits M..51, and XD without NXE), one block per level: each
-// reads its entry (a per-level cost, kernel/sched.ts charge(), belongs at the top of the block) and
+// reads its entry (charging one paging-structure load, COST_WALK_LEVEL, at the top of the block: nothing
+// in the parallel builds) and
 // tests the common case at once (present, no reserved bit, A set, and above the PT not a leaf); the
 // rest of a level is out of the way. A paging structure outside the frames with contents is a bus
 // fault: tables and backed_limit are 4 KiB-aligned, so the check of a table's address is the check of
@@ -182,6 +185,7 @@ function entry_fault(p: usize, va: u64, access: u32, mode: u32, e: u64): i64 {
   const P = _PAGE_PRESENT, A = _PAGE_ACCESSED, PS = _PAGE_PSE;
 
   // PML4 (level 4): PS is reserved.
+  charge(cost(COST_WALK_LEVEL)); // this level's paging-structure load
   let table: u64 = load<u64>(p + PC_CR3) & CR3_ADDR_MASK;
   let off = pte_offset(va, 39);
   if (table >= limit) return raise_bus_fault(p, va, table | off);
@@ -194,6 +198,7 @@ function entry_fault(p: usize, va: u64, access: u32, mode: u32, e: u64): i64 {
   let all = e, any = e;
 
   // PDPT (level 3): PS maps a 1 GiB page.
+  charge(cost(COST_WALK_LEVEL)); // this level's paging-structure load
   table = e & PTE_PFN_MASK;
   off = pte_offset(va, 30);
   if (table >= limit) return raise_bus_fault(p, va, table | off);
@@ -211,6 +216,7 @@ function entry_fault(p: usize, va: u64, access: u32, mode: u32, e: u64): i64 {
   }
 
   // PD (level 2): PS maps a 2 MiB page.
+  charge(cost(COST_WALK_LEVEL)); // this level's paging-structure load
   table = e & PTE_PFN_MASK;
   off = pte_offset(va, 21);
   if (table >= limit) return raise_bus_fault(p, va, table | off);
@@ -228,6 +234,7 @@ function entry_fault(p: usize, va: u64, access: u32, mode: u32, e: u64): i64 {
   }
 
   // PT (level 1): always a leaf (bit 7 is PAT).
+  charge(cost(COST_WALK_LEVEL)); // this level's paging-structure load
   table = e & PTE_PFN_MASK;
   off = pte_offset(va, 12);
   if (table >= limit) return raise_bus_fault(p, va, table | off);

@@ -18,6 +18,8 @@
 // (a worker between jobs, or a CPU the embedding thread drives by hand) cannot take an interrupt: the
 // initiator flushes that CPU's TLB itself under the mailbox lock, which the CPU takes to start running
 // again. In Linux such a CPU would still take the IPI; the effect on its TLB is the same.
+import { charge } from "../../kernel/sched";
+import { cost, COST_IPI_SEND, COST_IPI_DELIVER } from "../../kernel/cost";
 import { per_cpu_ptr, PC_MAILBOX } from "../../layout";
 import { spin_lock, spin_unlock } from "../../locking/spinlock";
 import { this_cpu, smp_processor_id, count_event, cpu_set_state, cpu_restore_state, cpu_stuck,
@@ -66,6 +68,7 @@ export function do_pending_ipis(): void {
   const mb = this_cpu() + PC_MAILBOX;
   const req = atomic.load<u32>(mb + MB_REQ_GEN);
   if (req == load<u32>(mb + MB_ACK_GEN)) return;
+  charge(cost(COST_IPI_DELIVER)); // taking the shootdown IPI: entry, handler, exit
   flush_tlb_func(this_cpu(), load<u32>(mb + MB_KIND), load<u32>(mb + MB_PCID), load<u64>(mb + MB_START), load<u32>(mb + MB_NR_PAGES));
   count_event(STAT_SHOOTDOWN_RECV);
   atomic.store<u32>(mb + MB_ACK_GEN, req);
@@ -82,6 +85,9 @@ export function do_pending_ipis(): void {
 export function tlb_mailbox_post(target: i32, kind: u32, pcid: u32, start: u64, nr_pages: u32): i64 {
   if (target == smp_processor_id() || kind > FLUSH_ALL_GLOBAL) return -EINVAL;
   const mb = mailbox(target);
+  // The IPI to target (the APIC write): Linux sends it to a CPU whose task sleeps too, so it is
+  // charged in both cases below (the target's side only when it services it, do_pending_ipis).
+  charge(cost(COST_IPI_SEND));
   spin_lock(mb + MB_LOCK);
   if (atomic.load<u32>(mb + MB_RUNNING) == 0) {
     flush_tlb_func(per_cpu_ptr(target), kind, pcid, start, nr_pages);
