@@ -108,7 +108,7 @@ const experiments: Record<string, Command> = {
       "  --pages P       pages the root maps and shares with the tree (1..4096; default 64)\n" +
       `  --config LIST   anon_vma configurations (default all), on era ${RMAP_LOCKS_BASE_ERA}:\n` +
       RMAP_LOCK_CONFIGS.map((c) => `                    ${c.name.padEnd(22)}${c.anonVmaLock}, walks ${c.walks}${c.lockless ? ", seed 003 lockless case" : ""}`).join("\n") + "\n" +
-      "  --budget CYCLES virtual cycles every CPU runs (1000..1000000000000; default 4000000)\n" +
+      "  --budget CYCLES virtual cycles every CPU runs (1000..1000000000000; default 20000000)\n" +
       "  --mode timed    deterministic, in virtual time (the only mode so far)\n" +
       "  --seed S        seed of the timed schedule (default 1): the same seed gives the same figures\n" +
       "  --json          print every figure, the configuration and the seed as JSON\n" +
@@ -147,7 +147,7 @@ const experiments: Record<string, Command> = {
       const r = runRmapLocks({
         configs, cpus, walkers, trees, mode: "timed",
         pages: intOption("pages", values.pages, 1, 4096, 64),
-        budgetCycles: intOption("budget", values.budget, 1000, 1e12, 4_000_000),
+        budgetCycles: intOption("budget", values.budget, 1000, 1e12, 20_000_000),
         seed: intOption("seed", values.seed, 0, Number.MAX_SAFE_INTEGER, 1),
         onProgress: (done, total, label) => {
           const el = (performance.now() - t0) / 1000;

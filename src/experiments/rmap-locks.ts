@@ -73,7 +73,7 @@ export interface RmapLocksOptions {
   pages?: number;
   /** Pages a writer mmaps, touches and munmaps per cycle; default 4. */
   writerPages?: number;
-  /** Virtual-time budget of every CPU, in cycles; default 4,000,000. */
+  /** Virtual-time budget of every CPU, in cycles; default 20,000,000. */
   budgetCycles?: number;
   /** Seed of the timed schedule; default 1. */
   seed?: number;
@@ -220,7 +220,7 @@ function resolve(o: RmapLocksOptions) {
   }
   const pages = int("pages", o.pages ?? 64, 1, 4096);
   const writerPages = int("writerPages", o.writerPages ?? 4, 1, 512);
-  const budgetCycles = int("budgetCycles", o.budgetCycles ?? 4_000_000, 1000, 1e12);
+  const budgetCycles = int("budgetCycles", o.budgetCycles ?? 20_000_000, 1000, 1e12);
   const seed = o.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
   if ((o.mode ?? "timed") !== "timed") throw new ConfigError(`mode: "${String(o.mode)}" is not available for rmap-locks yet (timed)`);

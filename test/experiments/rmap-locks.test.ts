@@ -71,6 +71,15 @@ describe("experiment rmap-locks", () => {
     expect(perWalk(on)).toBeLessThan(perWalk(off));
   });
 
+  it("runs clean on the debug build (lockdep's order and VM_BUG_ON invariants checked on every step)", () => {
+    const r = runRmapLocks({ cpus: [3], trees: [{ width: 2, depth: 1 }], pages: 8, budgetCycles: 200_000, debug: true,
+      configs: ["spinlock", "rwsem-excl", "rwsem-shared+lockless"] });
+    for (const run of r.runs) {
+      expect(run.invariantViolations, run.config).toEqual([]);
+      expect(run.walkerOps + run.writerOps, run.config).toBeGreaterThan(0);
+    }
+  });
+
   it("refuses bad options with a ConfigError", () => {
     expect(() => runRmapLocks({ configs: ["rwlock"] })).toThrow(/unknown configuration "rwlock"/);
     expect(() => runRmapLocks({ cpus: [1] })).toThrow(ConfigError);
