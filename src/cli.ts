@@ -103,7 +103,7 @@ const experiments: Record<string, Command> = {
       "mmap/munmap in the tree's processes. Every CPU runs the same virtual-time budget.\n\n" +
       "  --cpus LIST     CPU counts, walkers + writers (each 2..64; default 2,4,8)\n" +
       "  --walkers N     walker CPUs per run (default half, rounded up); the rest are writers\n" +
-      "  --width LIST    children per process in the fork tree (1..16; default 2)\n" +
+      "  --width LIST    children per process in the fork tree (1..16; default 2,4)\n" +
       "  --depth LIST    levels of the fork tree below the root (0..8; default 2); every width x depth is run\n" +
       "  --pages P       pages the root maps and shares with the tree (1..4096; default 64)\n" +
       `  --config LIST   anon_vma configurations (default all), on era ${RMAP_LOCKS_BASE_ERA}:\n` +
@@ -128,7 +128,7 @@ const experiments: Record<string, Command> = {
       if (walkers !== undefined) {
         for (const c of cpus) if (c <= walkers) throw new UsageError(`--walkers: ${walkers} walkers leave no writer CPU with ${c} CPUs`);
       }
-      const widths = intList("width", values.width, 1, 16, [2]);
+      const widths = intList("width", values.width, 1, 16, [2, 4]);
       const depths = intList("depth", values.depth, 0, 8, [2]);
       const trees = widths.flatMap((width) => depths.map((depth) => ({ width, depth })));
       for (const t of trees) {

@@ -67,7 +67,7 @@ export interface RmapLocksOptions {
   cpus?: number[];
   /** Walker CPUs per run (the rest write); default half the CPUs, rounded up, leaving at least one writer. */
   walkers?: number;
-  /** Fork trees (width x depth); default [{ width: 2, depth: 2 }]. depth 0: the root alone. */
+  /** Fork trees (width x depth); default RMAP_DEFAULT_TREES (2x2: 7 processes, 4x2: 21). depth 0: the root alone. */
   trees?: RmapTree[];
   /** Pages the root maps, touches and shares with the tree (the walkers' pages); default 64. */
   pages?: number;
@@ -178,7 +178,7 @@ export const RMAP_LOCKS_RUN_FIELDS: readonly (keyof RmapLocksRun)[] = ["config",
   "schedulerSwitches", "digest", "invariantViolations"];
 
 export const RMAP_DEFAULT_CPUS = [2, 4, 8];
-export const RMAP_DEFAULT_TREE: RmapTree = { width: 2, depth: 2 };
+export const RMAP_DEFAULT_TREES: readonly RmapTree[] = [{ width: 2, depth: 2 }, { width: 4, depth: 2 }];
 
 /** Processes in a tree: 1 + w + w^2 + ... + w^d. */
 export function treeSize(t: RmapTree): number {
@@ -210,7 +210,7 @@ function resolve(o: RmapLocksOptions) {
   if (walkers !== null) {
     for (const c of cpus) if (c <= walkers) throw new ConfigError(`walkers: ${walkers} walkers leave no writer CPU with ${c} CPUs`);
   }
-  const trees = o.trees ?? [RMAP_DEFAULT_TREE];
+  const trees = o.trees ?? RMAP_DEFAULT_TREES;
   if (!Array.isArray(trees) || trees.length === 0) throw new ConfigError("trees: expected a non-empty list of { width, depth }");
   for (const t of trees) {
     if (t === null || typeof t !== "object") throw new ConfigError("trees: expected { width, depth }");
