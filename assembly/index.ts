@@ -315,6 +315,9 @@ export * from "./kernel/vcpu";
 // The AIM9 brk_test / page_test jobs' shape and report layout (lib/aim9.ts), for the host (src/experiments/).
 export { AIM9_GROW, AIM9_SHRINK, AIM9_STEP, AIM9_ITERS, AIM9_STEPS, AIM9_SBRK_PER_LOOP, AIM9_DIRTY_STRIDE, AIM9_OUT_SBRK,
   AIM9_OUT_OTHER_BRK, AIM9_OUT_BRK_START, AIM9_OUT_BRK_END, AIM9_OUT_WRITES, AIM9_OUT_SIZE } from "./lib/aim9";
+// The rmap storm's walker and writer jobs' report layout (lib/rmap_storm.ts), for src/experiments/rmap-locks.ts.
+export { RMAP_MIGRATE_EVERY, RMAP_OUT_OPS, RMAP_OUT_REFERENCED, RMAP_OUT_LOCKLESS, RMAP_OUT_MIGRATED, RMAP_OUT_SKIPPED,
+  RMAP_OUT_FORKS, RMAP_OUT_EXITS, RMAP_OUT_MMAPS, RMAP_OUT_MUNMAPS, RMAP_OUT_CLOCK, RMAP_OUT_SIZE } from "./lib/rmap_storm";
 export { COST_LOAD_L1, COST_LOAD_LLC, COST_LOAD_MEM, COST_ATOMIC, COST_LINE_TRANSFER, COST_SPIN, COST_IPI_SEND,
   COST_IPI_DELIVER, COST_SLEEP, COST_WAKEUP, COST_WAKE_LATENCY, COST_CTX_SWITCH, COST_TICK, COST_WALK_LEVEL, COST_SYSCALL } from "./kernel/cost";
 

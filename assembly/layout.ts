@@ -104,11 +104,11 @@ export const MF_KNOWN: u32 = MF_DEBUG | MF_VIRTUAL;
 // option, read by the code it affects (mm/mm_config.ts: mm_config / mm_config_has / mm_config_set). Set before
 // CPUs run; never changed while an MM object exists (the two anon_vma designs do not mix).
 //
-//   31 .................... 4     3              2                 1              0
-//  +-------------------------+-------------+-------------------+--------------+-------------+
-//  |       reserved (0)      | SPLIT_PTL   | VMA_ADJUST_ANON_  | RMAP_LOCKLESS| AV_2625     |
-//  |                         |             | ALWAYS            |              |             |
-//  +-------------------------+-------------+-------------------+--------------+-------------+
+//   31 ............ 5    4              3             2                 1              0
+//  +-----------------+---------------+-------------+-------------------+--------------+-------------+
+//  |  reserved (0)   | RMAP_WALK_EXCL| SPLIT_PTL   | VMA_ADJUST_ANON_  | RMAP_LOCKLESS| AV_2625     |
+//  |                 |               |             | ALWAYS            |              |             |
+//  +-----------------+---------------+-------------+-------------------+--------------+-------------+
 //   AV_2625        the 2.6.25 anon_vma design: one anon_vma per fork family whose list holds the vmas
 //                  themselves (vma->anon_vma_node); no anon_vma_chain. Clear: 2.6.34's anon_vma_chain
 //                  with the root's lock serving the whole tree (mm/rmap.ts).
@@ -123,12 +123,18 @@ export const MF_KNOWN: u32 = MF_DEBUG | MF_VIRTUAL;
 //   SPLIT_PTL      split page-table locks (CONFIG_SPLIT_PTLOCK_CPUS): a PTE page's entries are guarded by
 //                  its own lock (LOCK_CLASS_PTE_LOCK, in page->private) instead of mm->page_table_lock
 //                  (mm/pgtable.ts). Read at each PTE-page allocation.
+//   RMAP_WALK_EXCL rmap walks take an rwsem anon_vma lock exclusively (anon_vma_lock_read: MODE_WRITE),
+//                  as between 3.8's two commits "mm/rmap: Convert the struct anon_vma::mutex to an
+//                  rwsem" and "mm/rmap, migration: Make rmap_walk_anon() and try_to_unmap_anon() more
+//                  scalable" (Ingo Molnar, Dec 2012): the rwsem's implementation with the mutex's
+//                  exclusion. No effect with a spinlock or mutex class (their walks are exclusive).
 // The host sets the word from the machine option `mm` (src/options.ts) right after machine_init.
 export const MMC_AV_2625: u32 = 1 << 0;
 export const MMC_RMAP_LOCKLESS: u32 = 1 << 1;
 export const MMC_VMA_ADJUST_ANON_ALWAYS: u32 = 1 << 2;
 export const MMC_SPLIT_PTL: u32 = 1 << 3;
-export const MMC_KNOWN: u32 = MMC_AV_2625 | MMC_RMAP_LOCKLESS | MMC_VMA_ADJUST_ANON_ALWAYS | MMC_SPLIT_PTL;
+export const MMC_RMAP_WALK_EXCL: u32 = 1 << 4;
+export const MMC_KNOWN: u32 = MMC_AV_2625 | MMC_RMAP_LOCKLESS | MMC_VMA_ADJUST_ANON_ALWAYS | MMC_SPLIT_PTL | MMC_RMAP_WALK_EXCL;
 
 /** Bytes of Asyncify save area per CPU in a virtual machine. */
 export const VSTACK_SIZE: u32 = 32768;

@@ -14,6 +14,8 @@ import { ERAS, ERA_NAMES } from "./experiments/eras.js";
 import { DEFAULT_CPUS, formatAim9Brk, runAim9Brk } from "./experiments/aim9-brk.js";
 import { experimentName, renderReport, ReportError, reportSectionNames, type ReportExperiment } from "./report/html.js";
 import { createProgress } from "./report/progress.js";
+import { RMAP_DEFAULT_CPUS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCKS_BASE_ERA, formatRmapLocks, runRmapLocks,
+  treeSize } from "./experiments/rmap-locks.js";
 
 interface Command {
   summary: string;
@@ -112,6 +114,78 @@ const experiments: Record<string, Command> = {
         if (values.report !== undefined) console.log(`HTML report written to ${values.report}`);
       }
       return r.runs.every((x) => x.sbrkPerLoop === 17000 && x.heapRestored) ? 0 : 1;
+    },
+  },
+  "rmap-locks": {
+    summary: "rmap storm: walker and writer throughput for spinlock, mutex and rwsem anon_vma locks",
+    usage: "mmemu experiment rmap-locks [--cpus 2,4,8] [--walkers N] [--width W[,W...]] [--depth D[,D...]] [--pages P]\n" +
+      "                              [--config C[,C...]] [--budget CYCLES] [--mode timed] [--seed S] [--json] [--out FILE]\n\n" +
+      "A fork tree (width W, depth D) shares P anonymous pages; walker CPUs run page_referenced (from seed 003's\n" +
+      "page-table-locked caller) and, every 4th walk, migration over them while writer CPUs fork/exit children and\n" +
+      "mmap/munmap in the tree's processes. Every CPU runs the same virtual-time budget.\n\n" +
+      "  --cpus LIST     CPU counts, walkers + writers (each 2..64; default 2,4,8)\n" +
+      "  --walkers N     walker CPUs per run (default half, rounded up); the rest are writers\n" +
+      "  --width LIST    children per process in the fork tree (1..16; default 2,4)\n" +
+      "  --depth LIST    levels of the fork tree below the root (0..8; default 2); every width x depth is run\n" +
+      "  --pages P       pages the root maps and shares with the tree (1..4096; default 64)\n" +
+      `  --config LIST   anon_vma configurations (default all), on era ${RMAP_LOCKS_BASE_ERA}:\n` +
+      RMAP_LOCK_CONFIGS.map((c) => `                    ${c.name.padEnd(22)}${c.anonVmaLock}, walks ${c.walks}${c.lockless ? ", seed 003 lockless case" : ""}`).join("\n") + "\n" +
+      "  --budget CYCLES virtual cycles every CPU runs (1000..1000000000000; default 20000000)\n" +
+      "  --mode timed    deterministic, in virtual time (the only mode so far)\n" +
+      "  --seed S        seed of the timed schedule (default 1): the same seed gives the same figures\n" +
+      "  --json          print every figure, the configuration and the seed as JSON\n" +
+      "  --out FILE      also write that JSON to FILE\n\n" +
+      "Figures are virtual time from the cost model (README: cost model); a progress line goes to stderr.\n" +
+      "Exit 1 if the MM invariant checker found a violation after a run.",
+    async run(args) {
+      const { values } = parseArgs({ args, strict: true, options: {
+        cpus: { type: "string" }, walkers: { type: "string" }, width: { type: "string" }, depth: { type: "string" },
+        pages: { type: "string" }, config: { type: "string" }, budget: { type: "string" }, mode: { type: "string" },
+        seed: { type: "string" }, json: { type: "boolean" }, out: { type: "string" }, help: { type: "boolean" } } });
+      if (values.help) { console.log(this.usage); return 0; }
+      const mode = values.mode ?? "timed";
+      if (mode !== "timed") throw new UsageError(`--mode: "${mode}" is not available for rmap-locks yet (timed)`);
+      const cpus = intList("cpus", values.cpus, 2, MAX_CPUS, RMAP_DEFAULT_CPUS);
+      const walkers = values.walkers === undefined ? undefined : intOption("walkers", values.walkers, 1, MAX_CPUS - 1, 1);
+      if (walkers !== undefined) {
+        for (const c of cpus) if (c <= walkers) throw new UsageError(`--walkers: ${walkers} walkers leave no writer CPU with ${c} CPUs`);
+      }
+      const widths = intList("width", values.width, 1, 16, [2, 4]);
+      const depths = intList("depth", values.depth, 0, 8, [2]);
+      const trees = widths.flatMap((width) => depths.map((depth) => ({ width, depth })));
+      for (const t of trees) {
+        if (treeSize(t) > 256) throw new UsageError(`--width/--depth: a ${t.width}x${t.depth} tree has ${treeSize(t)} processes (at most 256)`);
+        for (const c of cpus) {
+          const writers = c - (walkers ?? Math.ceil(c / 2));
+          if (writers > treeSize(t)) throw new UsageError(`--cpus: ${writers} writers need ${writers} processes; a ${t.width}x${t.depth} tree has ${treeSize(t)}`);
+        }
+      }
+      const configs = values.config === undefined ? [...RMAP_LOCK_CONFIG_NAMES] : values.config.split(",");
+      for (const c of configs) {
+        if (!RMAP_LOCK_CONFIG_NAMES.includes(c)) throw new UsageError(`--config: unknown configuration "${c}" (configurations: ${RMAP_LOCK_CONFIG_NAMES.join(", ")})`);
+      }
+      const t0 = performance.now();
+      const tty = process.stderr.isTTY === true;
+      const r = runRmapLocks({
+        configs, cpus, walkers, trees, mode: "timed",
+        pages: intOption("pages", values.pages, 1, 4096, 64),
+        budgetCycles: intOption("budget", values.budget, 1000, 1e12, 20_000_000),
+        seed: intOption("seed", values.seed, 0, Number.MAX_SAFE_INTEGER, 1),
+        onProgress: (done, total, label) => {
+          const el = (performance.now() - t0) / 1000;
+          const left = done < total ? `, about ${Math.ceil((el / done) * (total - done))} s left` : "";
+          const line = `rmap-locks [${done}/${total}] ${label} done (${el.toFixed(1)} s${left})`;
+          process.stderr.write(tty ? `\r${line.padEnd(78)}${done === total ? "\n" : ""}` : `${line}\n`);
+        },
+      });
+      const json = JSON.stringify(r, null, 2);
+      if (values.out !== undefined) writeFileSync(values.out, json + "\n");
+      if (values.json) console.log(json);
+      else {
+        console.log(formatRmapLocks(r, table));
+        console.log(`\n${((performance.now() - t0) / 1000).toFixed(1)} s of host time` + (values.out !== undefined ? `; JSON written to ${values.out}` : ""));
+      }
+      return r.runs.every((x) => x.invariantViolations === null || x.invariantViolations.length === 0) ? 0 : 1;
     },
   },
 };

@@ -38,3 +38,7 @@ export {
   runAim9Brk, formatAim9Brk, AIM9_RUN_FIELDS, type Aim9BrkOptions, type Aim9BrkResult, type Aim9Run, type Aim9LockStat,
   type Aim9Ratio, type Aim9Workload, type Aim9Shape,
 } from "./experiments/aim9-brk.js";
+export {
+  runRmapLocks, formatRmapLocks, RMAP_LOCKS_RUN_FIELDS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCKS_BASE_ERA, RMAP_DEFAULT_TREES, treeSize,
+  type RmapLocksOptions, type RmapLocksResult, type RmapLocksRun, type RmapLockStat, type RmapLockConfig, type RmapTree,
+} from "./experiments/rmap-locks.js";

@@ -92,6 +92,7 @@ export function mmConfigWord(x: CoreExports, mm: ResolvedMmOptions): number {
   if (mm.vmaAdjustAnonLock === "always") w |= constant(x, "MMC_VMA_ADJUST_ANON_ALWAYS");
   if (mm.rmapLockless) w |= constant(x, "MMC_RMAP_LOCKLESS");
   if (mm.splitPtlock) w |= constant(x, "MMC_SPLIT_PTL");
+  if (mm.rmapWalkExclusive) w |= constant(x, "MMC_RMAP_WALK_EXCL");
   return w;
 }
 

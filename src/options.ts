@@ -47,6 +47,12 @@ export interface MmOptions {
   rmapLockless?: boolean;
   /** Split page-table locks: one lock per PTE page instead of mm->page_table_lock (default false). */
   splitPtlock?: boolean;
+  /**
+   * rmap walks take an rwsem anon_vma lock exclusively (default false: shared, as since 3.8). The
+   * state between 3.8's conversion of the anon_vma mutex to an rwsem and the next commit making the
+   * walks take it for read. No effect when the anon_vma class is a spinlock or mutex.
+   */
+  rmapWalkExclusive?: boolean;
 }
 
 /** MmOptions with every default filled in. */
@@ -55,6 +61,7 @@ export interface ResolvedMmOptions {
   vmaAdjustAnonLock: "when-needed" | "always";
   rmapLockless: boolean;
   splitPtlock: boolean;
+  rmapWalkExclusive: boolean;
 }
 
 export interface ResolvedOptions {
@@ -70,7 +77,7 @@ export interface ResolvedOptions {
 }
 
 const KNOWN = new Set(["cpus", "memory", "frameData", "backedMemory", "kernelHeap", "maxPhysAddr", "debug", "locks", "lockStatTiming", "mm"]);
-const MM_KNOWN = ["anonVma", "vmaAdjustAnonLock", "rmapLockless", "splitPtlock"];
+const MM_KNOWN = ["anonVma", "vmaAdjustAnonLock", "rmapLockless", "splitPtlock", "rmapWalkExclusive"];
 export const MAX_CPUS = 64;
 const UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
 
@@ -155,7 +162,7 @@ function flag(what: string, v: unknown): boolean {
 /** Validate the `mm` option and fill in its defaults. */
 export function resolveMmOptions(mm: MmOptions): ResolvedMmOptions {
   if (mm === null || typeof mm !== "object" || Array.isArray(mm)) {
-    throw new ConfigError("mm: expected { anonVma?, vmaAdjustAnonLock?, rmapLockless?, splitPtlock? }");
+    throw new ConfigError("mm: expected { anonVma?, vmaAdjustAnonLock?, rmapLockless?, splitPtlock?, rmapWalkExclusive? }");
   }
   for (const k of Object.keys(mm)) {
     if (!MM_KNOWN.includes(k)) throw new ConfigError(`mm: unknown switch "${k}" (known: ${MM_KNOWN.join(", ")})`);
@@ -165,5 +172,6 @@ export function resolveMmOptions(mm: MmOptions): ResolvedMmOptions {
     vmaAdjustAnonLock: oneOf("mm.vmaAdjustAnonLock", mm.vmaAdjustAnonLock, ["when-needed", "always"] as const, "when-needed"),
     rmapLockless: flag("mm.rmapLockless", mm.rmapLockless),
     splitPtlock: flag("mm.splitPtlock", mm.splitPtlock),
+    rmapWalkExclusive: flag("mm.rmapWalkExclusive", mm.rmapWalkExclusive),
   };
 }

@@ -18,7 +18,7 @@ import { enter } from "./enter";
 
 // ---- reverse maps (mm/rmap.ts, rmap_walk.ts, filemap.ts, swapops.ts, migrate.ts) and their test
 // kernels (lib/test_rmap.ts). Object arguments are byte addresses; each cpu_* enters as that CPU.
-export { MMC_AV_2625, MMC_RMAP_LOCKLESS, MMC_SPLIT_PTL, MMC_KNOWN, HDR_MM_CONFIG } from "../layout";
+export { MMC_AV_2625, MMC_RMAP_LOCKLESS, MMC_SPLIT_PTL, MMC_RMAP_WALK_EXCL, MMC_KNOWN, HDR_MM_CONFIG } from "../layout";
 export { AV_LOCK, AV_ROOT, AV_REFCOUNT, AV_HEAD, AV_TAIL, AV_DEGREE, AVC_VMA, AVC_ANON_VMA, AVC_SAME_VMA, AVC_NEXT,
   AVC_PREV, VMA_AV_NODE_NEXT, VMA_AV_NODE_PREV, MM_RSS, MM_PCID, PAGE_MAPPING_ANON, PG_anon, PG_locked, PG_dirty,
   PG_referenced, PG_waiters, VM_READ, VM_WRITE, VM_SHARED, VM_MAYSHARE, KMEM_ANON_VMA, KMEM_ANON_VMA_CHAIN } from "../mm/mm_types";

@@ -45,7 +45,7 @@ import { lock_class_type, LOCK_RWSEM, LOCK_CLASS_ANON_VMA } from "../locking/loc
 import { kmem_cache_alloc, kmem_cache_free } from "./slab";
 import { __GFP_ZERO } from "./page_alloc";
 import { mm_config_has } from "./mm_config";
-import { MMC_AV_2625 } from "../layout";
+import { MMC_AV_2625, MMC_RMAP_WALK_EXCL } from "../layout";
 import { KMEM_ANON_VMA, KMEM_ANON_VMA_CHAIN, AV_LOCK, AV_ROOT, AV_REFCOUNT, AV_HEAD, AV_TAIL, AV_DEGREE,
   AVC_VMA, AVC_ANON_VMA, AVC_SAME_VMA, AVC_NEXT, AVC_PREV, VMA_MM, VMA_NEXT, VMA_PREV, VMA_START, VMA_END,
   VMA_FLAGS, VMA_PGOFF, VMA_FILE, VMA_ANON_VMA, VMA_ANON_VMA_CHAIN, VMA_AV_NODE_NEXT, VMA_AV_NODE_PREV,
@@ -118,10 +118,13 @@ export function grab_anon_vma(av: usize): bool {
 
 // ---- the root's lock ----------------------------------------------------------------------------
 
-/** The mode a read-side holder takes the anon_vma lock in: shared only when the class is an rwsem. */
+/**
+ * The mode a read-side holder takes the anon_vma lock in: shared only when the class is an rwsem and
+ * mm_config's MMC_RMAP_WALK_EXCL (walks exclusive, as briefly in 3.8) is clear.
+ */
 // @ts-ignore: decorator
 @inline export function anon_vma_read_mode(): u32 {
-  return lock_class_type(LOCK_CLASS_ANON_VMA) == LOCK_RWSEM ? MODE_READ : MODE_WRITE;
+  return lock_class_type(LOCK_CLASS_ANON_VMA) == LOCK_RWSEM && !mm_config_has(MMC_RMAP_WALK_EXCL) ? MODE_READ : MODE_WRITE;
 }
 
 /** anon_vma_lock_write - take av's root's lock exclusively. Holds no anon_vma lock on entry. */

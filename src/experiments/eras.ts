@@ -49,7 +49,7 @@ const ERA_LIST: Era[] = [
     // single anon_vma: forked processes share one lock."
     source: "kernel-history.md: 2.6.x anon_vma spinlock; seed 002 (the base it patches)",
     locks: { mmap_sem: "rwsem-handoff", i_mmap: "ticket", anon_vma: "ticket", ...SPIN },
-    mm: { anonVma: "shared", vmaAdjustAnonLock: "always", rmapLockless: false, splitPtlock: true },
+    mm: { anonVma: "shared", vmaAdjustAnonLock: "always", rmapLockless: false, splitPtlock: true, rmapWalkExclusive: false },
   },
   {
     name: "2008-rwsem",
@@ -59,7 +59,7 @@ const ERA_LIST: Era[] = [
     // Never merged. The anon_vma refcount is part of the core's anon_vma in every era.
     source: "seed 002 (002_dba1ac1a18bb275c.txt); kernel-history.md: Apr 2008",
     locks: { mmap_sem: "rwsem-handoff", i_mmap: "rwsem-handoff", anon_vma: "rwsem-handoff", ...SPIN },
-    mm: { anonVma: "shared", vmaAdjustAnonLock: "always", rmapLockless: false, splitPtlock: true },
+    mm: { anonVma: "shared", vmaAdjustAnonLock: "always", rmapLockless: false, splitPtlock: true, rmapWalkExclusive: false },
   },
   {
     name: "2.6.31",
@@ -69,7 +69,7 @@ const ERA_LIST: Era[] = [
     // the issue's era list names it 2.6.31 after the kernel it was measured on.
     source: "kernel-history.md: 2009 (Lee Schermerhorn)",
     locks: { mmap_sem: "rwsem-handoff", i_mmap: "ticket", anon_vma: "ticket", ...SPIN },
-    mm: { anonVma: "shared", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true },
+    mm: { anonVma: "shared", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true, rmapWalkExclusive: false },
   },
   {
     name: "2.6.34",
@@ -78,7 +78,7 @@ const ERA_LIST: Era[] = [
     // of a fork tree share it)".
     source: "kernel-history.md: 2.6.34",
     locks: { mmap_sem: "rwsem-handoff", i_mmap: "ticket", anon_vma: "ticket", ...SPIN },
-    mm: { anonVma: "chain", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true },
+    mm: { anonVma: "chain", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true, rmapWalkExclusive: false },
   },
   {
     name: "3.0",
@@ -89,7 +89,7 @@ const ERA_LIST: Era[] = [
     // a mutex that always sleeps.
     source: "kernel-history.md: 3.0 (Peter Zijlstra); kernel/mutex.c adaptive spinning since 2.6.30",
     locks: { mmap_sem: "rwsem-handoff", i_mmap: "mutex-spin", anon_vma: "mutex-spin", ...SPIN },
-    mm: { anonVma: "chain", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true },
+    mm: { anonVma: "chain", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true, rmapWalkExclusive: false },
   },
   {
     name: "3.8",
@@ -99,7 +99,7 @@ const ERA_LIST: Era[] = [
     // mutex until 3.19 (history: "3.19").
     source: "kernel-history.md: 3.8 (Ingo Molnar)",
     locks: { mmap_sem: "rwsem-handoff", i_mmap: "mutex-spin", anon_vma: "rwsem-handoff", ...SPIN },
-    mm: { anonVma: "chain", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true },
+    mm: { anonVma: "chain", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true, rmapWalkExclusive: false },
   },
   {
     name: "3.9",
@@ -107,7 +107,7 @@ const ERA_LIST: Era[] = [
     // history: "writer lock-stealing recovered it fully" (the 3.8 entry); the issue dates it 3.9.
     source: "kernel-history.md: 3.8 entry (writer lock-stealing); issue 5 era list",
     locks: { mmap_sem: "rwsem-steal", i_mmap: "mutex-spin", anon_vma: "rwsem-steal", ...SPIN },
-    mm: { anonVma: "chain", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true },
+    mm: { anonVma: "chain", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true, rmapWalkExclusive: false },
   },
   {
     name: "3.16",
@@ -115,7 +115,7 @@ const ERA_LIST: Era[] = [
     // history: "3.16 (2014): rwsem optimistic spinning; 'on par with mutex'".
     source: "kernel-history.md: 3.16",
     locks: { mmap_sem: "rwsem-spin", i_mmap: "mutex-spin", anon_vma: "rwsem-spin", ...SPIN },
-    mm: { anonVma: "chain", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true },
+    mm: { anonVma: "chain", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: true, rmapWalkExclusive: false },
   },
 ];
 

@@ -4,7 +4,7 @@ import { Mmu, Machine, VirtualMachine, ConfigError } from "../../src/index.js";
 import { constant } from "../../src/core/abi.js";
 
 const small = { memory: "4MiB", kernelHeap: "1MiB" } as const;
-const bit = (mmu: Mmu, name: "MMC_AV_2625" | "MMC_RMAP_LOCKLESS" | "MMC_VMA_ADJUST_ANON_ALWAYS" | "MMC_SPLIT_PTL") => constant(mmu.exports, name);
+const bit = (mmu: Mmu, name: "MMC_AV_2625" | "MMC_RMAP_LOCKLESS" | "MMC_VMA_ADJUST_ANON_ALWAYS" | "MMC_SPLIT_PTL" | "MMC_RMAP_WALK_EXCL") => constant(mmu.exports, name);
 
 describe("machine option mm", () => {
   it("defaults to the 2.6.34+ kernel: every switch clear", () => {
@@ -18,12 +18,13 @@ describe("machine option mm", () => {
       [{ vmaAdjustAnonLock: "always" }, "MMC_VMA_ADJUST_ANON_ALWAYS"],
       [{ rmapLockless: true }, "MMC_RMAP_LOCKLESS"],
       [{ splitPtlock: true }, "MMC_SPLIT_PTL"],
+      [{ rmapWalkExclusive: true }, "MMC_RMAP_WALK_EXCL"],
     ] as const;
     for (const [mm, name] of cases) {
       const mmu = Mmu.create({ ...small, mm });
       expect(mmu.exports.mm_config_get(), name).toBe(bit(mmu, name));
     }
-    const all = Mmu.create({ ...small, mm: { anonVma: "shared", vmaAdjustAnonLock: "always", rmapLockless: true, splitPtlock: true } });
+    const all = Mmu.create({ ...small, mm: { anonVma: "shared", vmaAdjustAnonLock: "always", rmapLockless: true, splitPtlock: true, rmapWalkExclusive: true } });
     expect(all.exports.mm_config_get()).toBe(constant(all.exports, "MMC_KNOWN"));
     const dflt = Mmu.create({ ...small, mm: { anonVma: "chain", vmaAdjustAnonLock: "when-needed", rmapLockless: false, splitPtlock: false } });
     expect(dflt.exports.mm_config_get()).toBe(0);
