@@ -14,6 +14,7 @@
 //
 // Deterministic: the same options give the same result object (and JSON), bit for bit. Host time is
 // not part of the result.
+import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
 import { constant } from "../core/abi.js";
@@ -50,27 +51,10 @@ export interface Aim9BrkOptions {
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
-/** Lock statistics of one class over one run (the set-up's acquisitions left out). */
-export interface Aim9LockStat {
-  class: string;
-  acquisitions: number;
-  readAcquisitions: number;
-  writeAcquisitions: number;
-  contentions: number;
-  spins: number;
-  /** Context switches: a sleeping waiter gave up its CPU. */
-  sleeps: number;
-  wakeups: number;
-  handoffs: number;
-  steals: number;
+/** Lock statistics of one class over one run (lock-diff.ts), with the per-sbrk rates. */
+export interface Aim9LockStat extends RunLockStat {
   sleepsPerSbrk: number;
   contentionsPerSbrk: number;
-  /** Contended acquisitions' wait, in virtual cycles: count, total, average, max. */
-  wait: { count: number; totalCycles: number; avgCycles: number; maxCycles: number };
-  /** Time held, in virtual cycles: count, total, average. */
-  hold: { count: number; totalCycles: number; avgCycles: number };
-  /** max / min acquisitions over the CPUs that acquired (1 = fair). */
-  fairness: number;
 }
 
 export interface Aim9Run {
@@ -181,27 +165,9 @@ function resolve(o: Aim9BrkOptions) {
 const HARNESS_HEAP_PAGES = 16n;
 
 function lockDiff(before: LockClassStat[], after: LockClassStat[], sbrk: number): Aim9LockStat[] {
-  const out: Aim9LockStat[] = [];
-  for (const a of after) {
-    const b = before.find((s) => s.class === a.class);
-    const d = (f: (s: LockClassStat) => number) => f(a) - (b ? f(b) : 0);
-    const read = d((s) => s.acquisitions.read), write = d((s) => s.acquisitions.write);
-    if (read + write === 0) continue;
-    const waitN = d((s) => s.wait.count), waitT = d((s) => s.wait.total);
-    const holdN = d((s) => s.hold.count), holdT = d((s) => s.hold.total);
-    const perCpu = a.perCpu.map((n, i) => n - (b?.perCpu[i] ?? 0)).filter((n) => n > 0);
-    const sleeps = d((s) => s.sleeps), contentions = d((s) => s.contentions);
-    out.push({
-      class: a.class, acquisitions: read + write, readAcquisitions: read, writeAcquisitions: write, contentions,
-      spins: d((s) => s.spins), sleeps, wakeups: d((s) => s.wakeups), handoffs: d((s) => s.handoffs), steals: d((s) => s.steals),
-      sleepsPerSbrk: sbrk ? sleeps / sbrk : 0, contentionsPerSbrk: sbrk ? contentions / sbrk : 0,
-      // The set-up runs alone on one CPU and never waits, so wait's max is the run's own.
-      wait: { count: waitN, totalCycles: waitT, avgCycles: waitN ? waitT / waitN : 0, maxCycles: waitN ? a.wait.max : 0 },
-      hold: { count: holdN, totalCycles: holdT, avgCycles: holdN ? holdT / holdN : 0 },
-      fairness: perCpu.length ? Math.max(...perCpu) / Math.min(...perCpu) : 1,
-    });
-  }
-  return out;
+  return lockStatDiff(before, after).map((l) => ({
+    ...l, sleepsPerSbrk: sbrk ? l.sleeps / sbrk : 0, contentionsPerSbrk: sbrk ? l.contentions / sbrk : 0,
+  }));
 }
 
 /** One (era, CPU count) run. */

@@ -19,13 +19,13 @@
 //
 // Deterministic: the same options give the same result object (and JSON), bit for bit. Host time is
 // not part of the result.
+import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
 import { constant } from "../core/abi.js";
 import { ConfigError, MmemuError } from "../core/errors.js";
 import type { CostProfile } from "../cost/profile.js";
 import { DEFAULT_PROFILE } from "../cost/default-profile.js";
-import type { LockClassStat } from "../locking/lock-stat.js";
 import type { LockSpec } from "../locking/lock-config.js";
 import { MAX_CPUS } from "../options.js";
 import { era as eraByName, type Era } from "./eras.js";
@@ -85,23 +85,8 @@ export interface RmapLocksOptions {
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
-/** Lock statistics of one class over one run (the set-up's left out). */
-export interface RmapLockStat {
-  class: string;
-  acquisitions: number;
-  readAcquisitions: number;
-  writeAcquisitions: number;
-  contentions: number;
-  spins: number;
-  /** Context switches: a sleeping waiter gave up its CPU. */
-  sleeps: number;
-  wakeups: number;
-  handoffs: number;
-  steals: number;
-  /** Contended acquisitions' wait, in virtual cycles. */
-  wait: { count: number; totalCycles: number; avgCycles: number; maxCycles: number };
-  hold: { count: number; totalCycles: number; avgCycles: number };
-}
+/** Lock statistics of one class over one run (lock-diff.ts). */
+export type RmapLockStat = RunLockStat;
 
 export interface RmapLocksRun {
   config: string;
@@ -236,29 +221,10 @@ function resolve(o: RmapLocksOptions) {
     budgetCycles, seed, debug: o.debug ?? false, check: o.check ?? true };
 }
 
-function lockDiff(before: LockClassStat[], after: LockClassStat[]): RmapLockStat[] {
-  const out: RmapLockStat[] = [];
-  for (const a of after) {
-    const b = before.find((s) => s.class === a.class);
-    const d = (f: (s: LockClassStat) => number) => f(a) - (b ? f(b) : 0);
-    const read = d((s) => s.acquisitions.read), write = d((s) => s.acquisitions.write);
-    if (read + write === 0) continue;
-    const waitN = d((s) => s.wait.count), waitT = d((s) => s.wait.total);
-    const holdN = d((s) => s.hold.count), holdT = d((s) => s.hold.total);
-    out.push({
-      class: a.class, acquisitions: read + write, readAcquisitions: read, writeAcquisitions: write, contentions: d((s) => s.contentions),
-      spins: d((s) => s.spins), sleeps: d((s) => s.sleeps), wakeups: d((s) => s.wakeups), handoffs: d((s) => s.handoffs), steals: d((s) => s.steals),
-      // The set-up runs alone on CPU 0 and never waits, so wait's max is the run's own.
-      wait: { count: waitN, totalCycles: waitT, avgCycles: waitN ? waitT / waitN : 0, maxCycles: waitN ? a.wait.max : 0 },
-      hold: { count: holdN, totalCycles: holdT, avgCycles: holdN ? holdT / holdN : 0 },
-    });
-  }
-  return out;
-}
 
 const NO_LOCK: RmapLockStat = { class: "anon_vma", acquisitions: 0, readAcquisitions: 0, writeAcquisitions: 0, contentions: 0, spins: 0,
   sleeps: 0, wakeups: 0, handoffs: 0, steals: 0, wait: { count: 0, totalCycles: 0, avgCycles: 0, maxCycles: 0 },
-  hold: { count: 0, totalCycles: 0, avgCycles: 0 } };
+  hold: { count: 0, totalCycles: 0, avgCycles: 0 }, fairness: 1 };
 
 function configEra(c: RmapLockConfig): Era {
   return eraByName(RMAP_LOCKS_BASE_ERA, { locks: { anon_vma: c.anonVmaLock },
@@ -313,7 +279,7 @@ function runOne(r: ReturnType<typeof resolve>, c: RmapLockConfig, tree: RmapTree
   const ghz = vm.costs.ghz;
   const walkerCycles = maxClock(0, walkers), writerCycles = maxClock(walkers, n);
   const walkerOps = sum(0, walkers, "RMAP_OUT_OPS"), writerOps = sum(walkers, n, "RMAP_OUT_OPS");
-  const locks = lockDiff(before, after);
+  const locks = lockStatDiff(before, after);
   let invariantViolations: string[] | null = null;
   if (r.check) {
     for (let cpu = 0; cpu < n; cpu++) model.idle({ cpu });
