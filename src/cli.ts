@@ -272,12 +272,13 @@ const commands: Record<string, Command> = {
   report: {
     summary: "render a self-contained HTML report (tables, charts) from saved experiment JSON (--out files)",
     usage: "mmemu report --from FILE.json [--from FILE.json ...] --out FILE.html [--title TEXT] [--scale linear|log|both]\n\n" +
-      "  --from FILE    an experiment's JSON (mmemu experiment NAME --out FILE); repeat it (or list more files\n" +
+      "  --from FILE    an experiment's JSON (mmemu experiment NAME --out FILE, or mmemu start --json FILE: both\n" +
+      "                 of its results); repeat it (or list more files\n" +
       "                 after the options) for one report of several experiments, in the order given\n" +
       "  --out FILE     the HTML file to write (self-contained: opens from disk without a server)\n" +
       "  --title TEXT   the report's title (default: mmemu report: the experiments' names)\n" +
       "  --scale S      throughput charts' y axis: linear, log, or both with a switch (default both)\n\n" +
-      `Experiments it can draw: ${reportSectionNames().join(", ")} (chosen by each JSON's "experiment" field).`,
+      `Experiments it can draw: ${reportSectionNames().join(", ")} (chosen by each JSON's "experiment" field; "start": both).`,
     async run(args) {
       const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {
         from: { type: "string", multiple: true }, out: { type: "string" }, title: { type: "string" }, scale: { type: "string" },
@@ -288,17 +289,22 @@ const commands: Record<string, Command> = {
       if (values.out === undefined || values.out === "") throw new UsageError("--out: expected the HTML file to write");
       const scale = values.scale ?? "both";
       if (scale !== "linear" && scale !== "log" && scale !== "both") throw new UsageError(`--scale: "${scale}" is not linear, log or both`);
-      const experimentsIn: ReportExperiment[] = files.map((file) => {
+      const experimentsIn: ReportExperiment[] = files.flatMap((file): ReportExperiment[] => {
         let text: string;
         try { text = readFileSync(file, "utf8"); } catch (e) { throw new UsageError(`--from: cannot read ${file} (${(e as Error).message})`); }
         let result: unknown;
         try { result = JSON.parse(text); } catch (e) { throw new UsageError(`--from: ${file} is not JSON (${(e as Error).message})`); }
         try {
           const name = experimentName(result);
+          if (name === "start") { // mmemu start --json: both results in one file
+            const both = result as { aim9Brk?: unknown; rmapLocks?: unknown };
+            if (both.aim9Brk === undefined || both.rmapLocks === undefined) throw new ReportError("a start result lacks aim9Brk or rmapLocks");
+            return [{ name: "aim9-brk", result: both.aim9Brk, charts: { yScale: scale } }, { name: "rmap-locks", result: both.rmapLocks, charts: { yScale: scale } }];
+          }
           if (!reportSectionNames().includes(name)) {
             throw new ReportError(`no report for experiment "${name}" (reports exist for: ${reportSectionNames().join(", ")})`);
           }
-          return { name, result, charts: { yScale: scale } };
+          return [{ name, result, charts: { yScale: scale } }];
         } catch (e) {
           throw new UsageError(`--from: ${file}: ${(e as Error).message}`);
         }
@@ -323,7 +329,7 @@ const commands: Record<string, Command> = {
       "from one parent, 1 loop) and rmap-locks (8 anon_vma lock configurations, fork trees 2x2 and 4x2, CPUs\n" +
       "2,4,8), with a progress bar on stderr; prints both tables and writes one self-contained HTML report.\n\n" +
       "  --out FILE    the HTML report to write (default mmemu-report.html in the current directory)\n" +
-      "  --json FILE   also write both results as JSON to FILE\n" +
+      "  --json FILE   also write both results as JSON to FILE (mmemu report --from FILE redraws the report)\n" +
       "  --seed S      seed of both timed schedules (default 1): the same seed gives the same figures\n\n" +
       "Each experiment alone, with more options: mmemu experiment aim9-brk --help, mmemu experiment rmap-locks --help.\n" +
       "Exit 1 if an aim9-brk loop check or an rmap-locks MM invariant check failed.",

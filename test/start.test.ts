@@ -29,6 +29,12 @@ describe("mmemu start", () => {
     expect(page).toMatch(/<nav>/); // a table of contents for the two sections
     const j = JSON.parse(readFileSync(json, "utf8")) as StartResult;
     expect(j).toMatchObject({ experiment: "start", ok: true, aim9Brk: { experiment: "aim9-brk", seed: 2 }, rmapLocks: { experiment: "rmap-locks", seed: 2 } });
+    // mmemu report --from the start JSON redraws both sections
+    const again = join(dir, "again.html");
+    expect(await main(["report", "--from", json, "--out", again])).toBe(0);
+    const page2 = readFileSync(again, "utf8");
+    expect(page2).toContain(`data-figure="x0-aim9-brk-throughput"`);
+    expect(page2).toContain(`data-figure="x1-rmap-locks-walker-2x1"`);
   });
 
   it("writes mmemu-report.html in the current directory by default and prints its absolute path", async () => {
