@@ -2,6 +2,7 @@
 // or 1 (failure).
 import { parseArgs } from "node:util";
 import { readFileSync, writeFileSync } from "node:fs";
+import { resolve as resolvePath } from "node:path";
 import { runDemo } from "./demo.js";
 import { tortureParallel, tortureVirtual, type TortureResult, type VirtualTortureResult } from "./locking/torture.js";
 import { LOCK_SPECS, LOCK_SPEC_HELP } from "./locking/lock-config.js";
@@ -14,6 +15,7 @@ import { ERAS, ERA_NAMES } from "./experiments/eras.js";
 import { DEFAULT_CPUS, formatAim9Brk, runAim9Brk } from "./experiments/aim9-brk.js";
 import { experimentName, renderReport, ReportError, reportSectionNames, type ReportExperiment } from "./report/html.js";
 import { createProgress } from "./report/progress.js";
+import { rmapOk, runStart } from "./start.js";
 import { RMAP_DEFAULT_CPUS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCKS_BASE_ERA, formatRmapLocks, runRmapLocks,
   treeSize } from "./experiments/rmap-locks.js";
 
@@ -134,17 +136,21 @@ const experiments: Record<string, Command> = {
       "  --mode timed    deterministic, in virtual time (the only mode so far)\n" +
       "  --seed S        seed of the timed schedule (default 1): the same seed gives the same figures\n" +
       "  --json          print every figure, the configuration and the seed as JSON\n" +
-      "  --out FILE      also write that JSON to FILE\n\n" +
-      "Figures are virtual time from the cost model (README: cost model); a progress line goes to stderr.\n" +
+      "  --out FILE      also write that JSON to FILE\n" +
+      "  --report FILE   write a self-contained HTML report (tables and charts, opens from disk) to FILE\n\n" +
+      "Figures are virtual time from the cost model (README: cost model); a progress bar (a terminal) or\n" +
+      "one line per run (otherwise) goes to stderr, with an estimate of the time left.\n" +
       "Exit 1 if the MM invariant checker found a violation after a run.",
     async run(args) {
       const { values } = parseArgs({ args, strict: true, options: {
         cpus: { type: "string" }, walkers: { type: "string" }, width: { type: "string" }, depth: { type: "string" },
         pages: { type: "string" }, config: { type: "string" }, budget: { type: "string" }, mode: { type: "string" },
-        seed: { type: "string" }, json: { type: "boolean" }, out: { type: "string" }, help: { type: "boolean" } } });
+        seed: { type: "string" }, json: { type: "boolean" }, out: { type: "string" }, report: { type: "string" },
+        help: { type: "boolean" } } });
       if (values.help) { console.log(this.usage); return 0; }
       const mode = values.mode ?? "timed";
       if (mode !== "timed") throw new UsageError(`--mode: "${mode}" is not available for rmap-locks yet (timed)`);
+      if (values.report === "") throw new UsageError("--report: expected a file name");
       const cpus = intList("cpus", values.cpus, 2, MAX_CPUS, RMAP_DEFAULT_CPUS);
       const walkers = values.walkers === undefined ? undefined : intOption("walkers", values.walkers, 1, MAX_CPUS - 1, 1);
       if (walkers !== undefined) {
@@ -165,27 +171,29 @@ const experiments: Record<string, Command> = {
         if (!RMAP_LOCK_CONFIG_NAMES.includes(c)) throw new UsageError(`--config: unknown configuration "${c}" (configurations: ${RMAP_LOCK_CONFIG_NAMES.join(", ")})`);
       }
       const t0 = performance.now();
-      const tty = process.stderr.isTTY === true;
+      const progress = createProgress("rmap-locks");
       const r = runRmapLocks({
         configs, cpus, walkers, trees, mode: "timed",
         pages: intOption("pages", values.pages, 1, 4096, 64),
         budgetCycles: intOption("budget", values.budget, 1000, 1e12, 20_000_000),
         seed: intOption("seed", values.seed, 0, Number.MAX_SAFE_INTEGER, 1),
-        onProgress: (done, total, label) => {
-          const el = (performance.now() - t0) / 1000;
-          const left = done < total ? `, about ${Math.ceil((el / done) * (total - done))} s left` : "";
-          const line = `rmap-locks [${done}/${total}] ${label} done (${el.toFixed(1)} s${left})`;
-          process.stderr.write(tty ? `\r${line.padEnd(78)}${done === total ? "\n" : ""}` : `${line}\n`);
-        },
+        onProgress: (done, total, label) => progress.update(done, total, label),
       });
+      progress.finish();
       const json = JSON.stringify(r, null, 2);
       if (values.out !== undefined) writeFileSync(values.out, json + "\n");
-      if (values.json) console.log(json);
-      else {
+      if (values.report !== undefined) {
+        writeReport(values.report, "rmap-locks", r, args, `mmemu rmap-locks: ${r.pages} shared pages, ${r.configs.length} configurations`);
+      }
+      if (values.json) {
+        console.log(json);
+        if (values.report !== undefined) console.error(`HTML report written to ${values.report}`);
+      } else {
         console.log(formatRmapLocks(r, table));
         console.log(`\n${((performance.now() - t0) / 1000).toFixed(1)} s of host time` + (values.out !== undefined ? `; JSON written to ${values.out}` : ""));
+        if (values.report !== undefined) console.log(`HTML report written to ${values.report}`);
       }
-      return r.runs.every((x) => x.invariantViolations === null || x.invariantViolations.length === 0) ? 0 : 1;
+      return rmapOk(r) ? 0 : 1;
     },
   },
 };
@@ -264,12 +272,13 @@ const commands: Record<string, Command> = {
   report: {
     summary: "render a self-contained HTML report (tables, charts) from saved experiment JSON (--out files)",
     usage: "mmemu report --from FILE.json [--from FILE.json ...] --out FILE.html [--title TEXT] [--scale linear|log|both]\n\n" +
-      "  --from FILE    an experiment's JSON (mmemu experiment NAME --out FILE); repeat it (or list more files\n" +
+      "  --from FILE    an experiment's JSON (mmemu experiment NAME --out FILE, or mmemu start --json FILE: both\n" +
+      "                 of its results); repeat it (or list more files\n" +
       "                 after the options) for one report of several experiments, in the order given\n" +
       "  --out FILE     the HTML file to write (self-contained: opens from disk without a server)\n" +
       "  --title TEXT   the report's title (default: mmemu report: the experiments' names)\n" +
       "  --scale S      throughput charts' y axis: linear, log, or both with a switch (default both)\n\n" +
-      `Experiments it can draw: ${reportSectionNames().join(", ")} (chosen by each JSON's "experiment" field).`,
+      `Experiments it can draw: ${reportSectionNames().join(", ")} (chosen by each JSON's "experiment" field; "start": both).`,
     async run(args) {
       const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: {
         from: { type: "string", multiple: true }, out: { type: "string" }, title: { type: "string" }, scale: { type: "string" },
@@ -280,17 +289,22 @@ const commands: Record<string, Command> = {
       if (values.out === undefined || values.out === "") throw new UsageError("--out: expected the HTML file to write");
       const scale = values.scale ?? "both";
       if (scale !== "linear" && scale !== "log" && scale !== "both") throw new UsageError(`--scale: "${scale}" is not linear, log or both`);
-      const experimentsIn: ReportExperiment[] = files.map((file) => {
+      const experimentsIn: ReportExperiment[] = files.flatMap((file): ReportExperiment[] => {
         let text: string;
         try { text = readFileSync(file, "utf8"); } catch (e) { throw new UsageError(`--from: cannot read ${file} (${(e as Error).message})`); }
         let result: unknown;
         try { result = JSON.parse(text); } catch (e) { throw new UsageError(`--from: ${file} is not JSON (${(e as Error).message})`); }
         try {
           const name = experimentName(result);
+          if (name === "start") { // mmemu start --json: both results in one file
+            const both = result as { aim9Brk?: unknown; rmapLocks?: unknown };
+            if (both.aim9Brk === undefined || both.rmapLocks === undefined) throw new ReportError("a start result lacks aim9Brk or rmapLocks");
+            return [{ name: "aim9-brk", result: both.aim9Brk, charts: { yScale: scale } }, { name: "rmap-locks", result: both.rmapLocks, charts: { yScale: scale } }];
+          }
           if (!reportSectionNames().includes(name)) {
             throw new ReportError(`no report for experiment "${name}" (reports exist for: ${reportSectionNames().join(", ")})`);
           }
-          return { name, result, charts: { yScale: scale } };
+          return [{ name, result, charts: { yScale: scale } }];
         } catch (e) {
           throw new UsageError(`--from: ${file}: ${(e as Error).message}`);
         }
@@ -306,6 +320,41 @@ const commands: Record<string, Command> = {
       writeFileSync(values.out, html);
       console.log(`HTML report written to ${values.out}`);
       return 0;
+    },
+  },
+  start: {
+    summary: "run aim9-brk and rmap-locks at their default sizes, print both tables, write one HTML report",
+    usage: "mmemu start [--out FILE] [--json FILE] [--seed S]\n\n" +
+      "Runs, in timed mode (deterministic virtual time), aim9-brk (every era, CPUs 1,2,4,8, processes forked\n" +
+      "from one parent, 1 loop) and rmap-locks (8 anon_vma lock configurations, fork trees 2x2 and 4x2, CPUs\n" +
+      "2,4,8), with a progress bar on stderr; prints both tables and writes one self-contained HTML report.\n\n" +
+      "  --out FILE    the HTML report to write (default mmemu-report.html in the current directory)\n" +
+      "  --json FILE   also write both results as JSON to FILE (mmemu report --from FILE redraws the report)\n" +
+      "  --seed S      seed of both timed schedules (default 1): the same seed gives the same figures\n\n" +
+      "Each experiment alone, with more options: mmemu experiment aim9-brk --help, mmemu experiment rmap-locks --help.\n" +
+      "Exit 1 if an aim9-brk loop check or an rmap-locks MM invariant check failed.",
+    async run(args) {
+      // --tiny (not in the usage): a run of a few seconds, for the tests.
+      const { values } = parseArgs({ args, strict: true, options: {
+        out: { type: "string" }, json: { type: "string" }, seed: { type: "string" }, tiny: { type: "boolean" }, help: { type: "boolean" } } });
+      if (values.help) { console.log(this.usage); return 0; }
+      if (values.out === "") throw new UsageError("--out: expected a file name");
+      if (values.json === "") throw new UsageError("--json: expected a file name");
+      const seed = intOption("seed", values.seed, 0, Number.MAX_SAFE_INTEGER, 1);
+      const out = resolvePath(values.out ?? "mmemu-report.html");
+      const t0 = performance.now();
+      const { result, html } = runStart({
+        seed, progress: (name) => createProgress(name),
+        ...(values.tiny ? { aim9: { eras: ["2.6.25", "2008-rwsem"], cpus: [1, 2] },
+          rmap: { configs: ["spinlock", "rwsem-shared"], cpus: [2], trees: [{ width: 2, depth: 1 }], pages: 4, budgetCycles: 200_000 } } : {}),
+        subtitle: `mmemu ${version()}, ${new Date().toISOString()}: mmemu start ${args.join(" ")}`.trimEnd(),
+      });
+      writeFileSync(out, html);
+      if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(result, null, 2) + "\n");
+      console.log(`\n${((performance.now() - t0) / 1000).toFixed(1)} s of host time` + (values.json !== undefined ? `; JSON written to ${values.json}` : ""));
+      console.log(`HTML report written to ${out}`);
+      if (!result.ok) console.error("mmemu start: a loop check or an MM invariant check failed (see the tables)");
+      return result.ok ? 0 : 1;
     },
   },
   demo: {

@@ -20,7 +20,8 @@
 //
 // Both run until their CPU's virtual clock reaches `budget` cycles (checked before each walk or
 // cycle), or `maxops` operations: in the parallel build no clock advances, and maxops bounds the run.
-// No system-call entry/exit cost is charged (as lib/aim9.ts).
+// The writer's mmap and munmap charge their system-call entry/exit (sys_mmap, sys_munmap); its fork
+// and exit, and the walker's walks, charge none (they are not system calls here).
 import { ESRCH, EFAULT, EAGAIN, ENOMEM } from "../errno";
 import { PC_VCLOCK } from "../layout";
 import { this_cpu, smp_processor_id } from "../percpu";

@@ -150,9 +150,13 @@ export interface RmapLocksResult {
 export const RMAP_LOCKS_NOTES: readonly string[] = [
   "timed mode: deterministic virtual time from the cost model; the same options and seed give the same figures",
   "every CPU runs for the same virtual-time budget; throughput = operations done / the role's elapsed virtual time",
-  "virtual time charges lock operations only (atomics, cache-line transfers, spins, sleeps, wake-ups, context switches); " +
-    "the MM paths themselves (copying page tables, the walk's PTE visits, page copies, TLB shootdown IPIs) charge nothing yet, " +
-    "so critical sections are nearly empty and absolute rates are far above a real kernel's: compare configurations, not magnitudes",
+  "virtual time charges the locks (atomics, cache-line transfers, spins, sleeps, wake-ups, context switches), the " +
+    "writers' mmap/munmap system-call entry/exit (not fork's or exit's), and the MM core's memory traffic at cache-line granularity (kernel/mm_charge.ts): here " +
+    "page_referenced's PTE atomics (ptep_test_and_clear_young), migration's PTE clears and migration-entry stores, fork's " +
+    "copy_page_range (PTE writes, get_page and page_dup_rmap atomics, rss), the writers' page allocation and zeroing, " +
+    "slab objects, vma lookups and TLB-shootdown IPIs; not charged: migration's copy of the page contents (migrate.ts " +
+    "copies without a charge), plain loads of lines already held, and instruction execution between the loads, so " +
+    "critical sections are shorter than a real kernel's and contention is exaggerated: compare configurations, not magnitudes",
   "seed 003's lockless case needs a chain of length one (vma->anon_vma its own root, refcount 1): pages shared by a fork tree " +
     "never qualify, so it changes nothing here unless the tree is the root alone (depth 0) between the writers' forks",
 ];

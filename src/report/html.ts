@@ -5,7 +5,7 @@
 //   renderReport({ title, experiments: [{ name: "aim9-brk", result, charts: { yScale: "both" } }] }) -> string
 //
 // Each experiment is drawn by the section renderer registered under its JSON's `experiment` name
-// (`registerReportSection`); aim9-brk's is src/report/aim9-brk.ts. A new experiment plugs in with a
+// (`registerReportSection`); aim9-brk's is src/report/aim9-brk.ts, rmap-locks' src/report/rmap-locks.ts. A new experiment plugs in with a
 // renderer of the same shape and one registerReportSection line below (or a call from its own
 // module); `mmemu report --from FILE.json` then renders its saved JSON.
 //
@@ -16,6 +16,7 @@
 // Charts (data-chart of each <svg>, id and data-figure of each <figure>) are named
 // x<index>-<experiment>-<chart>, e.g. x0-aim9-brk-throughput-log; see each section module.
 import { aim9BrkSection } from "./aim9-brk.js";
+import { rmapLocksSection } from "./rmap-locks.js";
 import { escapeHtml, ReportError, type ChartOptions, type SectionRenderer } from "./html-parts.js";
 
 export * from "./html-parts.js";
@@ -49,6 +50,7 @@ export function reportSectionNames(): string[] {
 }
 
 registerReportSection("aim9-brk", aim9BrkSection);
+registerReportSection("rmap-locks", rmapLocksSection);
 
 /** The experiment name of a saved result (its `experiment` field), or a ReportError. */
 export function experimentName(result: unknown): string {
