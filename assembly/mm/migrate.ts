@@ -20,6 +20,7 @@
 // Simplifications: one page at a time (no migrate_pages list, no LRU isolation: the caller's
 // reference stands for the isolation reference); no dirty-page writeback, buffers, or movable_ops;
 // the new frame comes from the old one's zone kind (with contents iff the old one has them).
+import { page_lines_charge } from "../kernel/mm_charge";
 import { PAGE_SIZE } from "../config";
 import { EAGAIN, EBUSY, ENOMEM, EINVAL } from "../errno";
 import { nr_frames } from "../layout";
@@ -66,6 +67,7 @@ export function migrate_page(pfn: u32): i32 {
     lock_page(<u32>newpfn); // nobody else can see it yet: never sleeps
     // move_to_new_page: contents, flags, mapping.
     if (page_has_data(pfn) && page_has_data(<u32>newpfn)) memory.copy(page_address(<u32>newpfn), page_address(pfn), PAGE_SIZE);
+    page_lines_charge(); // migrate_page_copy: 64 lines at LLC latency (kernel/mm_charge.ts), contents or not
     atomic.or<u32>(np + PAGE_FLAGS, atomic.load<u32>(page + PAGE_FLAGS) & MIGRATE_FLAGS);
     if (anon) {
       // The caller's reference is the only one left (mappings dropped theirs).
