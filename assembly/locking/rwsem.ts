@@ -23,7 +23,7 @@
 // wakes the writer at the head, which retries after the wake-up latency; spinners and running writers
 // take the lock first meanwhile, so the woken writer may sleep again many times (rmap-locks,
 // rwsem-excl, 4x2 tree, 4 CPUs: up to ~20 times in a row, waits up to ~0.6M cycles). Linux bounded
-// this only in 4.20-5.3 (RWSEM_FLAG_HANDOFF); that is not modelled here.
+// this only in 5.3 (RWSEM_FLAG_HANDOFF); that is not modelled here.
 import { ML_WORD, ML_OWNER, ML_WAIT_LOCK, ML_WAIT_HEAD, WAITER_STATE, WAITER_MODE, WAITER_NEXT,
   WAITER_WAITING, WAITER_WOKEN, WAITER_GRANTED, ML_INST_SLEEPS, ML_INST_HANDOFFS, MODE_READ, MODE_WRITE,
   lock_word_rmw, lock_class, waiter_enqueue, waiter_dequeue, waiter_of, my_waiter, lock_inst_event } from "./lock";
