@@ -126,7 +126,10 @@ export function sched_wake(word: usize, count: u32): void {
       const q = per_cpu_ptr(c);
       if (load<u32>(q + PC_WAIT_WORD) == <u32>word) {
         woken = true;
-        if (load<u64>(q + PC_WAKE_AT) < at) store<u64>(q + PC_WAKE_AT, at);
+        // The earliest wake-up counts: waking a CPU already woken (its word changed again before it
+        // ran) must not push it later, as try_to_wake_up on a TASK_RUNNING task does nothing.
+        const prev = load<u64>(q + PC_WAKE_AT);
+        if (prev == 0 || at < prev) store<u64>(q + PC_WAKE_AT, at);
       }
     }
     if (woken && at < horizon) horizon = at;

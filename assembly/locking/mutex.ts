@@ -6,6 +6,14 @@
 // (not asleep), then queues on the wait list and loops { xchg(word, 2): 0 means it is ours; else sleep
 // until woken }. mutex_unlock sets 0 and, if the word said 2, wakes the first waiter, which retries:
 // the lock is not handed over, so a running CPU may take it first (as Linux's mutex allowed).
+//
+// Unfairness (the policy, not a model bug): only the head waiter is woken, it pays the wake-up
+// latency and a context switch before it retries, and optimistic spinners that find the word free
+// meanwhile take the lock (lock_stat: steals). Under a stream of spinners the head can be woken and
+// sleep again hundreds of times (rmap-locks, mutex, 4x2 tree, 8 CPUs: 673 times in one 20M-cycle run)
+// while the waiters queued behind it are never woken, so average contended waits run far beyond one
+// sleep round trip. Linux had the same starvation until 4.10's MUTEX_FLAG_HANDOFF (a waiter that
+// wakes and still fails asks the unlocker to hand the lock over); that handoff is not modelled here.
 import { ML_WORD, ML_OWNER, ML_WAIT_LOCK, ML_WAIT_HEAD, WAITER_STATE, WAITER_WAITING, WAITER_WOKEN,
   ML_INST_SLEEPS, lock_word_rmw, lock_class, waiter_enqueue, waiter_dequeue, waiter_of, my_waiter,
   lock_inst_event, MODE_WRITE } from "./lock";
