@@ -11,6 +11,9 @@ export const NR_CPUS: i32 = 64;
 
 export const PAGE_SHIFT: i32 = 12;
 export const PAGE_SIZE: u32 = 1 << PAGE_SHIFT;
+/** PAGE_SIZE and PAGE_MASK as u64, for virtual-address arithmetic. */
+export const PAGE_SIZE_64: u64 = <u64>PAGE_SIZE;
+export const PAGE_MASK_64: u64 = ~(PAGE_SIZE_64 - 1);
 export const PMD_SHIFT: i32 = 21;
 export const PUD_SHIFT: i32 = 30;
 export const PGDIR_SHIFT: i32 = 39;

@@ -89,7 +89,7 @@ export function cpu_page_op(cpu: i32, pid: u32, va: u64, op: u32): i64 { return 
 export { MN_NEXT, MN_MM, MN_EV_INVALIDATE_PAGE, MN_EV_CLEAR_YOUNG } from "../mm/mmu_notifier";
 // For the host's invariant checker (src/mm/check.ts): split PTE locks, PROT_NONE PTEs, notifiers.
 export { KMEM_PTLOCK, KMEM_MMU_NOTIFIER } from "../mm/mm_types";
-export { _PAGE_PROTNONE } from "../mm/pgtable";
+export { _PAGE_PROTNONE } from "../arch/x86/pgtable_types";
 export { ML_CLASS } from "../locking/lock";
 /** Make nothing current on cpu (the idle state: lazy TLB on the last mm). */
 export function cpu_idle(cpu: i32): i32 { if (!enter(cpu)) return -EINVAL; context_switch(0); return 0; }

@@ -3,6 +3,7 @@
 // inside Wasm so that one host call covers many operations. Each kernel makes its task current here
 // (enter_task), does its set-up untimed by the host (a separate call), and returns the operations it
 // did, or a negative errno (never a partial count).
+import { PAGE_SIZE_64 } from "../config";
 import { enter_task, enter_user, do_fork, sys_exit } from "../kernel/syscalls";
 import { context_switch } from "../kernel/task";
 import { sys_brk, sys_mmap, sys_munmap, PROT_READ, PROT_WRITE, PROT_NONE, MAP_PRIVATE, MAP_ANONYMOUS } from "../mm/mmap";
@@ -15,7 +16,6 @@ import { lock_acquire, lock_release, MODE_READ } from "../locking/lock";
 import { MM_BRK, MM_MMAP_SEM } from "../mm/mm_types";
 import { ENOMEM, EFAULT } from "../errno";
 
-const PAGE: u64 = 4096;
 
 /**
  * bench_brk1 - will-it-scale brk1 with pages pages: iters x (brk up by pages, brk back). Returns the
@@ -26,7 +26,7 @@ export function bench_brk1(pid: u32, pages: u32, iters: u32): i64 {
   if (e < 0) return e;
   const mm = <usize>e;
   const base = load<u64>(mm + MM_BRK);
-  const top = base + <u64>pages * PAGE;
+  const top = base + <u64>pages * PAGE_SIZE_64;
   for (let i: u32 = 0; i < iters; i++) {
     if (sys_brk(mm, top) != top) return -ENOMEM;
     if (sys_brk(mm, base) != base) return -ENOMEM;
@@ -42,11 +42,11 @@ export function bench_make_vmas(pid: u32, v: u32, touch: bool): i64 {
   const e = enter_user(pid);
   if (e < 0) return e;
   const mm = <usize>e;
-  const a = sys_mmap(mm, 0, <u64>v * 2 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0);
+  const a = sys_mmap(mm, 0, <u64>v * 2 * PAGE_SIZE_64, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0);
   if (a < 0) return a;
   for (let i: u32 = 0; i < v; i++) {
-    const va = <u64>a + <u64>i * 2 * PAGE;
-    const r = sys_mprotect(mm, va, PAGE, PROT_READ | PROT_WRITE);
+    const va = <u64>a + <u64>i * 2 * PAGE_SIZE_64;
+    const r = sys_mprotect(mm, va, PAGE_SIZE_64, PROT_READ | PROT_WRITE);
     if (r < 0) return r;
     if (touch && user_access(va, ACC_WRITE, i) < 0) return -EFAULT;
   }
@@ -61,11 +61,11 @@ export function bench_page_fault1(pid: u32, pages: u32, iters: u32): i64 {
   const e = enter_user(pid);
   if (e < 0) return e;
   const mm = <usize>e;
-  const len = <u64>pages * PAGE;
+  const len = <u64>pages * PAGE_SIZE_64;
   for (let i: u32 = 0; i < iters; i++) {
     const a = sys_mmap(mm, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0);
     if (a < 0) return a;
-    for (let va = <u64>a; va < <u64>a + len; va += PAGE) {
+    for (let va = <u64>a; va < <u64>a + len; va += PAGE_SIZE_64) {
       const r = user_access(va, ACC_WRITE, 1);
       if (r < 0) return r;
     }
@@ -83,10 +83,10 @@ export function bench_touch(pid: u32, pages: u32): i64 {
   const e = enter_user(pid);
   if (e < 0) return e;
   const mm = <usize>e;
-  const len = <u64>pages * PAGE;
+  const len = <u64>pages * PAGE_SIZE_64;
   const a = sys_mmap(mm, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0);
   if (a < 0) return a;
-  for (let va = <u64>a; va < <u64>a + len; va += PAGE) {
+  for (let va = <u64>a; va < <u64>a + len; va += PAGE_SIZE_64) {
     const r = user_access(va, ACC_WRITE, <u32>va);
     if (r < 0) return r;
   }
@@ -115,7 +115,7 @@ export function bench_fork_exit(pid: u32, iters: u32): i64 {
 export function bench_munmap(pid: u32, addr: u64, pages: u32): i64 {
   const mm = enter_user(pid);
   if (mm < 0) return mm;
-  const r = sys_munmap(<usize>mm, addr, <u64>pages * PAGE);
+  const r = sys_munmap(<usize>mm, addr, <u64>pages * PAGE_SIZE_64);
   return r < 0 ? r : 1;
 }
 

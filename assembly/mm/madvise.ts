@@ -5,7 +5,7 @@
 import { syscall_charge } from "../kernel/mm_charge";
 import { MM_MMAP_SEM } from "./mm_types";
 import { find_vma, vm_start, vm_end, vm_next, vm_prev, vm_flags } from "./vma";
-import { PAGE_MASK_U64 } from "./mmap";
+import { PAGE_SIZE_64, PAGE_MASK_64 } from "../config";
 import { lock_acquire, lock_release, MODE_READ } from "../locking/lock";
 import { zap_page_range } from "./memory_unmap";
 import { EINVAL, ENOMEM } from "../errno";
@@ -35,8 +35,8 @@ export function madvise_dontneed(vma: usize, start: u64, end: u64): i32 {
 export function sys_madvise(mm: usize, start: u64, len_in: u64, behavior: i32): i32 {
   syscall_charge(); // the system call's entry and exit
   if (behavior != MADV_DONTNEED && behavior != MADV_NORMAL) return -EINVAL;
-  if ((start & ~PAGE_MASK_U64) != 0) return -EINVAL;
-  const len = (len_in + 4095) & PAGE_MASK_U64;
+  if ((start & ~PAGE_MASK_64) != 0) return -EINVAL;
+  const len = (len_in + PAGE_SIZE_64 - 1) & PAGE_MASK_64;
   // Check to see whether len was rounded up from small -ve to zero.
   if (len_in != 0 && len == 0) return -EINVAL;
   const end = start + len;

@@ -11,7 +11,7 @@
 // fault-around, no swap-in (a swap entry gives VM_FAULT_SIGBUS), no ->page_mkwrite, no huge pages, no page lock (the
 // reuse decision of do_wp_page reads the mapcount under the pte lock only), no userfaultfd/NUMA.
 import { pte_rmw_charge, page_lines_charge } from "../kernel/mm_charge";
-import { PAGE_SHIFT, PAGE_SIZE } from "../config";
+import { PAGE_SHIFT, PAGE_SIZE, PAGE_MASK_64 } from "../config";
 import { nr_frames } from "../layout";
 import { _PAGE_RW, _PAGE_ACCESSED, _PAGE_DIRTY } from "../arch/x86/pgtable_types";
 import { alloc_page, put_page, get_page, page_has_data, page_address, GFP_HIGHUSER, __GFP_ZERO } from "./page_alloc";
@@ -46,8 +46,6 @@ export const FAULT_FLAG_WRITE: u32 = 0x01;
 export const FAULT_FLAG_USER: u32 = 0x40;
 export const FAULT_FLAG_INSTRUCTION: u32 = 0x100;
 export const FAULT_FLAG_KNOWN: u32 = FAULT_FLAG_WRITE | FAULT_FLAG_USER | FAULT_FLAG_INSTRUCTION;
-
-const PAGE_MASK: u64 = ~(<u64>PAGE_SIZE - 1);
 
 /** PageAnon: page->mapping holds an anon_vma. */
 // @ts-ignore: decorator
@@ -105,7 +103,7 @@ export function handle_mm_fault(mm: usize, vma: usize, addr: u64, flags: u32): u
   if (addr < load<u64>(vma + VMA_START) || addr >= load<u64>(vma + VMA_END)) return VM_FAULT_SIGSEGV;
   if (access_error(vma, flags)) return VM_FAULT_SIGSEGV;
   VM_BUG_ON(<usize>load<u32>(vma + VMA_MM) != mm, "handle_mm_fault: the vma belongs to another mm");
-  addr &= PAGE_MASK;
+  addr &= PAGE_MASK_64;
   const pgd = pgd_offset(mm, addr);
   if (table_bad(atomic.load<u64>(pgd))) return VM_FAULT_SIGBUS;
   const pud = pud_alloc(mm, pgd, addr);

@@ -12,10 +12,11 @@
 // Difference from Linux: the write-protected parent PTEs are flushed from every TLB here, per vma
 // (cause COW), where dup_mmap calls flush_tlb_mm(oldmm) once at the end; no periodic lock break
 // (need_resched) in copy_pte_range.
+import { PAGE_SIZE_64 } from "../config";
 import { VMA_START, VMA_END, VMA_FLAGS, VMA_ANON_VMA, VM_SHARED, MM_SWAPENTS } from "./mm_types";
 import { pgd_offset, pud_offset, pmd_offset, pte_offset_map, pte_lockptr, pud_alloc, pmd_alloc, pte_alloc,
   table_present, ptep_get, ptep_set_wrprotect, set_pte_at, pte_none, pte_present, pte_write, pte_wrprotect,
-  pte_mkclean, pte_mkold, pgd_addr_end, pud_addr_end, pmd_addr_end, add_mm_counter, PAGE_SIZE_64 } from "./pgtable";
+  pte_mkclean, pte_mkold, pgd_addr_end, pud_addr_end, pmd_addr_end, add_mm_counter } from "./pgtable";
 import { get_page } from "./page_alloc";
 import { lock_acquire, lock_release, MODE_WRITE, MODE_NESTED } from "../locking/lock";
 import { flush_tlb_mm_range, TLB_CAUSE_COW } from "../arch/x86/mm_tlb";

@@ -7,6 +7,8 @@
 // it themselves (down_write as the kernel's syscalls do). Every error return leaves the vma set as it
 // was, except where Linux itself leaves a harmless split behind (do_munmap's second split failing
 // after the first succeeded: the same pages mapped the same way, in one more vma).
+import { PAGE_SIZE_64, PAGE_MASK_64 } from "../config";
+import { EOVERFLOW } from "../errno";
 import { syscall_charge } from "../kernel/mm_charge";
 import { MM_MMAP, MM_MAP_COUNT, MM_MMAP_CACHE, MM_MMAP_BASE, MM_TASK_SIZE, MM_START_BRK, MM_BRK, MM_TOTAL_VM,
   MM_MMAP_SEM, VMA_MM, VMA_START, VMA_END, VMA_FLAGS, VMA_PGOFF, VMA_PAGE_PROT, VMA_FILE, VMA_NEXT, VMA_PREV, VMA_RB,
@@ -18,17 +20,15 @@ import { find_vma, find_vma_links, find_vma_intersection, vma_link, vma_merge, _
 import { rb_erase } from "../lib/rbtree";
 import { this_cpu_gather, tlb_gather_mmu, tlb_finish_mmu } from "./mmu_gather";
 import { unmap_vmas, free_pgtables } from "./memory_unmap";
-import { _PAGE_PROTNONE } from "./pgtable";
+import { _PAGE_PROTNONE } from "../arch/x86/pgtable_types";
 import { kmem_cache_alloc, kmem_cache_free } from "./slab";
 import { __GFP_ZERO } from "./page_alloc";
 import { address_space_create } from "./filemap";
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { EINVAL, ENOMEM } from "../errno";
 
-export const PAGE_SIZE_U64: u64 = 4096;
-export const PAGE_MASK_U64: u64 = ~(<u64>4095);
 // @ts-ignore: decorator
-@inline export function PAGE_ALIGN(x: u64): u64 { return (x + 4095) & PAGE_MASK_U64; }
+@inline export function PAGE_ALIGN(x: u64): u64 { return (x + PAGE_SIZE_64 - 1) & PAGE_MASK_64; }
 
 /** mmap's prot and flags (include/uapi/asm-generic/mman-common.h). */
 export const PROT_NONE: u32 = 0;
@@ -41,7 +41,6 @@ export const MAP_TYPE: u32 = 0x0f;
 export const MAP_FIXED: u32 = 0x10;
 export const MAP_ANONYMOUS: u32 = 0x20;
 export const MAP_GROWSDOWN: u32 = 0x0100;
-export const EOVERFLOW: i32 = 75;
 
 /** The bottom of the bottom-up search (arch/x86 TASK_UNMAPPED_BASE: TASK_SIZE / 3, page aligned). */
 // @ts-ignore: decorator
@@ -124,7 +123,7 @@ export function get_unmapped_area(mm: usize, addr: u64, len: u64, flags: u32): i
   if (len > task_size) return -ENOMEM;
   if ((flags & MAP_FIXED) != 0) {
     if (addr > task_size - len) return -ENOMEM;
-    if ((addr & ~PAGE_MASK_U64) != 0) return -EINVAL;
+    if ((addr & ~PAGE_MASK_64) != 0) return -EINVAL;
     return <i64>addr;
   }
   // Requesting a specific address.
@@ -296,7 +295,7 @@ function remove_vma_list(mm: usize, vma: usize): void {
  */
 export function do_munmap(mm: usize, start: u64, len: u64): i32 {
   const task_size = load<u64>(mm + MM_TASK_SIZE);
-  if ((start & ~PAGE_MASK_U64) != 0 || start > task_size || len > task_size - start) return -EINVAL;
+  if ((start & ~PAGE_MASK_64) != 0 || start > task_size || len > task_size - start) return -EINVAL;
   len = PAGE_ALIGN(len);
   if (len == 0) return -EINVAL;
   // Find the first overlapping vma.
@@ -395,7 +394,7 @@ export function sys_brk(mm: usize, brk: u64): u64 {
     } else if (brk <= cur) {
       // Always allow shrinking brk.
       ok = do_munmap(mm, newbrk, oldbrk - newbrk) == 0;
-    } else if (find_vma_intersection(mm, oldbrk, newbrk + PAGE_SIZE_U64) == 0) {
+    } else if (find_vma_intersection(mm, oldbrk, newbrk + PAGE_SIZE_64) == 0) {
       // Check against existing mmap mappings, then let it rip.
       ok = do_brk(mm, oldbrk, newbrk - oldbrk) == <i64>oldbrk;
     }

@@ -2,17 +2,18 @@
 // page-table side (change_protection) is mm/mprotect.ts (mm-b).
 //
 // Locking: sys_mprotect takes mmap_sem for write; mprotect_fixup needs it held for write.
+import { PAGE_MASK_64 } from "../config";
+import { EACCES } from "../errno";
 import { syscall_charge } from "../kernel/mm_charge";
 import { VMA_FLAGS, VMA_PAGE_PROT, VM_READ, VM_WRITE, VM_EXEC, VM_SHARED, VM_ACCOUNT,
   MM_MMAP_SEM } from "./mm_types";
 import { find_vma, vma_merge, split_vma, vm_start, vm_end, vm_next, vm_prev, vm_flags, vm_pgoff, vm_anon_vma,
   vm_file } from "./vma";
-import { vm_get_page_prot, calc_vm_prot_bits, PAGE_ALIGN, PAGE_MASK_U64, PROT_READ, PROT_WRITE, PROT_EXEC } from "./mmap";
+import { vm_get_page_prot, calc_vm_prot_bits, PAGE_ALIGN, PROT_READ, PROT_WRITE, PROT_EXEC } from "./mmap";
 import { lock_acquire, lock_release, MODE_WRITE } from "../locking/lock";
 import { change_protection } from "./mprotect";
 import { EINVAL, ENOMEM } from "../errno";
 
-export const EACCES: i32 = 13;
 
 /**
  * mprotect_fixup - give [start, end) of vma (inside it) the flags newflags: merge with a neighbour
@@ -62,7 +63,7 @@ export function mprotect_fixup(mm: usize, vma: usize, prev: usize, start: u64, e
  */
 export function sys_mprotect(mm: usize, start: u64, len: u64, prot: u32): i32 {
   syscall_charge(); // the system call's entry and exit
-  if ((start & ~PAGE_MASK_U64) != 0) return -EINVAL;
+  if ((start & ~PAGE_MASK_64) != 0) return -EINVAL;
   if (len == 0) return 0;
   len = PAGE_ALIGN(len);
   const end = start + len;

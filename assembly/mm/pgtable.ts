@@ -29,7 +29,7 @@ import { frames_base, MMC_SPLIT_PTL } from "../layout";
 import { mm_config_has } from "./mm_config";
 import { PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT, PGDIR_SHIFT } from "../config";
 import { ENOMEM } from "../errno";
-import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_GLOBAL, _PAGE_PCD, _PAGE_PWT,
+import { _PAGE_PRESENT, _PAGE_RW, _PAGE_USER, _PAGE_ACCESSED, _PAGE_DIRTY, _PAGE_PROTNONE, _PAGE_PCD, _PAGE_PWT,
   _PAGE_SOFTW1, _PAGE_PSE, _PAGE_NX, PTE_PFN_MASK } from "../arch/x86/pgtable_types";
 import { alloc_page, put_page, GFP_PGTABLE } from "./page_alloc";
 import { kmem_cache_alloc, kmem_cache_free } from "./slab";
@@ -48,12 +48,6 @@ import { pte_rmw_charge, pte_store_charge, atomic_charge } from "../kernel/mm_ch
 }
 
 // ---- entry bits (arch/x86/include/asm/pgtable_types.h) ---------------------------------------------
-/**
- * _PAGE_PROTNONE: a PROT_NONE mapping keeps its frame in a PTE with P clear and this bit set (bit 8,
- * the global bit, which means nothing in a non-present entry): pte_present() is true for the MM, the
- * paging unit sees no mapping. Swap and migration entries (mm/swapops.ts) never set bit 8 or bit 0.
- */
-export const _PAGE_PROTNONE: u64 = _PAGE_GLOBAL;
 /** A user page-table entry pointing to a lower table (_PAGE_TABLE): present, writable, user, A, D. */
 export const _PAGE_TABLE: u64 = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | _PAGE_DIRTY;
 /** _PAGE_SPECIAL (software bit 9): a PTE with no struct page behind it (vm_normal_page returns none). */
@@ -111,7 +105,6 @@ export const PGDIR_SIZE: u64 = <u64>1 << PGDIR_SHIFT;
 export const PMD_MASK: u64 = ~(PMD_SIZE - 1);
 export const PUD_MASK: u64 = ~(PUD_SIZE - 1);
 export const PGDIR_MASK: u64 = ~(PGDIR_SIZE - 1);
-export const PAGE_SIZE_64: u64 = <u64>1 << PAGE_SHIFT;
 /** First byte past the user address space's PGD entries (pgd_addr_end never goes past 2^48). */
 export const USER_PGTABLES_CEILING: u64 = 0;
 

@@ -12,9 +12,8 @@
 //   entry; clear here. type: the swap device, or SWP_MIGRATION_READ / SWP_MIGRATION_WRITE (the last
 //   two of MAX_SWAPFILES_SHIFT's 32 types); offset: the slot, or for a migration entry the pfn of the
 //   page being migrated (locked while the entry exists: migration_entry_wait sleeps on it).
-import { _PAGE_PRESENT, _PAGE_GLOBAL } from "../arch/x86/pgtable_types";
+import { _PAGE_PRESENT, _PAGE_PROTNONE } from "../arch/x86/pgtable_types";
 
-export const _PAGE_PROTNONE: u64 = _PAGE_GLOBAL;
 export const SWP_TYPE_SHIFT: u64 = 1;
 export const SWP_TYPE_BITS: u64 = 5;
 export const SWP_OFFSET_SHIFT: u64 = 9;

@@ -8,6 +8,7 @@
 // everything here needs mm->mmap_sem, for write when it changes the set (find_vma*: for read). The
 // i_mmap tree is changed under the mapping's i_mmap lock, and vma_adjust holds the vma's anon_vma
 // (root) lock while it moves boundaries that rmap walks look at.
+import { PAGE_SHIFT } from "../config";
 import { llc_charge } from "../kernel/mm_charge";
 import { VMA_MM, VMA_NEXT, VMA_PREV, VMA_RB, VMA_START, VMA_END, VMA_FLAGS, VMA_PGOFF, VMA_FILE, VMA_ANON_VMA,
   VMA_ANON_VMA_CHAIN, VMA_SIZE, KMEM_VM_AREA, MM_MMAP, MM_RB, MM_MAP_COUNT, MM_MMAP_CACHE, RB_LEFT,
@@ -24,7 +25,6 @@ import { ENOMEM } from "../errno";
 
 /** sysctl_max_map_count's default (DEFAULT_MAX_MAP_COUNT). */
 export const MAX_MAP_COUNT: u32 = 65530;
-export const PAGE_SHIFT_U64: u64 = 12;
 
 // ---------------------------------------------------------------------------------------------
 // Field accessors
@@ -46,7 +46,7 @@ export const PAGE_SHIFT_U64: u64 = 12;
 // @ts-ignore: decorator
 @inline export function vm_anon_vma(vma: usize): usize { return <usize>load<u32>(vma + VMA_ANON_VMA); }
 // @ts-ignore: decorator
-@inline export function vma_pages(vma: usize): u64 { return (vm_end(vma) - vm_start(vma)) >> PAGE_SHIFT_U64; }
+@inline export function vma_pages(vma: usize): u64 { return (vm_end(vma) - vm_start(vma)) >> <u64>PAGE_SHIFT; }
 // @ts-ignore: decorator
 @inline function rb_vma(rb: usize): usize { return rb - VMA_RB; }
 
@@ -256,12 +256,12 @@ export function vma_adjust(vma: usize, start: u64, end: u64, pgoff: u32, insert:
       importer = vma;
     } else if (end > vm_start(next)) {
       // vma expands over part of next: mprotect case 5 shifting the boundary up.
-      adjust_next = <i64>((end - vm_start(next)) >> PAGE_SHIFT_U64);
+      adjust_next = <i64>((end - vm_start(next)) >> <u64>PAGE_SHIFT);
       exporter = next;
       importer = vma;
     } else if (end < vm_end(vma)) {
       // vma shrinks and !insert says it is not split_vma: mprotect case 4 shifting the boundary down.
-      adjust_next = -<i64>((vm_end(vma) - end) >> PAGE_SHIFT_U64);
+      adjust_next = -<i64>((vm_end(vma) - end) >> <u64>PAGE_SHIFT);
       exporter = vma;
       importer = next;
     }
@@ -399,7 +399,7 @@ function can_vma_merge_after(vma: usize, flags: u32, anon_vma: usize, file: usiz
  * vma_adjust failed); the vma set is unchanged then. Caller holds mmap_sem for write.
  */
 export function vma_merge(mm: usize, prev: usize, addr: u64, end: u64, flags: u32, anon_vma: usize, file: usize, pgoff: u32): usize {
-  const pglen = (end - addr) >> PAGE_SHIFT_U64;
+  const pglen = (end - addr) >> <u64>PAGE_SHIFT;
   // VM_SPECIAL (VM_IO, VM_DONTEXPAND, VM_RESERVED, VM_PFNMAP) vmas never merge: the model has none.
   let next = prev != 0 ? vm_next(prev) : <usize>load<u32>(mm + MM_MMAP);
   const area = next;
@@ -451,7 +451,7 @@ export function __split_vma(mm: usize, vma: usize, addr: u64, new_below: bool): 
     store<u64>(nw + VMA_END, addr);
   } else {
     store<u64>(nw + VMA_START, addr);
-    store<u32>(nw + VMA_PGOFF, vm_pgoff(vma) + <u32>((addr - vm_start(vma)) >> PAGE_SHIFT_U64));
+    store<u32>(nw + VMA_PGOFF, vm_pgoff(vma) + <u32>((addr - vm_start(vma)) >> <u64>PAGE_SHIFT));
   }
   let err = anon_vma_clone(nw, vma);
   if (err != 0) {
@@ -459,7 +459,7 @@ export function __split_vma(mm: usize, vma: usize, addr: u64, new_below: bool): 
     return err;
   }
   if (new_below) {
-    err = vma_adjust(vma, addr, vm_end(vma), vm_pgoff(vma) + <u32>((addr - vm_start(nw)) >> PAGE_SHIFT_U64), nw);
+    err = vma_adjust(vma, addr, vm_end(vma), vm_pgoff(vma) + <u32>((addr - vm_start(nw)) >> <u64>PAGE_SHIFT), nw);
   } else {
     err = vma_adjust(vma, vm_start(vma), addr, vm_pgoff(vma), nw);
   }

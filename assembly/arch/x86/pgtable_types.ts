@@ -37,6 +37,13 @@ export const _PAGE_SOFTW2: u64 = 1 << 10;
 export const _PAGE_SOFTW3: u64 = 1 << 11;
 export const _PAGE_PAT_LARGE: u64 = 1 << 12;
 export const _PAGE_NX: u64 = <u64>1 << 63;
+/**
+ * _PAGE_PROTNONE (software): a PROT_NONE mapping keeps its frame in a PTE with P clear and this bit
+ * set (bit 8, the global bit, which means nothing in a non-present entry): pte_present() is true for
+ * the MM, the paging unit sees no mapping. Swap and migration entries (mm/swapops.ts) never set bit 8
+ * or bit 0.
+ */
+export const _PAGE_PROTNONE: u64 = _PAGE_GLOBAL;
 
 /** Bits 12..51: the physical-address field of an entry at its widest. */
 export const PTE_PFN_MASK: u64 = 0x000f_ffff_ffff_f000;
