@@ -1,6 +1,7 @@
 // Exported entry points and test kernels for the MM core's page-table side (mm/pgtable.ts,
 // mm/mmu_gather.ts, arch/x86/mm_tlb.ts, mm/memory.ts, mm/mprotect.ts, mm/mmu_notifier.ts).
 // Every cpu_* function enters the core as that CPU and returns -EINVAL for a bad id.
+import { test_vma_create_prot } from "./test_rmap";
 import { nr_cpus } from "../layout";
 import { set_this_cpu } from "../percpu";
 import { EINVAL } from "../errno";
@@ -34,9 +35,8 @@ import { kmem_cache_alloc } from "../mm/slab";
 import { __GFP_ZERO, alloc_page, GFP_HIGHUSER } from "../mm/page_alloc";
 import { lock_init } from "../locking/lock";
 import { LOCK_CLASS_MMAP_SEM, LOCK_CLASS_PAGE_TABLE_LOCK } from "../locking/lock_types";
-import { KMEM_MM_STRUCT, KMEM_VM_AREA, MM_MMAP_SEM, MM_PAGE_TABLE_LOCK, MM_PCID, MM_ID, MM_USERS, MM_COUNT, MM_MMAP,
-  MM_MAP_COUNT, MM_TASK_SIZE, TASK_SIZE, VMA_MM, VMA_NEXT, VMA_PREV, VMA_START, VMA_END, VMA_FLAGS, VMA_PGOFF,
-  VMA_PAGE_PROT, VMA_FILE, pfn_to_page, PAGE_FLAGS, PG_buddy } from "../mm/mm_types";
+import { KMEM_MM_STRUCT, MM_MMAP_SEM, MM_PAGE_TABLE_LOCK, MM_PCID, MM_ID, MM_USERS, MM_COUNT, MM_TASK_SIZE,
+  TASK_SIZE, VMA_MM, VMA_NEXT, VMA_START, VMA_END, pfn_to_page, PAGE_FLAGS, PG_buddy } from "../mm/mm_types";
 import { pgd_alloc, pgd_offset, pud_alloc, pmd_alloc, pte_alloc, pte_offset_map, pte_lockptr, mk_pte, set_pte_at,
   ptep_get_and_clear, pte_present, pte_pfn, table_present, walk_to_pmd } from "../mm/pgtable";
 import { tlb_gather_mmu, tlb_finish_mmu, tlb_remove_tlb_entry, __tlb_remove_page, tlb_flush_mmu } from "../mm/mmu_gather";
@@ -81,26 +81,7 @@ export function cpu_pt_mm_create(cpu: i32, pcid: u32): usize {
  * in the mm's sorted vma list (no tree: the test scaffolding). Returns the vma or 0.
  */
 export function cpu_pt_vma_create(cpu: i32, mm: usize, start: u64, end: u64, flags: u32, prot: u64, file: usize): usize {
-  if (!enter(cpu)) return 0;
-  const vma = kmem_cache_alloc(KMEM_VM_AREA, __GFP_ZERO);
-  if (vma == 0) return 0;
-  store<u32>(vma + VMA_MM, <u32>mm);
-  store<u64>(vma + VMA_START, start);
-  store<u64>(vma + VMA_END, end);
-  store<u32>(vma + VMA_FLAGS, flags);
-  store<u32>(vma + VMA_PGOFF, <u32>(start >> 12));
-  store<u64>(vma + VMA_PAGE_PROT, prot);
-  store<u32>(vma + VMA_FILE, <u32>file);
-  let prev: usize = 0;
-  let cur = <usize>load<u32>(mm + MM_MMAP);
-  while (cur != 0 && load<u64>(cur + VMA_START) < start) { prev = cur; cur = <usize>load<u32>(cur + VMA_NEXT); }
-  store<u32>(vma + VMA_NEXT, <u32>cur);
-  store<u32>(vma + VMA_PREV, <u32>prev);
-  if (cur != 0) store<u32>(cur + VMA_PREV, <u32>vma);
-  if (prev != 0) store<u32>(prev + VMA_NEXT, <u32>vma);
-  else store<u32>(mm + MM_MMAP, <u32>vma);
-  store<u32>(mm + MM_MAP_COUNT, load<u32>(mm + MM_MAP_COUNT) + 1);
-  return vma;
+  return enter(cpu) ? test_vma_create_prot(mm, start, end, flags, prot, file, <u32>(start >> 12)) : 0;
 }
 
 /**

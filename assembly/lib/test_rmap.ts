@@ -43,14 +43,23 @@ export function test_mm_create(pcid: u32): usize {
  * >> 12 when pgoff is u32.MAX), linked into the mm's sorted list. No anon_vma yet.
  */
 export function test_vma_create(mm: usize, start: u64, end: u64, flags: u32, file: usize, pgoff: u32): usize {
+  return test_vma_create_prot(mm, start, end, flags, _PAGE_PRESENT | _PAGE_USER | ((flags & VM_WRITE) != 0 ? _PAGE_RW : 0), file,
+    pgoff == u32.MAX_VALUE ? <u32>(start >> PAGE_SHIFT) : pgoff);
+}
+
+/**
+ * test_vma_create_prot - the test scaffolding's vma: [start, end) of mm with vm_flags, vm_page_prot
+ * prot, file and pgoff, linked into the mm's sorted list only (no tree, no anon_vma). Returns it or 0.
+ */
+export function test_vma_create_prot(mm: usize, start: u64, end: u64, flags: u32, prot: u64, file: usize, pgoff: u32): usize {
   const vma = kmem_cache_alloc(KMEM_VM_AREA, __GFP_ZERO);
   if (vma == 0) return 0;
   store<u32>(vma + VMA_MM, <u32>mm);
   store<u64>(vma + VMA_START, start);
   store<u64>(vma + VMA_END, end);
   store<u32>(vma + VMA_FLAGS, flags);
-  store<u32>(vma + VMA_PGOFF, pgoff == u32.MAX_VALUE ? <u32>(start >> PAGE_SHIFT) : pgoff);
-  store<u64>(vma + VMA_PAGE_PROT, _PAGE_PRESENT | _PAGE_USER | ((flags & VM_WRITE) != 0 ? _PAGE_RW : 0));
+  store<u32>(vma + VMA_PGOFF, pgoff);
+  store<u64>(vma + VMA_PAGE_PROT, prot);
   store<u32>(vma + VMA_FILE, <u32>file);
   vma_list_insert(mm, vma);
   return vma;
