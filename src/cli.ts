@@ -1,5 +1,6 @@
-// The mmemu command line. Each command has --help; errors print one line and exit with 2 (usage)
-// or 1 (failure).
+// The mmemu command line: main() and the commands other than the experiments (src/cli/experiments.ts;
+// shared option parsing in src/cli/common.ts). Each command has --help; errors print one line and
+// exit with 2 (usage) or 1 (failure).
 import { parseArgs } from "node:util";
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
@@ -11,192 +12,13 @@ import { calibrate, formatCalibration } from "./cost/calibrate.js";
 import { profileToJson } from "./cost/profile.js";
 import { MmemuError } from "./core/errors.js";
 import { MAX_CPUS } from "./options.js";
-import { ERAS, ERA_NAMES } from "./experiments/eras.js";
-import { DEFAULT_CPUS, formatAim9Brk, runAim9Brk } from "./experiments/aim9-brk.js";
 import { experimentName, renderReport, ReportError, reportSectionNames, type ReportExperiment } from "./report/html.js";
 import { createProgress } from "./report/progress.js";
-import { rmapOk, runStart } from "./start.js";
-import { RMAP_DEFAULT_CPUS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCKS_BASE_ERA, formatRmapLocks, runRmapLocks,
-  treeSize } from "./experiments/rmap-locks.js";
+import { runStart } from "./start.js";
+import { intOption, UsageError, version, type Command } from "./cli/common.js";
+import { EXPERIMENT_COMMANDS } from "./cli/experiments.js";
 
-interface Command {
-  summary: string;
-  usage: string;
-  run(args: string[]): Promise<number>;
-}
-
-class UsageError extends Error {}
-
-function version(): string {
-  // dist/src/cli.js (built) or src/cli.ts (run from the sources, as the tests do)
-  for (const rel of ["../../package.json", "../package.json"]) {
-    try {
-      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { version: string }).version;
-    } catch { /* try the next */ }
-  }
-  return "unknown";
-}
-
-function intOption(name: string, v: string | undefined, lo: number, hi: number, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < lo || Number(v) > hi) throw new UsageError(`--${name}: "${v}" is not an integer in ${lo}..${hi}`);
-  return Number(v);
-}
-
-/** A comma-separated list of integers in lo..hi (--cpus 1,2,4,8). */
-function intList(name: string, v: string | undefined, lo: number, hi: number, dflt: number[]): number[] {
-  if (v === undefined) return dflt;
-  const parts = v.split(",");
-  for (const p of parts) {
-    if (!/^\d+$/.test(p) || Number(p) < lo || Number(p) > hi) throw new UsageError(`--${name}: "${p}" is not an integer in ${lo}..${hi}`);
-  }
-  return [...new Set(parts.map(Number))];
-}
-
-/**
- * The --report option of an experiment: write the self-contained HTML report of `result` (drawn by
- * the report section registered under `name`, src/report/html.ts) to `file`, with the command line
- * that produced it under the title.
- */
-function writeReport(file: string, name: string, result: unknown, args: string[], title: string): void {
-  writeFileSync(file, renderReport({ title, subtitle: `mmemu ${version()}, ${new Date().toISOString()}: mmemu experiment ${name} ${args.join(" ")}`,
-    experiments: [{ name, result }] }));
-}
-
-const experiments: Record<string, Command> = {
-  "aim9-brk": {
-    summary: "AIM9 brk_test throughput per era and CPU count, with the lock statistics that explain it",
-    usage: "mmemu experiment aim9-brk [--cpus 1,2,4,8] [--era E[,E...]] [--mode timed] [--loops N] [--seed S]\n" +
-      "                            [--threads] [--page-test] [--json] [--out FILE] [--report FILE]\n\n" +
-      "  --cpus LIST   CPU counts to run, one task per CPU (each 1..64; default 1,2,4,8)\n" +
-      `  --era LIST    eras (default all):\n${ERA_NAMES.map((e) => `                  ${e.padEnd(12)}${ERAS.get(e)!.summary}`).join("\n")}\n` +
-      "  --mode timed  deterministic, in virtual time (the only mode so far)\n" +
-      "  --loops N     AIM9 loops per task, 17,000 sbrk calls each (default 1)\n" +
-      "  --seed S      seed of the timed schedule (default 1): the same seed gives the same figures\n" +
-      "  --threads     N threads of one process instead of N processes forked from one parent\n" +
-      "  --page-test   AIM9 page_test: the same loop, dirtying every 128 bytes of each page grown\n" +
-      "  --json        print every figure, the configuration and the seed as JSON\n" +
-      "  --out FILE    also write that JSON to FILE\n" +
-      "  --report FILE write a self-contained HTML report (tables and charts, opens from disk) to FILE\n\n" +
-      "Figures are virtual time from the cost model (README: cost model); a progress bar (a terminal) or\n" +
-      "one line per run (otherwise) goes to stderr, with an estimate of the time left.",
-    async run(args) {
-      const { values } = parseArgs({ args, strict: true, options: {
-        cpus: { type: "string" }, era: { type: "string" }, mode: { type: "string" }, loops: { type: "string" },
-        seed: { type: "string" }, threads: { type: "boolean" }, "page-test": { type: "boolean" }, json: { type: "boolean" },
-        out: { type: "string" }, report: { type: "string" }, help: { type: "boolean" } } });
-      if (values.help) { console.log(this.usage); return 0; }
-      const mode = values.mode ?? "timed";
-      if (mode !== "timed") throw new UsageError(`--mode: "${mode}" is not available for aim9-brk yet (timed)`);
-      if (values.report === "") throw new UsageError("--report: expected a file name");
-      const cpus = intList("cpus", values.cpus, 1, MAX_CPUS, DEFAULT_CPUS);
-      const eras = values.era === undefined ? [...ERA_NAMES] : values.era.split(",");
-      for (const e of eras) if (!ERAS.has(e)) throw new UsageError(`--era: unknown era "${e}" (eras: ${ERA_NAMES.join(", ")})`);
-      const threads = values.threads ?? false, page = values["page-test"] ?? false;
-      if (threads && page) throw new UsageError("--page-test needs processes (threads share one break): drop --threads");
-      const t0 = performance.now();
-      const progress = createProgress("aim9-brk");
-      const r = runAim9Brk({
-        eras, cpus, mode: "timed", shape: threads ? "threads" : "processes", workload: page ? "page_test" : "brk_test",
-        loops: intOption("loops", values.loops, 1, 1_000_000, 1), seed: intOption("seed", values.seed, 0, Number.MAX_SAFE_INTEGER, 1),
-        onProgress: (done, total, label) => progress.update(done, total, label),
-      });
-      progress.finish();
-      const json = JSON.stringify(r, null, 2);
-      if (values.out !== undefined) writeFileSync(values.out, json + "\n");
-      if (values.report !== undefined) {
-        writeReport(values.report, "aim9-brk", r, args, `mmemu aim9-brk: ${r.workload}, ${r.shape}`);
-      }
-      if (values.json) {
-        console.log(json);
-        if (values.report !== undefined) console.error(`HTML report written to ${values.report}`);
-      } else {
-        console.log(formatAim9Brk(r, table));
-        console.log(`\n${((performance.now() - t0) / 1000).toFixed(1)} s of host time` + (values.out !== undefined ? `; JSON written to ${values.out}` : ""));
-        if (values.report !== undefined) console.log(`HTML report written to ${values.report}`);
-      }
-      return r.runs.every((x) => x.sbrkPerLoop === 17000 && x.heapRestored) ? 0 : 1;
-    },
-  },
-  "rmap-locks": {
-    summary: "rmap storm: walker and writer throughput for spinlock, mutex and rwsem anon_vma locks",
-    usage: "mmemu experiment rmap-locks [--cpus 2,4,8] [--walkers N] [--width W[,W...]] [--depth D[,D...]] [--pages P]\n" +
-      "                              [--config C[,C...]] [--budget CYCLES] [--mode timed] [--seed S] [--json] [--out FILE]\n\n" +
-      "A fork tree (width W, depth D) shares P anonymous pages; walker CPUs run page_referenced (from seed 003's\n" +
-      "page-table-locked caller) and, every 4th walk, migration over them while writer CPUs fork/exit children and\n" +
-      "mmap/munmap in the tree's processes. Every CPU runs the same virtual-time budget.\n\n" +
-      "  --cpus LIST     CPU counts, walkers + writers (each 2..64; default 2,4,8)\n" +
-      "  --walkers N     walker CPUs per run (default half, rounded up); the rest are writers\n" +
-      "  --width LIST    children per process in the fork tree (1..16; default 2,4)\n" +
-      "  --depth LIST    levels of the fork tree below the root (0..8; default 2); every width x depth is run\n" +
-      "  --pages P       pages the root maps and shares with the tree (1..4096; default 64)\n" +
-      `  --config LIST   anon_vma configurations (default all), on era ${RMAP_LOCKS_BASE_ERA}:\n` +
-      RMAP_LOCK_CONFIGS.map((c) => `                    ${c.name.padEnd(22)}${c.anonVmaLock}, walks ${c.walks}${c.lockless ? ", seed 003 lockless case" : ""}`).join("\n") + "\n" +
-      "  --budget CYCLES virtual cycles every CPU runs (1000..1000000000000; default 20000000)\n" +
-      "  --mode timed    deterministic, in virtual time (the only mode so far)\n" +
-      "  --seed S        seed of the timed schedule (default 1): the same seed gives the same figures\n" +
-      "  --json          print every figure, the configuration and the seed as JSON\n" +
-      "  --out FILE      also write that JSON to FILE\n" +
-      "  --report FILE   write a self-contained HTML report (tables and charts, opens from disk) to FILE\n\n" +
-      "Figures are virtual time from the cost model (README: cost model); a progress bar (a terminal) or\n" +
-      "one line per run (otherwise) goes to stderr, with an estimate of the time left.\n" +
-      "Exit 1 if the MM invariant checker found a violation after a run.",
-    async run(args) {
-      const { values } = parseArgs({ args, strict: true, options: {
-        cpus: { type: "string" }, walkers: { type: "string" }, width: { type: "string" }, depth: { type: "string" },
-        pages: { type: "string" }, config: { type: "string" }, budget: { type: "string" }, mode: { type: "string" },
-        seed: { type: "string" }, json: { type: "boolean" }, out: { type: "string" }, report: { type: "string" },
-        help: { type: "boolean" } } });
-      if (values.help) { console.log(this.usage); return 0; }
-      const mode = values.mode ?? "timed";
-      if (mode !== "timed") throw new UsageError(`--mode: "${mode}" is not available for rmap-locks yet (timed)`);
-      if (values.report === "") throw new UsageError("--report: expected a file name");
-      const cpus = intList("cpus", values.cpus, 2, MAX_CPUS, RMAP_DEFAULT_CPUS);
-      const walkers = values.walkers === undefined ? undefined : intOption("walkers", values.walkers, 1, MAX_CPUS - 1, 1);
-      if (walkers !== undefined) {
-        for (const c of cpus) if (c <= walkers) throw new UsageError(`--walkers: ${walkers} walkers leave no writer CPU with ${c} CPUs`);
-      }
-      const widths = intList("width", values.width, 1, 16, [2, 4]);
-      const depths = intList("depth", values.depth, 0, 8, [2]);
-      const trees = widths.flatMap((width) => depths.map((depth) => ({ width, depth })));
-      for (const t of trees) {
-        if (treeSize(t) > 256) throw new UsageError(`--width/--depth: a ${t.width}x${t.depth} tree has ${treeSize(t)} processes (at most 256)`);
-        for (const c of cpus) {
-          const writers = c - (walkers ?? Math.ceil(c / 2));
-          if (writers > treeSize(t)) throw new UsageError(`--cpus: ${writers} writers need ${writers} processes; a ${t.width}x${t.depth} tree has ${treeSize(t)}`);
-        }
-      }
-      const configs = values.config === undefined ? [...RMAP_LOCK_CONFIG_NAMES] : values.config.split(",");
-      for (const c of configs) {
-        if (!RMAP_LOCK_CONFIG_NAMES.includes(c)) throw new UsageError(`--config: unknown configuration "${c}" (configurations: ${RMAP_LOCK_CONFIG_NAMES.join(", ")})`);
-      }
-      const t0 = performance.now();
-      const progress = createProgress("rmap-locks");
-      const r = runRmapLocks({
-        configs, cpus, walkers, trees, mode: "timed",
-        pages: intOption("pages", values.pages, 1, 4096, 64),
-        budgetCycles: intOption("budget", values.budget, 1000, 1e12, 20_000_000),
-        seed: intOption("seed", values.seed, 0, Number.MAX_SAFE_INTEGER, 1),
-        onProgress: (done, total, label) => progress.update(done, total, label),
-      });
-      progress.finish();
-      const json = JSON.stringify(r, null, 2);
-      if (values.out !== undefined) writeFileSync(values.out, json + "\n");
-      if (values.report !== undefined) {
-        writeReport(values.report, "rmap-locks", r, args, `mmemu rmap-locks: ${r.pages} shared pages, ${r.configs.length} configurations`);
-      }
-      if (values.json) {
-        console.log(json);
-        if (values.report !== undefined) console.error(`HTML report written to ${values.report}`);
-      } else {
-        console.log(formatRmapLocks(r, table));
-        console.log(`\n${((performance.now() - t0) / 1000).toFixed(1)} s of host time` + (values.out !== undefined ? `; JSON written to ${values.out}` : ""));
-        if (values.report !== undefined) console.log(`HTML report written to ${values.report}`);
-      }
-      return rmapOk(r) ? 0 : 1;
-    },
-  },
-};
+const experiments = EXPERIMENT_COMMANDS;
 
 function printTorture(r: TortureResult | VirtualTortureResult): void {
   const s = r.stat;

@@ -1,0 +1,10 @@
+// The experiments of `mmemu experiment NAME`, one command file each (src/cli/experiment-NAME.ts).
+// A new experiment: its command file, one line here, and its report section (src/report/html.ts).
+import type { Command } from "./common.js";
+import { aim9BrkCommand } from "./experiment-aim9-brk.js";
+import { rmapLocksCommand } from "./experiment-rmap-locks.js";
+
+export const EXPERIMENT_COMMANDS: Record<string, Command> = {
+  "aim9-brk": aim9BrkCommand,
+  "rmap-locks": rmapLocksCommand,
+};
