@@ -109,8 +109,8 @@ export interface ForkServerResult {
 
 export const FORK_SERVER_DEFAULT_ERAS: readonly string[] = ["2.6.34", "3.0", "3.8", "3.9", "3.16"];
 export const FORK_SERVER_DEFAULT_CPUS: readonly number[] = [1, 2, 4, 8];
-/** Default budget per CPU: 4,000,000 cycles (1.3 ms at 3 GHz); the default run takes about a minute of host time. */
-export const FORK_SERVER_DEFAULT_BUDGET = 4_000_000;
+/** Default budget per CPU: 200,000,000 cycles (67 ms at 3 GHz): the default exim run (5 eras x 1,2,4,8 CPUs) takes about 45 s of host time here. */
+export const FORK_SERVER_DEFAULT_BUDGET = 200_000_000;
 
 export const FORK_SERVER_RUN_FIELDS: readonly (keyof ForkServerRun)[] = ["era", "cpus", "workload", "ops", "opsPerSec", "forks", "exits",
   "faults", "contextSwitchesPerOp", "makespanCycles", "seconds", "digest", "invariantViolations", "locks"];
