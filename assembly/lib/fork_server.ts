@@ -129,8 +129,8 @@ function reap_child(child: usize, parent: usize): i32 {
 
 /**
  * buffer_work - mmap buf anonymous pages as the current task (mm), store a word in each (a fault
- * each), munmap them. Nothing for buf 0. Returns the stores made (buf), or a negative errno (mmap's,
- * a store's after the region was unmapped again, munmap's).
+ * each), munmap them. Nothing for buf 0. Returns the stores made (buf), or a negative errno: mmap's,
+ * munmap's, or a store's (the region is unmapped again before returning it).
  */
 function buffer_work(mm: usize, buf: u32, tag: u32): i64 {
   if (buf == 0) return 0;
