@@ -318,6 +318,9 @@ export { AIM9_GROW, AIM9_SHRINK, AIM9_STEP, AIM9_ITERS, AIM9_STEPS, AIM9_SBRK_PE
 // The rmap storm's walker and writer jobs' report layout (lib/rmap_storm.ts), for src/experiments/rmap-locks.ts.
 export { RMAP_MIGRATE_EVERY, RMAP_OUT_OPS, RMAP_OUT_REFERENCED, RMAP_OUT_LOCKLESS, RMAP_OUT_MIGRATED, RMAP_OUT_SKIPPED,
   RMAP_OUT_FORKS, RMAP_OUT_EXITS, RMAP_OUT_MMAPS, RMAP_OUT_MUNMAPS, RMAP_OUT_CLOCK, RMAP_OUT_SIZE } from "./lib/rmap_storm";
+// The fork server's and AIM7 fork_test's parameter word and report layout (lib/fork_server.ts), for src/experiments/fork-server.ts.
+export { FS_TOUCH_SHIFT, FS_BUF_SHIFT, FS_HEAP_SHIFT, FS_MAX_BUF_PAGES, FS_OUT_OPS, FS_OUT_FORKS, FS_OUT_EXITS, FS_OUT_FAULTS,
+  FS_OUT_STORES, FS_OUT_MMAPS, FS_OUT_MUNMAPS, FS_OUT_CLOCK, FS_OUT_SIZE } from "./lib/fork_server";
 export { COST_LOAD_L1, COST_LOAD_LLC, COST_LOAD_MEM, COST_ATOMIC, COST_LINE_TRANSFER, COST_SPIN, COST_IPI_SEND,
   COST_IPI_DELIVER, COST_SLEEP, COST_WAKEUP, COST_WAKE_LATENCY, COST_CTX_SWITCH, COST_TICK, COST_WALK_LEVEL, COST_SYSCALL } from "./kernel/cost";
 

@@ -42,3 +42,7 @@ export {
   runRmapLocks, formatRmapLocks, RMAP_LOCKS_RUN_FIELDS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCKS_BASE_ERA, RMAP_DEFAULT_TREES, treeSize,
   type RmapLocksOptions, type RmapLocksResult, type RmapLocksRun, type RmapLockStat, type RmapLockConfig, type RmapTree,
 } from "./experiments/rmap-locks.js";
+export {
+  runForkServer, formatForkServer, forkServerOk, FORK_SERVER_RUN_FIELDS, FORK_SERVER_DEFAULT_ERAS, FORK_SERVER_DEFAULT_CPUS,
+  FORK_SERVER_DEFAULT_BUDGET, type ForkServerOptions, type ForkServerResult, type ForkServerRun, type ForkServerRatio, type ForkServerWorkload,
+} from "./experiments/fork-server.js";

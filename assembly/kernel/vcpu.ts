@@ -31,6 +31,7 @@ import { sched_reset } from "./sched";
 import { torture_writer, torture_reader } from "../locking/locktorture";
 import { job_aim9, AIM9_OUT_SIZE } from "../lib/aim9";
 import { job_rmap_walker, job_rmap_writer, RMAP_OUT_SIZE } from "../lib/rmap_storm";
+import { job_fork_server, job_aim7_fork, fork_server_params_ok, FS_OUT_SIZE } from "../lib/fork_server";
 import { job_spin_lock_loop, job_racy_increment, job_sleep_pingpong, job_preempt_loop, job_translate_loop, job_pte_racy } from "./vcpu_jobs";
 
 // Job ids (ABI). 0 is "no job".
@@ -46,6 +47,8 @@ export const JOB_AIM9_PAGE: u32 = 9;       // (pid, loops, base, out aim9 report
 export const JOB_PTE_RACY: u32 = 10;       // (pte u64*, n): the planted race on a PTE (vcpu_jobs.ts)
 export const JOB_RMAP_WALKER: u32 = 11;    // (pid, va, npages, budget cycles, maxops, out report* or 0): lib/rmap_storm.ts
 export const JOB_RMAP_WRITER: u32 = 12;    // (pid, pages, budget cycles, maxops, out report* or 0): lib/rmap_storm.ts
+export const JOB_FORK_SERVER: u32 = 17;    // (pid, heap va, params FS_*, budget cycles, maxops, out report* or 0): lib/fork_server.ts
+export const JOB_AIM7_FORK: u32 = 18;      // (pid, budget cycles, maxops, out report* or 0): lib/fork_server.ts
 
 // Job states (PC_JOB_STATE).
 export const VJ_NONE: u32 = 0;     // no job recorded
@@ -85,6 +88,12 @@ function kaddr_ok(addr: u64, size: u64): bool {
 // @ts-ignore: decorator
 @inline function out_ok(out: u64): bool {
   return out == 0 || kaddr_ok(out, 8) && kaddr_ok(out + RMAP_OUT_SIZE - 8, 8);
+}
+
+// An optional fork-server report: 0, or FS_OUT_SIZE bytes of aligned kernel memory.
+// @ts-ignore: decorator
+@inline function fs_out_ok(out: u64): bool {
+  return out == 0 || kaddr_ok(out, 8) && kaddr_ok(out + FS_OUT_SIZE - 8, 8);
 }
 
 /**
@@ -132,6 +141,15 @@ function job_dispatch(job: u32, p: usize, check: bool): i64 {
     case JOB_RMAP_WRITER: {
       if (check) return count_ok(arg(p, 0)) && arg(p, 1) >= 1 && arg(p, 1) <= 512 && count_ok(arg(p, 3)) && out_ok(arg(p, 4)) ? 0 : -EINVAL;
       return job_rmap_writer(<u32>arg(p, 0), <u32>arg(p, 1), arg(p, 2), <u32>arg(p, 3), <usize>arg(p, 4));
+    }
+    case JOB_FORK_SERVER: {
+      if (check) return count_ok(arg(p, 0)) && (arg(p, 1) & 4095) == 0 && fork_server_params_ok(arg(p, 2)) && count_ok(arg(p, 4)) &&
+        fs_out_ok(arg(p, 5)) ? 0 : -EINVAL;
+      return job_fork_server(<u32>arg(p, 0), arg(p, 1), arg(p, 2), arg(p, 3), <u32>arg(p, 4), <usize>arg(p, 5));
+    }
+    case JOB_AIM7_FORK: {
+      if (check) return count_ok(arg(p, 0)) && count_ok(arg(p, 2)) && fs_out_ok(arg(p, 3)) ? 0 : -EINVAL;
+      return job_aim7_fork(<u32>arg(p, 0), arg(p, 1), <u32>arg(p, 2), <usize>arg(p, 3));
     }
     case JOB_TORTURE_WRITER:
     case JOB_TORTURE_READER: {
