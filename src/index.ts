@@ -46,3 +46,7 @@ export {
   runForkServer, formatForkServer, forkServerOk, FORK_SERVER_RUN_FIELDS, FORK_SERVER_DEFAULT_ERAS, FORK_SERVER_DEFAULT_CPUS,
   FORK_SERVER_DEFAULT_BUDGET, type ForkServerOptions, type ForkServerResult, type ForkServerRun, type ForkServerRatio, type ForkServerWorkload,
 } from "./experiments/fork-server.js";
+export {
+  runHistory, formatHistory, historyVerdict, HISTORY, HISTORY_IDS, HISTORY_ROW_FIELDS, HISTORY_DEFAULT_CPUS,
+  type HistoryOptions, type HistoryResult, type HistoryRow, type HistoryComparison, type HistoryMeasurement, type HistoryVerdict, type HistoryWorkload,
+} from "./experiments/history.js";

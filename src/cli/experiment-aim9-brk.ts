@@ -1,6 +1,6 @@
 // mmemu experiment aim9-brk (src/experiments/aim9-brk.ts).
 import { parseArgs } from "node:util";
-import { DEFAULT_CPUS, formatAim9Brk, runAim9Brk } from "../experiments/aim9-brk.js";
+import { aim9Ok, DEFAULT_CPUS, formatAim9Brk, runAim9Brk } from "../experiments/aim9-brk.js";
 import { createProgress } from "../report/progress.js";
 import { checkFileOptions, cpusOption, emitExperiment, eraHelp, eraList, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intOption, modeOption,
    seedOption, UsageError, type Command } from "./common.js";
@@ -35,6 +35,6 @@ export const aim9BrkCommand: Command = {
     progress.finish();
     emitExperiment({ name: "aim9-brk", args, result: r, title: `mmemu aim9-brk: ${r.workload}, ${r.shape}`, t0, values,
       format: (table) => formatAim9Brk(r, table) });
-    return r.runs.every((x) => x.sbrkPerLoop === 17000 && x.heapRestored) ? 0 : 1;
+    return aim9Ok(r) ? 0 : 1;
   },
 };

@@ -4,9 +4,11 @@ import type { Command } from "./common.js";
 import { aim9BrkCommand } from "./experiment-aim9-brk.js";
 import { rmapLocksCommand } from "./experiment-rmap-locks.js";
 import { forkServerCommand } from "./experiment-fork-server.js";
+import { historyCommand } from "./experiment-history.js";
 
 export const EXPERIMENT_COMMANDS: Record<string, Command> = {
   "aim9-brk": aim9BrkCommand,
   "rmap-locks": rmapLocksCommand,
   "fork-server": forkServerCommand,
+  history: historyCommand,
 };

@@ -221,6 +221,9 @@ function runOne(r: ReturnType<typeof resolve>, e: Era, n: number, profile: CostP
   };
 }
 
+/** Whether every run's loop check passed (17,000 sbrk calls per loop, the heap back where it began). */
+export const aim9Ok = (r: Aim9BrkResult) => r.runs.every((x) => x.sbrkPerLoop === 17000 && x.heapRestored);
+
 /** The baseline of the ratios: the first listed era whose anon_vma lock is a spinlock, else the first. */
 function baselineEra(eras: Era[]): Era {
   return eras.find((e) => e.locks.anon_vma === "ticket" || e.locks.anon_vma === "tas") ?? eras[0]!;

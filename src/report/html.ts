@@ -18,6 +18,7 @@
 import { aim9BrkSection } from "./aim9-brk.js";
 import { rmapLocksSection } from "./rmap-locks.js";
 import { forkServerSection } from "./fork-server.js";
+import { historySection } from "./history.js";
 import { escapeHtml, ReportError, type ChartOptions, type SectionRenderer } from "./html-parts.js";
 
 export * from "./html-parts.js";
@@ -53,6 +54,7 @@ export function reportSectionNames(): string[] {
 registerReportSection("aim9-brk", aim9BrkSection);
 registerReportSection("rmap-locks", rmapLocksSection);
 registerReportSection("fork-server", forkServerSection);
+registerReportSection("history", historySection);
 
 /** The experiment name of a saved result (its `experiment` field), or a ReportError. */
 export function experimentName(result: unknown): string {
