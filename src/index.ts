@@ -47,6 +47,6 @@ export {
   FORK_SERVER_DEFAULT_BUDGET, type ForkServerOptions, type ForkServerResult, type ForkServerRun, type ForkServerRatio, type ForkServerWorkload,
 } from "./experiments/fork-server.js";
 export {
-  runHistory, formatHistory, historyVerdict, HISTORY, HISTORY_IDS, HISTORY_ROW_FIELDS, HISTORY_DEFAULT_CPUS,
+  runHistory, formatHistory, historyVerdict, HISTORY, HISTORY_IDS, HISTORY_ROW_FIELDS, HISTORY_DEFAULT_CPUS, HISTORY_DEFAULT_BUDGET,
   type HistoryOptions, type HistoryResult, type HistoryRow, type HistoryComparison, type HistoryMeasurement, type HistoryVerdict, type HistoryWorkload,
 } from "./experiments/history.js";

@@ -1,6 +1,6 @@
 // mmemu experiment history (src/experiments/history.ts).
 import { parseArgs } from "node:util";
-import { formatHistory, HISTORY, HISTORY_DEFAULT_CPUS, HISTORY_IDS, runHistory } from "../experiments/history.js";
+import { formatHistory, HISTORY, HISTORY_DEFAULT_BUDGET, HISTORY_DEFAULT_CPUS, HISTORY_IDS, runHistory } from "../experiments/history.js";
 import { createProgress } from "../report/progress.js";
 import { checkFileOptions, cpusOption, emitExperiment, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intOption, modeOption, seedOption,
   UsageError, type Command } from "./common.js";
@@ -15,7 +15,7 @@ export const historyCommand: Command = {
     "  --cpus LIST     CPU counts to run every comparison at (each 2..64; default 8,32)\n" +
     `  --only LIST     comparisons (default all):\n${HISTORY.map((c) => `                    ${c.id.padEnd(26)}${c.before} -> ${c.after}: ${c.historical.text}`).join("\n")}\n` +
     "  --loops N       AIM9 loops per task in the brk comparisons (default 1)\n" +
-    "  --budget CYCLES virtual cycles per CPU of the fork-server runs (default the fork-server experiment's)\n" +
+    "  --budget CYCLES virtual cycles per CPU of the fork-server runs (1000..1000000000000; default 40000000)\n" +
     "  --mode timed    deterministic, in virtual time (history needs the cost model: the only mode)\n" +
     EXPERIMENT_OPTIONS_HELP + "\n" +
     "A disagreement with history is a finding, not a failure; exit 1 only if a run failed its own checks.",
@@ -35,7 +35,7 @@ export const historyCommand: Command = {
     const r = runHistory({
       comparisons, mode, cpus: cpusOption(values.cpus, HISTORY_DEFAULT_CPUS, 2), seed: seedOption(values.seed),
       loops: intOption("loops", values.loops, 1, 1_000_000, 1),
-      ...(values.budget !== undefined ? { budgetCycles: intOption("budget", values.budget, 1000, 1e12, 0) } : {}),
+      budgetCycles: intOption("budget", values.budget, 1000, 1e12, HISTORY_DEFAULT_BUDGET),
       onProgress: (done, total, label) => progress.update(done, total, label),
     });
     progress.finish();

@@ -12,9 +12,10 @@
 // Verdicts (historyVerdict): history's change h and the emulator's m, both after/before - 1.
 //   - h reported as "no loss" (|h| < SMALL, e.g. "recovered it fully", "on par"): agrees if |m| <= 10%,
 //     else disagrees.
-//   - otherwise: agrees if m has h's sign and either |m - h| <= 5 points or m/h is within 0.5x..2x;
-//     "direction only" if the sign agrees but the size does not (the emulator's magnitude is stated as
-//     a multiple of history's); disagrees if the emulator shows no change (|m| < 2%) or the opposite one.
+//   - otherwise: agrees if m has h's sign and either |m - h| <= 5 points or the sizes, compared as log
+//     throughput ratios (ln(1 + m) / ln(1 + h)), are within 0.5x..2x; "direction only" if the sign
+//     agrees but the size does not (the emulator's effect is stated as a multiple of history's);
+//     disagrees if the emulator shows no change (|m| < 2%) or the opposite one.
 //
 // Deterministic: the same options give the same result object (and JSON), bit for bit.
 import { aim9Ok, runAim9Brk, type Aim9BrkResult } from "./aim9-brk.js";
@@ -119,6 +120,7 @@ export type HistoryVerdict = "agrees" | "direction only" | "disagrees";
 /** The verdict rule of the header comment, and the sentence that explains it. */
 export function historyVerdict(h: number, m: number): { verdict: HistoryVerdict; explanation: string } {
   const pct = (v: number) => `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%`;
+  const x = (v: number) => `${(1 + v).toFixed(2)}x`;
   if (!Number.isFinite(m)) return { verdict: "disagrees", explanation: "the emulator measured no throughput" };
   if (Math.abs(h) < SMALL) {
     return Math.abs(m) <= 0.1
@@ -129,11 +131,14 @@ export function historyVerdict(h: number, m: number): { verdict: HistoryVerdict;
     return { verdict: "disagrees", explanation: `history reports ${pct(h)}; the emulator measures ${pct(m)}` +
       (Math.abs(m) < SMALL ? " (no change)" : " (the opposite direction)") };
   }
-  const ratio = m / h;
-  if (Math.abs(m - h) <= 0.05 || (ratio >= 0.5 && ratio <= 2)) {
-    return { verdict: "agrees", explanation: `history ${pct(h)}, emulator ${pct(m)}: same direction and size (${ratio.toFixed(2)}x history's)` };
+  // Sizes compared as log throughput ratios: a loss cannot pass -100%, so -93% against -50% is a
+  // 0.07x against a 0.50x throughput, 3.8 times the effect, not 1.9 times.
+  const size = m <= -1 ? Infinity : Math.log1p(m) / Math.log1p(h);
+  const both = `history ${pct(h)} (${x(h)} throughput), emulator ${pct(m)} (${x(m)})`;
+  if (Math.abs(m - h) <= 0.05 || (size >= 0.5 && size <= 2)) {
+    return { verdict: "agrees", explanation: `${both}: same direction and size` };
   }
-  return { verdict: "direction only", explanation: `history ${pct(h)}, emulator ${pct(m)}: same direction, ${ratio.toFixed(1)}x history's size` };
+  return { verdict: "direction only", explanation: `${both}: same direction, ${size > 1 ? `${size.toFixed(1)}x history's effect` : `${(1 / size).toFixed(1)}x smaller than history's`} (log throughput ratio)` };
 }
 
 export interface HistoryOptions {
@@ -143,7 +148,7 @@ export interface HistoryOptions {
   cpus?: number[];
   /** AIM9 loops per task for the aim9-brk comparisons; default 1. */
   loops?: number;
-  /** Virtual-time budget per CPU of the fork-server runs, in cycles; default the fork-server experiment's. */
+  /** Virtual-time budget per CPU of the fork-server runs, in cycles; default HISTORY_DEFAULT_BUDGET. */
   budgetCycles?: number;
   /** Seed of every timed schedule; default 1. */
   seed?: number;
@@ -192,6 +197,8 @@ export const HISTORY_ROW_FIELDS: readonly (keyof HistoryRow)[] = ["id", "title",
   "historical", "opUnit", "measured"];
 
 export const HISTORY_DEFAULT_CPUS = [8, 32];
+/** The fork-server runs' budget per CPU (virtual cycles): 13 ms of virtual time, about a minute for the default run. */
+export const HISTORY_DEFAULT_BUDGET = 40_000_000;
 
 export const HISTORY_NOTES: readonly string[] = [
   "timed mode: deterministic virtual time from the cost model; the same options and seed give the same figures",
@@ -242,7 +249,7 @@ export function runHistory(options: HistoryOptions = {}): HistoryResult {
   const common = { cpus: r.cpus, seed: r.seed, mode: "timed" as const, ...(options.profile ? { profile: options.profile } : {}), debug: options.debug ?? false };
   const fork = (workload: "exim" | "fork_test", eras: string[]) => {
     if (eras.length === 0) return null;
-    const res = runForkServer({ ...common, workload, eras, ...(options.budgetCycles !== undefined ? { budgetCycles: options.budgetCycles } : {}),
+    const res = runForkServer({ ...common, workload, eras, budgetCycles: options.budgetCycles ?? HISTORY_DEFAULT_BUDGET,
       onProgress: (d) => progress(workload)(d) });
     base += eras.length * r.cpus.length;
     return res;

@@ -29,7 +29,12 @@ describe("experiment history", () => {
   it("the verdict rule: same direction and size, direction only, disagreement, reported parity", () => {
     expect(historyVerdict(-0.125, -0.15).verdict).toBe("agrees");
     expect(historyVerdict(0.039, 0.07).verdict).toBe("agrees"); // within 5 points
-    expect(historyVerdict(-0.125, -0.99)).toMatchObject({ verdict: "direction only", explanation: expect.stringMatching(/7\.9x history's size/) });
+    expect(historyVerdict(-0.125, -0.99)).toMatchObject({ verdict: "direction only", explanation: expect.stringMatching(/34\.5x history's effect/) });
+    // -93% against -50%: a 0.07x against a 0.50x throughput is 3.8 times the effect (log ratios), not agreement
+    expect(historyVerdict(-0.5, -0.934)).toMatchObject({ verdict: "direction only", explanation: expect.stringMatching(/3\.9x history's effect/) });
+    expect(historyVerdict(0.2, 1.0)).toMatchObject({ verdict: "direction only", explanation: expect.stringMatching(/3\.8x/) });
+    expect(historyVerdict(0.2, 0.01)).toMatchObject({ verdict: "disagrees" });
+    expect(historyVerdict(-0.52, -0.084)).toMatchObject({ verdict: "direction only", explanation: expect.stringMatching(/smaller than history's/) });
     expect(historyVerdict(-0.5, 0.1).verdict).toBe("disagrees");
     expect(historyVerdict(-0.5, 0.005)).toMatchObject({ verdict: "disagrees", explanation: expect.stringMatching(/no change/) });
     expect(historyVerdict(0, 0.08).verdict).toBe("agrees");
