@@ -286,6 +286,10 @@ function runOne(r: ReturnType<typeof resolve>, e: Era, n: number, profile: CostP
 async function runOneParallel(r: ReturnType<typeof resolve>, e: Era, n: number): Promise<Aim9Run> {
   return withParallelMachine({ cpus: n, memory: memoryFor(r), debug: r.debug, locks: e.locks, mm: e.mm, timeoutMs: r.timeoutMs }, async (pm) => {
     const s = setUp(pm.mmu, r, n, (b) => pm.alloc(b));
+    // Warm-up, unmeasured: one loop per task (the heap ends where it began), so that each worker's
+    // JIT tier-up of the core is not in the figures.
+    const warm = await pm.run(s.tasks.map((t, cpu) => ({ cpu, job: jobName(r), args: [t.pid, 1, s.base, 0] })));
+    for (const c of warm.cpus) if (c.result !== 1n) throw new MmemuError(`aim9-brk: era ${e.name}, ${n} CPUs: CPU ${c.cpu}'s warm-up loop returned ${c.result}`);
     const res = await pm.run(s.tasks.map((t, cpu) => ({ cpu, job: jobName(r), args: [t.pid, r.loops, s.base, s.outs[cpu]!] })));
     return collect(pm.mmu, r, e, n, s, {
       results: res.cpus.map((c) => c.result), makespanCycles: 0, hostElapsedNs: res.elapsedNs, seconds: res.elapsedNs / 1e9,
@@ -340,7 +344,8 @@ export const AIM9_PARALLEL_NOTES: readonly string[] = [
   PARALLEL_NOTE,
   "seconds are host time from the start barrier's release to the last task's end; lock wait and hold are host " +
     "nanoseconds (timeUnit), measured with two clock reads per acquisition and one per release inside the run; " +
-    "makespanCycles and schedulerSwitches are 0 and digest is empty (no virtual clock, no recorded schedule); the seed has no effect",
+    "makespanCycles and schedulerSwitches are 0 and digest is empty (no virtual clock, no recorded schedule); the seed has no effect; " +
+    "every task first runs one unmeasured warm-up loop (the workers' JIT tier-up)",
   "the emulated CPUs are worker threads running the core's Wasm: a brk costs the emulator's instructions, not a kernel's, " +
     "and the host's cores, caches and scheduler decide who contends; compare eras on the same host and run, not with history",
   AIM9_NOTES[2]!,

@@ -271,15 +271,15 @@ interface RmapSetup {
   walkers: number;
   writers: number;
   outs: number[];
-  jobs: JobSpec[];
+  /** The run's jobs with a budget (cycles or ns), writing their reports to outs or (report false) none. */
+  jobs: (budget: bigint, report: boolean) => JobSpec[];
 }
 
 /**
- * The tree on a booted machine (timed or parallel), from the host thread, and the jobs of the run with
- * the given budget (cycles or ns). Leaves every CPU idle.
+ * The tree on a booted machine (timed or parallel), from the host thread, and the run's jobs. Leaves
+ * every CPU idle.
  */
-function setUp(mmu: Mmu, r: ReturnType<typeof resolve>, tree: RmapTree, n: number, budget: bigint,
-  alloc: (bytes: number) => number): RmapSetup {
+function setUp(mmu: Mmu, r: ReturnType<typeof resolve>, tree: RmapTree, n: number, alloc: (bytes: number) => number): RmapSetup {
   const model = new MmModel(mmu);
   const root = model.spawn({ cpu: 0 });
   const va = root.mmap(r.pages * 4096);
@@ -306,9 +306,12 @@ function setUp(mmu: Mmu, r: ReturnType<typeof resolve>, tree: RmapTree, n: numbe
   const outSize = constant(mmu.exports, "RMAP_OUT_SIZE");
   const outs = Array.from({ length: n }, () => alloc(outSize));
   const maxops = 0xffff_ffff;
-  const jobs = outs.map((out, cpu): JobSpec => cpu < walkers
-    ? { cpu, job: "rmap_walker", args: [root.pid, va, r.pages, budget, maxops, out] }
-    : { cpu, job: "rmap_writer", args: [order[cpu - walkers]!.pid, r.writerPages, budget, maxops, out] });
+  const jobs = (budget: bigint, report: boolean) => outs.map((o, cpu): JobSpec => {
+    const out = report ? o : 0;
+    return cpu < walkers
+      ? { cpu, job: "rmap_walker", args: [root.pid, va, r.pages, budget, maxops, out] }
+      : { cpu, job: "rmap_writer", args: [order[cpu - walkers]!.pid, r.writerPages, budget, maxops, out] };
+  });
   return { model, walkers, writers: n - walkers, outs, jobs };
 }
 
@@ -352,9 +355,9 @@ function collect(mmu: Mmu, r: ReturnType<typeof resolve>, c: RmapLockConfig, tre
 function runOne(r: ReturnType<typeof resolve>, c: RmapLockConfig, tree: RmapTree, n: number, profile: CostProfile | undefined): RmapLocksRun {
   const e = configEra(c);
   const vm = VirtualMachine.create({ cpus: n, memory: "32MiB", debug: r.debug, locks: e.locks, mm: e.mm, ...(profile ? { profile } : {}) });
-  const s = setUp(vm.mmu, r, tree, n, BigInt(r.budgetCycles!), (b) => vm.alloc(b));
+  const s = setUp(vm.mmu, r, tree, n, (b) => vm.alloc(b));
   const before = vm.mmu.lockStats();
-  const res = vm.run({ mode: "timed", seed: r.seed, jobs: s.jobs });
+  const res = vm.run({ mode: "timed", seed: r.seed, jobs: s.jobs(BigInt(r.budgetCycles!), true) });
   const after = vm.mmu.lockStats();
   const ghz = vm.costs.ghz;
   return collect(vm.mmu, r, c, tree, n, s, { results: res.cpus.map((cr) => cr.result), locks: lockStatDiff(before, after),
@@ -366,8 +369,13 @@ function runOne(r: ReturnType<typeof resolve>, c: RmapLockConfig, tree: RmapTree
 async function runOneParallel(r: ReturnType<typeof resolve>, c: RmapLockConfig, tree: RmapTree, n: number): Promise<RmapLocksRun> {
   const e = configEra(c);
   return withParallelMachine({ cpus: n, memory: "32MiB", debug: r.debug, locks: e.locks, mm: e.mm, timeoutMs: r.timeoutMs }, async (pm) => {
-    const s = setUp(pm.mmu, r, tree, n, BigInt(r.budgetNs!), (b) => pm.alloc(b));
-    const res = await pm.run(s.jobs);
+    const s = setUp(pm.mmu, r, tree, n, (b) => pm.alloc(b));
+    // Warm-up, unmeasured: the same jobs for a tenth of the budget without reports, so that each
+    // worker's JIT tier-up of the core is not in the figures (the writers' children exit again).
+    const warmBudget = BigInt(Math.max(1000, Math.floor(r.budgetNs! / 10)));
+    const warm = await pm.run(s.jobs(warmBudget, false));
+    for (const cr of warm.cpus) if (cr.result < 0n) throw new MmemuError(`rmap-locks: ${c.name}, ${n} CPUs: CPU ${cr.cpu}'s warm-up returned ${cr.result}`);
+    const res = await pm.run(s.jobs(BigInt(r.budgetNs!), true));
     return collect(pm.mmu, r, c, tree, n, s, { results: res.cpus.map((cr) => cr.result), locks: res.locks,
       toSeconds: (ns) => ns / 1e9, schedulerSwitches: 0, digest: "", hostElapsedNs: res.elapsedNs }, (a) => pm.read64(a));
   });
@@ -420,7 +428,8 @@ export const RMAP_LOCKS_PARALLEL_NOTES: readonly string[] = [
   "every CPU runs for the same host-time budget (budgetNs; the jobs read the host's monotonic clock); throughput = " +
     "operations done / the role's elapsed host time; walkerCycles, writerCycles and lock wait/hold are host nanoseconds " +
     "(timeUnit), lock times measured with two clock reads per acquisition and one per release inside the run; " +
-    "schedulerSwitches is 0 and digest is empty; the seed has no effect",
+    "schedulerSwitches is 0 and digest is empty; the seed has no effect; every CPU first runs its job unmeasured for a " +
+    "tenth of the budget (the workers' JIT tier-up)",
   "the emulated CPUs are worker threads running the core's Wasm, as many as the host has cores at most: the host's " +
     "cores, caches and scheduler decide who contends; compare configurations on the same host and run",
   RMAP_LOCKS_NOTES[3]!,

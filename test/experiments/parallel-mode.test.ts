@@ -22,6 +22,7 @@ describe("aim9-brk, parallel mode", () => {
     expect(j).toMatchObject({ experiment: "aim9-brk", mode: "parallel", timeUnit: "ns", hostCores: hostCores(), workload: "brk_test", shape: "processes" });
     expect(j.notes[0]).toMatch(/parallel mode: real host threads[\s\S]*not reproducible/);
     expect(j.notes.join(" ")).toMatch(/lock wait and hold are host nanoseconds/);
+    expect(j.notes.join(" ")).toMatch(/unmeasured warm-up loop/);
     for (const run of j.runs) {
       for (const f of AIM9_RUN_FIELDS) expect(run, `${run.era}/${run.cpus}: ${f}`).toHaveProperty(f);
       expect(run.sbrkPerLoop).toBe(17_000);
@@ -60,6 +61,7 @@ describe("rmap-locks, parallel mode", () => {
     const j = JSON.parse(JSON.stringify(r)) as RmapLocksResult;
     expect(j).toMatchObject({ experiment: "rmap-locks", mode: "parallel", timeUnit: "ns", hostCores: hostCores(), budgetNs, budgetCycles: null, cpus: [2] });
     expect(j.notes[0]).toMatch(/not reproducible/);
+    expect(j.notes.join(" ")).toMatch(/unmeasured for a tenth of the budget/);
     expect(j.runs).toHaveLength(2);
     for (const run of j.runs) {
       for (const f of RMAP_LOCKS_RUN_FIELDS) expect(run, `${run.config}: ${f}`).toHaveProperty(f);
