@@ -1,6 +1,6 @@
 // mmemu's public API.
 export { Mmu, type Address, type AccessKind, type Translation, type Registers, type FrameOptions } from "./mmu.js";
-export { Machine, type MachineCreateOptions, type CpuJob } from "./machine.js";
+export { Machine, type MachineCreateOptions, type CpuJob, type TimedCpuResult } from "./machine.js";
 export { PageTableBuilder, TABLE_FLAGS, type PageSize } from "./pagetable.js";
 export type { MachineOptions, MmOptions } from "./options.js";
 export * from "./arch/x86.js";
@@ -42,3 +42,7 @@ export {
   runRmapLocks, formatRmapLocks, RMAP_LOCKS_RUN_FIELDS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCKS_BASE_ERA, RMAP_DEFAULT_TREES, treeSize,
   type RmapLocksOptions, type RmapLocksResult, type RmapLocksRun, type RmapLockStat, type RmapLockConfig, type RmapTree,
 } from "./experiments/rmap-locks.js";
+export {
+  ParallelMachine, withParallelMachine, checkParallelCpus, parallelDefaultCpus, hostCores, PARALLEL_NOTE,
+  type ParallelMachineOptions, type ParallelRunResult, type ParallelCpuResult,
+} from "./experiments/parallel.js";
