@@ -1,6 +1,6 @@
 // mmemu's public API.
 export { Mmu, type Address, type AccessKind, type Translation, type Registers, type FrameOptions } from "./mmu.js";
-export { Machine, type MachineCreateOptions, type CpuJob } from "./machine.js";
+export { Machine, type MachineCreateOptions, type CpuJob, type TimedCpuResult } from "./machine.js";
 export { PageTableBuilder, TABLE_FLAGS, type PageSize } from "./pagetable.js";
 export type { MachineOptions, MmOptions } from "./options.js";
 export * from "./arch/x86.js";
@@ -50,3 +50,7 @@ export {
   runHistory, formatHistory, historyVerdict, HISTORY, HISTORY_IDS, HISTORY_ROW_FIELDS, HISTORY_DEFAULT_CPUS, HISTORY_DEFAULT_BUDGET,
   type HistoryOptions, type HistoryResult, type HistoryRow, type HistoryComparison, type HistoryMeasurement, type HistoryVerdict, type HistoryWorkload,
 } from "./experiments/history.js";
+export {
+  ParallelMachine, withParallelMachine, checkParallelCpus, parallelDefaultCpus, hostCores, PARALLEL_NOTE,
+  type ParallelMachineOptions, type ParallelRunResult, type ParallelCpuResult,
+} from "./experiments/parallel.js";

@@ -28,6 +28,13 @@ export interface CpuJob {
   args?: (number | bigint)[];
 }
 
+/** One job's result from Machine.runTimed: host monotonic nanoseconds after the barrier and at its end. */
+export interface TimedCpuResult {
+  result: number | bigint;
+  startNs: bigint;
+  endNs: bigint;
+}
+
 type CpuApi = typeof cpuApi;
 
 interface CpuSlot {
@@ -151,6 +158,22 @@ export class Machine {
     }
     return Promise.all(jobs.map((j) =>
       this.guard(j.cpu, this.slots[j.cpu]!.remote.callBehindBarrier(j.fn, j.args ?? [], jobs.length) as Promise<number | bigint>)));
+  }
+
+  /**
+   * As run, with each CPU's host time: its monotonic clock (process.hrtime, shared by every thread)
+   * read on the worker as the start barrier released it and as its job returned, in nanoseconds.
+   * Resolves with one { result, startNs, endNs } per job, in job order; rejects as run does.
+   */
+  async runTimed(jobs: CpuJob[]): Promise<TimedCpuResult[]> {
+    const seen = new Set<number>();
+    for (const j of jobs) {
+      this.slot(j.cpu);
+      if (seen.has(j.cpu)) throw new ConfigError(`run: CPU ${j.cpu} has two jobs`);
+      seen.add(j.cpu);
+    }
+    return Promise.all(jobs.map((j) =>
+      this.guard(j.cpu, this.slots[j.cpu]!.remote.callBehindBarrierTimed(j.fn, j.args ?? [], jobs.length) as Promise<TimedCpuResult>)));
   }
 
   /**

@@ -45,12 +45,12 @@ export function runStart(o: StartOptions = {}): { result: StartResult; html: str
   const log = o.log ?? ((s: string) => console.log(s));
   const seed = o.seed ?? 1;
   const p1 = o.progress?.("aim9-brk");
-  const aim9 = runAim9Brk({ eras: [...ERA_NAMES], cpus: DEFAULT_CPUS, mode: "timed", shape: "processes", workload: "brk_test", loops: 1,
-    ...o.aim9, seed, onProgress: p1 ? (d, t, l) => p1.update(d, t, l) : undefined });
+  const aim9 = runAim9Brk({ eras: [...ERA_NAMES], cpus: DEFAULT_CPUS, shape: "processes", workload: "brk_test", loops: 1,
+    ...o.aim9, mode: "timed", seed, onProgress: p1 ? (d, t, l) => p1.update(d, t, l) : undefined });
   p1?.finish();
   log(formatAim9Brk(aim9, table));
   const p2 = o.progress?.("rmap-locks");
-  const rmap = runRmapLocks({ mode: "timed", ...o.rmap, seed, onProgress: p2 ? (d, t, l) => p2.update(d, t, l) : undefined });
+  const rmap = runRmapLocks({ ...o.rmap, mode: "timed", seed, onProgress: p2 ? (d, t, l) => p2.update(d, t, l) : undefined });
   p2?.finish();
   log(`\n${formatRmapLocks(rmap, table)}`);
   const html = renderReport({ title: "mmemu: aim9-brk and rmap-locks", ...(o.subtitle ? { subtitle: o.subtitle } : {}),

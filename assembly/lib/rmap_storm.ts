@@ -18,8 +18,10 @@
 // anonymous region of `pages` pages in the node, write one word in each page (anon_vma_prepare, one
 // fault per page) and munmap it. Four writer operations per cycle: fork, exit, mmap, munmap.
 //
-// Both run until their CPU's virtual clock reaches `budget` cycles (checked before each walk or
-// cycle), or `maxops` operations: in the parallel build no clock advances, and maxops bounds the run.
+// Both run until their budget clock reaches `budget` (checked before each walk or cycle), or `maxops`
+// operations. The budget clock is the CPU's virtual clock in cycles in the virtual build (vcpu_set_job
+// reset it to 0), and host nanoseconds since the job began in the parallel build (env.now_ns, one
+// monotonic clock for every worker): there `budget` is a host-time budget in ns.
 // The writer's mmap and munmap charge their system-call entry/exit (sys_mmap, sys_munmap); its fork
 // and exit, and the walker's walks, charge none (they are not system calls here).
 import { ESRCH, EFAULT, EAGAIN, ENOMEM } from "../errno";
@@ -27,6 +29,8 @@ import { PC_VCLOCK } from "../layout";
 import { this_cpu, smp_processor_id } from "../percpu";
 import { MM_MMAP_SEM } from "../mm/mm_types";
 import { lock_acquire, lock_release, MODE_READ, MODE_WRITE } from "../locking/lock";
+import { lock_clock } from "../locking/lock_stat";
+import { VIRTUAL } from "../kernel/sched_config";
 import { get_task_mm, mmput } from "../mm/mm_struct";
 import { find_vma, vm_start } from "../mm/vma";
 import { pte_present } from "../mm/pgtable";
@@ -48,10 +52,10 @@ export const RMAP_MIGRATE_EVERY: u64 = 4;
 //   +16 of which lockless (seed 003's case taken: no anon_vma lock)
 //   +24 migrations that moved the page
 //   +32 walks skipped: the PTE was not present (a migration in flight) or migrate_page refused (-EAGAIN, -EBUSY)
-//   +40 the CPU's virtual clock at the end (cycles)
+//   +40 the budget clock at the end (virtual cycles; host ns since the job began in the parallel build)
 // The writer's report, the same size:
 //   +0  operations (forks + exits + mmaps + munmaps)
-//   +8  forks   +16 exits   +24 mmaps   +32 munmaps   +40 the CPU's virtual clock at the end
+//   +8  forks   +16 exits   +24 mmaps   +32 munmaps   +40 the budget clock at the end (as the walker's)
 export const RMAP_OUT_OPS: u32 = 0;
 export const RMAP_OUT_REFERENCED: u32 = 8;
 export const RMAP_OUT_LOCKLESS: u32 = 16;
@@ -64,9 +68,17 @@ export const RMAP_OUT_MUNMAPS: u32 = 32;
 export const RMAP_OUT_CLOCK: u32 = 40;
 export const RMAP_OUT_SIZE: u32 = 48;
 
+// The budget clock's origin for a job starting now: 0 in the virtual build (the CPU's clock was reset
+// by vcpu_set_job; nothing is charged before the job's first check), the host's clock otherwise.
 // @ts-ignore: decorator
-@inline function vclock(): u64 {
-  return load<u64>(this_cpu() + PC_VCLOCK);
+@inline function storm_start(): u64 {
+  return VIRTUAL ? 0 : lock_clock();
+}
+
+/** The budget clock (see the top of this file): virtual cycles, or host ns since start. */
+// @ts-ignore: decorator
+@inline function storm_clock(start: u64): u64 {
+  return VIRTUAL ? load<u64>(this_cpu() + PC_VCLOCK) : lock_clock() - start;
 }
 
 /**
@@ -101,7 +113,7 @@ function referenced_from_fault(mm: usize, va: u64): i32 {
 
 /**
  * job_rmap_walker - walk the npages pages at va of process pid (see the top of this file) until this
- * CPU's virtual clock reaches budget or maxops walks are done. out: the walker report, or 0.
+ * CPU's budget clock reaches budget or maxops walks are done. out: the walker report, or 0.
  * Holds nothing on entry or return. Returns the walks done, or -ESRCH (no such process).
  */
 export function job_rmap_walker(pid: u32, va: u64, npages: u32, budget: u64, maxops: u32, out: usize): i64 {
@@ -112,7 +124,8 @@ export function job_rmap_walker(pid: u32, va: u64, npages: u32, budget: u64, max
   // Walkers start at different pages (a stride apart) so they meet on the lock, not on one page.
   const first = <u64>smp_processor_id() * 7;
   let ops: u64 = 0, referenced: u64 = 0, lockless: u64 = 0, migrated: u64 = 0, skipped: u64 = 0;
-  while (ops < <u64>maxops && vclock() < budget) {
+  const start = storm_start();
+  while (ops < <u64>maxops && storm_clock(start) < budget) {
     const addr = va + (((first + ops) % <u64>npages) << 12);
     if (ops % RMAP_MIGRATE_EVERY == RMAP_MIGRATE_EVERY - 1) {
       const r = page_op(pid, addr, PAGEOP_MIGRATE);
@@ -133,14 +146,14 @@ export function job_rmap_walker(pid: u32, va: u64, npages: u32, budget: u64, max
     store<u64>(out + RMAP_OUT_LOCKLESS, lockless);
     store<u64>(out + RMAP_OUT_MIGRATED, migrated);
     store<u64>(out + RMAP_OUT_SKIPPED, skipped);
-    store<u64>(out + RMAP_OUT_CLOCK, vclock());
+    store<u64>(out + RMAP_OUT_CLOCK, storm_clock(start));
   }
   return <i64>ops;
 }
 
 /**
  * job_rmap_writer - as the task pid, cycles of fork + exit of a child and mmap + touch + munmap of
- * `pages` anonymous pages (see the top of this file) until this CPU's virtual clock reaches budget or
+ * `pages` anonymous pages (see the top of this file) until this CPU's budget clock reaches budget or
  * maxops operations are done. out: the writer report, or 0. Leaves this CPU idle-free with pid
  * current. Returns the operations done, or a negative errno (-ESRCH, -EBUSY entering a task; -ENOMEM
  * from fork or mmap; a user store's error).
@@ -148,7 +161,8 @@ export function job_rmap_walker(pid: u32, va: u64, npages: u32, budget: u64, max
 export function job_rmap_writer(pid: u32, pages: u32, budget: u64, maxops: u32, out: usize): i64 {
   const len = <u64>(pages == 0 ? 1 : pages) << 12;
   let forks: u64 = 0, exits: u64 = 0, mmaps: u64 = 0, munmaps: u64 = 0;
-  while (forks + exits + mmaps + munmaps < <u64>maxops && vclock() < budget) {
+  const start = storm_start();
+  while (forks + exits + mmaps + munmaps < <u64>maxops && storm_clock(start) < budget) {
     let t = enter_task(pid);
     if (t < 0) return t;
     const child = do_fork(<usize>t, 0);
@@ -179,7 +193,7 @@ export function job_rmap_writer(pid: u32, pages: u32, budget: u64, maxops: u32, 
     store<u64>(out + RMAP_OUT_EXITS, exits);
     store<u64>(out + RMAP_OUT_MMAPS, mmaps);
     store<u64>(out + RMAP_OUT_MUNMAPS, munmaps);
-    store<u64>(out + RMAP_OUT_CLOCK, vclock());
+    store<u64>(out + RMAP_OUT_CLOCK, storm_clock(start));
   }
   return <i64>ops;
 }

@@ -9,6 +9,7 @@ import { renderReport } from "../report/html.js";
 import { table } from "../report/format.js";
 import { ERAS, ERA_NAMES } from "../experiments/eras.js";
 import { MAX_CPUS } from "../options.js";
+import { checkParallelCpus } from "../experiments/parallel.js";
 
 export interface Command {
   summary: string;
@@ -82,6 +83,25 @@ export const EXPERIMENT_OPTIONS_HELP =
   "  --report FILE   write a self-contained HTML report (tables and charts, opens from disk) to FILE\n\n" +
   "Figures are virtual time from the cost model in timed mode (README: cost model); a progress bar (a\n" +
   "terminal) or one line per run (otherwise) goes to stderr, with an estimate of the time left.";
+
+/**
+ * --cpus in parallel mode: the CPU counts must fit the host's cores (src/experiments/parallel.ts);
+ * a UsageError naming both numbers otherwise. Timed mode: any count, nothing checked.
+ */
+export function checkModeCpus(mode: ExperimentMode, cpus: readonly number[]): void {
+  if (mode !== "parallel") return;
+  try {
+    checkParallelCpus(cpus);
+  } catch (e) {
+    throw new UsageError(`--${(e as Error).message}`);
+  }
+}
+
+/** The --mode lines of an experiment's usage that offers both modes. */
+export const MODE_HELP =
+  "  --mode M        timed (default): deterministic virtual time from the cost model, any CPU count;\n" +
+  "                  parallel: one worker thread per CPU, real host contention, host time (not reproducible),\n" +
+  "                  CPU counts up to the host's cores (default: the default counts that fit)\n";
 
 /** --seed (default 1). */
 export const seedOption = (v: string | undefined) => intOption("seed", v, 0, Number.MAX_SAFE_INTEGER, 1);

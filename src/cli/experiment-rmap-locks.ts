@@ -5,16 +5,17 @@ import { RMAP_DEFAULT_CPUS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCK
 import { rmapOk } from "../start.js";
 import { createProgress } from "../report/progress.js";
 import { MAX_CPUS } from "../options.js";
-import { checkFileOptions, cpusOption, emitExperiment, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intList, intOption, modeOption,
+import { parallelDefaultCpus } from "../experiments/parallel.js";
+import { checkFileOptions, checkModeCpus, cpusOption, MODE_HELP, emitExperiment, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intList, intOption, modeOption,
   seedOption, UsageError, type Command } from "./common.js";
 
 export const rmapLocksCommand: Command = {
   summary: "rmap storm: walker and writer throughput for spinlock, mutex and rwsem anon_vma locks",
   usage: "mmemu experiment rmap-locks [--cpus 2,4,8] [--walkers N] [--width W[,W...]] [--depth D[,D...]] [--pages P]\n" +
-    "                              [--config C[,C...]] [--budget CYCLES] [--mode timed] [--seed S] [--json] [--out FILE]\n\n" +
+    "                              [--config C[,C...]] [--budget N] [--mode timed|parallel] [--seed S] [--json] [--out FILE]\n\n" +
     "A fork tree (width W, depth D) shares P anonymous pages; walker CPUs run page_referenced (from seed 003's\n" +
     "page-table-locked caller) and, every 4th walk, migration over them while writer CPUs fork/exit children and\n" +
-    "mmap/munmap in the tree's processes. Every CPU runs the same virtual-time budget.\n\n" +
+    "mmap/munmap in the tree's processes. Every CPU runs the same budget: virtual time (timed), host time (parallel).\n\n" +
     "  --cpus LIST     CPU counts, walkers + writers (each 2..64; default 2,4,8)\n" +
     "  --walkers N     walker CPUs per run (default half, rounded up); the rest are writers\n" +
     "  --width LIST    children per process in the fork tree (1..16; default 2,4)\n" +
@@ -22,8 +23,9 @@ export const rmapLocksCommand: Command = {
     "  --pages P       pages the root maps and shares with the tree (1..4096; default 64)\n" +
     `  --config LIST   anon_vma configurations (default all), on era ${RMAP_LOCKS_BASE_ERA}:\n` +
     RMAP_LOCK_CONFIGS.map((c) => `                    ${c.name.padEnd(22)}${c.anonVmaLock}, walks ${c.walks}${c.lockless ? ", seed 003 lockless case" : ""}`).join("\n") + "\n" +
-    "  --budget CYCLES virtual cycles every CPU runs (1000..1000000000000; default 20000000)\n" +
-    "  --mode timed    deterministic, in virtual time (the only mode so far)\n" +
+    "  --budget N      what every CPU runs (1000..1000000000000; default 20000000): virtual cycles in timed mode,\n" +
+    "                  nanoseconds of host time in parallel mode\n" +
+    MODE_HELP +
     EXPERIMENT_OPTIONS_HELP + "\n" +
     "Exit 1 if the MM invariant checker found a violation after a run.",
   async run(args) {
@@ -31,9 +33,10 @@ export const rmapLocksCommand: Command = {
       pages: { type: "string" }, config: { type: "string" }, budget: { type: "string" } } });
     if (values.help) { console.log(this.usage); return 0; }
     if (values.era !== undefined) throw new UsageError(`--era: rmap-locks runs on era ${RMAP_LOCKS_BASE_ERA} and varies the anon_vma lock (--config)`);
-    const mode = modeOption("rmap-locks", values.mode, ["timed"]);
+    const mode = modeOption("rmap-locks", values.mode, ["timed", "parallel"]);
     checkFileOptions(values);
-    const cpus = cpusOption(values.cpus, RMAP_DEFAULT_CPUS, 2);
+    const cpus = cpusOption(values.cpus, mode === "parallel" ? parallelDefaultCpus(RMAP_DEFAULT_CPUS) : RMAP_DEFAULT_CPUS, 2);
+    checkModeCpus(mode, cpus);
     const walkers = values.walkers === undefined ? undefined : intOption("walkers", values.walkers, 1, MAX_CPUS - 1, 1);
     if (walkers !== undefined) {
       for (const c of cpus) if (c <= walkers) throw new UsageError(`--walkers: ${walkers} walkers leave no writer CPU with ${c} CPUs`);
@@ -54,15 +57,16 @@ export const rmapLocksCommand: Command = {
     }
     const t0 = performance.now();
     const progress = createProgress("rmap-locks");
-    const r = runRmapLocks({
+    const budget = intOption("budget", values.budget, 1000, 1e12, 20_000_000);
+    const r = await runRmapLocks({
       configs, cpus, walkers, trees, mode,
       pages: intOption("pages", values.pages, 1, 4096, 64),
-      budgetCycles: intOption("budget", values.budget, 1000, 1e12, 20_000_000),
+      ...(mode === "parallel" ? { budgetNs: budget } : { budgetCycles: budget }),
       seed: seedOption(values.seed),
       onProgress: (done, total, label) => progress.update(done, total, label),
     });
     progress.finish();
-    emitExperiment({ name: "rmap-locks", args, result: r, title: `mmemu rmap-locks: ${r.pages} shared pages, ${r.configs.length} configurations`,
+    emitExperiment({ name: "rmap-locks", args, result: r, title: `mmemu rmap-locks: ${r.pages} shared pages, ${r.configs.length} configurations, ${r.mode} mode`,
       t0, values, format: (table) => formatRmapLocks(r, table) });
     return rmapOk(r) ? 0 : 1;
   },

@@ -51,6 +51,20 @@ export const cpuApi = {
     });
   },
   /**
+   * As callBehindBarrier, with this thread's monotonic clock (process.hrtime: one clock for every
+   * thread of the process) read as the barrier releases the CPU and as fn returns, in nanoseconds.
+   */
+  callBehindBarrierTimed(fn: string, args: (number | bigint)[], parties: number): { result: number | bigint; startNs: bigint; endNs: bigint } {
+    const f = checkName(fn);
+    return running(() => {
+      const r = mmu.call("cpu_barrier_wait", cpu, parties);
+      if (Number(r) < 0) throw new RangeError(`CPU ${cpu}: barrier for ${parties} parties refused`);
+      const startNs = process.hrtime.bigint();
+      const result = mmu.call(f, cpu, ...args);
+      return { result, startNs, endNs: process.hrtime.bigint() };
+    });
+  },
+  /**
    * Fault injection for tests of the host's failure handling: "throw" kills the thread with an
    * uncaught exception, "exit" ends it with exit code 3.
    */

@@ -17,8 +17,14 @@
 // done in it are counted). Throughput per role = operations / the role's elapsed virtual time (the
 // latest final clock among its CPUs, cycles / the profile's GHz).
 //
-// Deterministic: the same options give the same result object (and JSON), bit for bit. Host time is
-// not part of the result.
+// Timed mode (the default) is deterministic: the same options give the same result object (and JSON),
+// bit for bit; host time is not part of the result. Parallel mode (mode: "parallel", asynchronous) sets
+// up the same tree on a machine of worker CPUs (src/experiments/parallel.ts) and runs the same jobs for
+// real, with a host-time budget instead of the cycle budget: every CPU runs `budgetNs` nanoseconds of
+// host time (the jobs read the host's monotonic clock in the parallel build), so the roles overlap for
+// the whole run as in timed mode. There walkerCycles/writerCycles and the lock wait/hold figures are
+// host nanoseconds (timeUnit "ns"), schedulerSwitches is 0 and digest ""; figures are host-dependent
+// and not reproducible (the notes say so). CPU counts are limited to the host's cores.
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
@@ -29,6 +35,9 @@ import { DEFAULT_PROFILE } from "../cost/default-profile.js";
 import type { LockSpec } from "../locking/lock-config.js";
 import { MAX_CPUS } from "../options.js";
 import { era as eraByName, type Era } from "./eras.js";
+import type { Mmu } from "../mmu.js";
+import type { JobSpec } from "../sched/jobs.js";
+import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, withParallelMachine } from "./parallel.js";
 
 /** The era every configuration starts from (its other locks and switches). */
 export const RMAP_LOCKS_BASE_ERA = "3.16";
@@ -73,11 +82,16 @@ export interface RmapLocksOptions {
   pages?: number;
   /** Pages a writer mmaps, touches and munmaps per cycle; default 4. */
   writerPages?: number;
-  /** Virtual-time budget of every CPU, in cycles; default 20,000,000. */
+  /** timed: virtual-time budget of every CPU, in cycles; default 20,000,000. */
   budgetCycles?: number;
+  /** parallel: host-time budget of every CPU, in nanoseconds; default 20,000,000 (20 ms). */
+  budgetNs?: number;
   /** Seed of the timed schedule; default 1. */
   seed?: number;
-  mode?: "timed";
+  /** "timed" (default: virtual time, deterministic, synchronous) or "parallel" (worker CPUs, host time: a Promise). */
+  mode?: "timed" | "parallel";
+  /** parallel: a job still running after this many ms is reported stuck (CpuStuckError); default 10 minutes. */
+  timeoutMs?: number;
   profile?: CostProfile;
   debug?: boolean;
   /** Run the MM invariant checker after each run (default true); its violations go in the run. */
@@ -113,7 +127,7 @@ export interface RmapLocksRun {
   exits: number;
   mmaps: number;
   munmaps: number;
-  /** Elapsed virtual time of each role (the latest final clock of its CPUs). */
+  /** Elapsed time of each role (the latest final budget clock of its CPUs): virtual cycles, or host ns in parallel mode (timeUnit). */
   walkerCycles: number;
   writerCycles: number;
   walkerOpsPerSec: number;
@@ -122,15 +136,23 @@ export interface RmapLocksRun {
   anonVma: RmapLockStat;
   /** Every class acquired during the run. */
   locks: RmapLockStat[];
+  /** Scheduler switches and the schedule's digest (timed); 0 and "" in parallel mode (no schedule is recorded). */
   schedulerSwitches: number;
   digest: string;
+  /** parallel: host time of the run, the start barrier's release to the last CPU's end, ns (null in timed mode). */
+  hostElapsedNs: number | null;
   /** The MM invariant checker's findings after the run (empty: clean; null: not checked). */
   invariantViolations: string[] | null;
 }
 
 export interface RmapLocksResult {
   experiment: "rmap-locks";
-  mode: "timed";
+  mode: "timed" | "parallel";
+  /** Unit of walkerCycles/writerCycles and the lock wait/hold (fields named *Cycles): virtual cycles (timed) or host ns (parallel). */
+  timeUnit: "cycles" | "ns";
+  /** parallel: the host's cores (os.availableParallelism()); null in timed mode. */
+  hostCores: number | null;
+  /** The timed schedule's seed (no effect in parallel mode). */
   seed: number;
   baseEra: string;
   cpus: number[];
@@ -138,7 +160,9 @@ export interface RmapLocksResult {
   trees: RmapTree[];
   pages: number;
   writerPages: number;
-  budgetCycles: number;
+  /** Every CPU's budget: virtual cycles (timed; null in parallel mode) or host ns (parallel; null in timed mode). */
+  budgetCycles: number | null;
+  budgetNs: number | null;
   migrateEvery: number;
   ghz: number;
   profile: string;
@@ -164,7 +188,7 @@ export const RMAP_LOCKS_NOTES: readonly string[] = [
 export const RMAP_LOCKS_RUN_FIELDS: readonly (keyof RmapLocksRun)[] = ["config", "anonVmaLock", "walks", "lockless", "cpus", "walkers",
   "writers", "width", "depth", "processes", "walkerOps", "referencedWalks", "locklessWalks", "migrations", "skippedWalks", "writerOps",
   "forks", "exits", "mmaps", "munmaps", "walkerCycles", "writerCycles", "walkerOpsPerSec", "writerOpsPerSec", "anonVma", "locks",
-  "schedulerSwitches", "digest", "invariantViolations"];
+  "schedulerSwitches", "digest", "hostElapsedNs", "invariantViolations"];
 
 export const RMAP_DEFAULT_CPUS = [2, 4, 8];
 export const RMAP_DEFAULT_TREES: readonly RmapTree[] = [{ width: 2, depth: 2 }, { width: 4, depth: 2 }];
@@ -192,7 +216,9 @@ function resolve(o: RmapLocksOptions) {
     if (!c) throw new ConfigError(`configs: unknown configuration "${String(n)}" (known: ${RMAP_LOCK_CONFIG_NAMES.join(", ")})`);
     return c;
   });
-  const cpus = o.cpus ?? RMAP_DEFAULT_CPUS;
+  const mode = o.mode ?? "timed";
+  if (mode !== "timed" && mode !== "parallel") throw new ConfigError(`mode: "${String(mode)}" is not a mode of rmap-locks (timed, parallel)`);
+  const cpus = o.cpus ?? (mode === "parallel" ? parallelDefaultCpus(RMAP_DEFAULT_CPUS) : RMAP_DEFAULT_CPUS);
   if (!Array.isArray(cpus) || cpus.length === 0) throw new ConfigError("cpus: expected a non-empty list of CPU counts");
   for (const c of cpus) int("cpus", c, 2, MAX_CPUS);
   const walkers = o.walkers === undefined ? null : int("walkers", o.walkers, 1, MAX_CPUS - 1);
@@ -209,10 +235,15 @@ function resolve(o: RmapLocksOptions) {
   }
   const pages = int("pages", o.pages ?? 64, 1, 4096);
   const writerPages = int("writerPages", o.writerPages ?? 4, 1, 512);
-  const budgetCycles = int("budgetCycles", o.budgetCycles ?? 20_000_000, 1000, 1e12);
+  if (mode === "parallel" && o.budgetCycles !== undefined) throw new ConfigError("budgetCycles: a virtual-time budget; parallel mode takes budgetNs (host time)");
+  if (mode === "timed" && o.budgetNs !== undefined) throw new ConfigError("budgetNs: a host-time budget; timed mode takes budgetCycles (virtual time)");
+  const budgetCycles = mode === "timed" ? int("budgetCycles", o.budgetCycles ?? 20_000_000, 1000, 1e12) : null;
+  const budgetNs = mode === "parallel" ? int("budgetNs", o.budgetNs ?? 20_000_000, 1000, 1e12) : null;
   const seed = o.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
-  if ((o.mode ?? "timed") !== "timed") throw new ConfigError(`mode: "${String(o.mode)}" is not available for rmap-locks yet (timed)`);
+  if (mode === "parallel") checkParallelCpus(cpus);
+  const timeoutMs = o.timeoutMs;
+  if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) throw new ConfigError(`timeoutMs: ${String(timeoutMs)} is not a positive number`);
   for (const t of trees) {
     for (const c of cpus) {
       const w = walkers ?? Math.ceil(c / 2);
@@ -222,7 +253,7 @@ function resolve(o: RmapLocksOptions) {
     }
   }
   return { configs, cpus: [...cpus], walkers, trees: trees.map((t) => ({ width: t.width, depth: t.depth })), pages, writerPages,
-    budgetCycles, seed, debug: o.debug ?? false, check: o.check ?? true };
+    budgetCycles, budgetNs, seed, mode, timeoutMs, debug: o.debug ?? false, check: o.check ?? true };
 }
 
 
@@ -235,12 +266,21 @@ function configEra(c: RmapLockConfig): Era {
     mm: { rmapLockless: c.lockless, rmapWalkExclusive: c.walks === "exclusive" && c.anonVmaLock === "rwsem-spin" } });
 }
 
-/** One (configuration, tree, CPU count) run. */
-function runOne(r: ReturnType<typeof resolve>, c: RmapLockConfig, tree: RmapTree, n: number, profile: CostProfile | undefined): RmapLocksRun {
-  const e = configEra(c);
-  const vm = VirtualMachine.create({ cpus: n, memory: "32MiB", debug: r.debug, locks: e.locks, mm: e.mm, ...(profile ? { profile } : {}) });
-  const x = vm.exports;
-  const model = new MmModel(vm.mmu);
+interface RmapSetup {
+  model: MmModel;
+  walkers: number;
+  writers: number;
+  outs: number[];
+  /** The run's jobs with a budget (cycles or ns), writing their reports to outs or (report false) none. */
+  jobs: (budget: bigint, report: boolean) => JobSpec[];
+}
+
+/**
+ * The tree on a booted machine (timed or parallel), from the host thread, and the run's jobs. Leaves
+ * every CPU idle.
+ */
+function setUp(mmu: Mmu, r: ReturnType<typeof resolve>, tree: RmapTree, n: number, alloc: (bytes: number) => number): RmapSetup {
+  const model = new MmModel(mmu);
   const root = model.spawn({ cpu: 0 });
   const va = root.mmap(r.pages * 4096);
   if (va < 0n) throw new MmemuError(`rmap-locks: the root's mmap failed (${va})`);
@@ -263,67 +303,146 @@ function runOne(r: ReturnType<typeof resolve>, c: RmapLockConfig, tree: RmapTree
   const order = levels.slice().reverse().flat();
   model.idle({ cpu: 0 }); // every CPU idle: each writer job makes its process current on its own CPU
   const walkers = r.walkers ?? Math.ceil(n / 2);
-  const writers = n - walkers;
-  const outSize = constant(x, "RMAP_OUT_SIZE");
-  const outs = Array.from({ length: n }, () => vm.alloc(outSize));
+  const outSize = constant(mmu.exports, "RMAP_OUT_SIZE");
+  const outs = Array.from({ length: n }, () => alloc(outSize));
   const maxops = 0xffff_ffff;
-  const budget = BigInt(r.budgetCycles);
-  const jobs = outs.map((out, cpu) => cpu < walkers
-    ? { cpu, job: "rmap_walker", args: [root.pid, va, r.pages, budget, maxops, out] }
-    : { cpu, job: "rmap_writer", args: [order[cpu - walkers]!.pid, r.writerPages, budget, maxops, out] });
-  const before = vm.mmu.lockStats();
-  const res = vm.run({ mode: "timed", seed: r.seed, jobs });
-  for (const cr of res.cpus) {
-    if (cr.result < 0n) throw new MmemuError(`rmap-locks: ${c.name}, ${n} CPUs: CPU ${cr.cpu}'s ${cr.job} job returned ${cr.result} (a negative errno)`);
-  }
-  const after = vm.mmu.lockStats();
-  const field = (cpu: number, name: string) => Number(vm.read64(outs[cpu]! + constant(x, name as "RMAP_OUT_OPS")));
-  const sum = (from: number, to: number, name: string) => { let s = 0; for (let k = from; k < to; k++) s += field(k, name); return s; };
-  const maxClock = (from: number, to: number) => res.cpus.slice(from, to).reduce((m, cr) => Math.max(m, Number(cr.clock)), 0);
-  const ghz = vm.costs.ghz;
+  const jobs = (budget: bigint, report: boolean) => outs.map((o, cpu): JobSpec => {
+    const out = report ? o : 0;
+    return cpu < walkers
+      ? { cpu, job: "rmap_walker", args: [root.pid, va, r.pages, budget, maxops, out] }
+      : { cpu, job: "rmap_writer", args: [order[cpu - walkers]!.pid, r.writerPages, budget, maxops, out] };
+  });
+  return { model, walkers, writers: n - walkers, outs, jobs };
+}
+
+/** The run's figures from the jobs' reports; perSec converts a role's elapsed clock to seconds. */
+function collect(mmu: Mmu, r: ReturnType<typeof resolve>, c: RmapLockConfig, tree: RmapTree, n: number, s: RmapSetup,
+  m: { results: bigint[]; locks: RmapLockStat[]; toSeconds: (clock: number) => number; schedulerSwitches: number; digest: string;
+    hostElapsedNs: number | null }, read64: (addr: number) => bigint): RmapLocksRun {
+  const x = mmu.exports;
+  m.results.forEach((res, cpu) => {
+    if (res < 0n) {
+      throw new MmemuError(`rmap-locks: ${c.name}, ${n} CPUs: CPU ${cpu}'s ${cpu < s.walkers ? "rmap_walker" : "rmap_writer"} job returned ${res} (a negative errno)`);
+    }
+  });
+  const { walkers } = s;
+  const field = (cpu: number, name: string) => Number(read64(s.outs[cpu]! + constant(x, name as "RMAP_OUT_OPS")));
+  const sum = (from: number, to: number, name: string) => { let t = 0; for (let k = from; k < to; k++) t += field(k, name); return t; };
+  const maxClock = (from: number, to: number) => { let t = 0; for (let k = from; k < to; k++) t = Math.max(t, field(k, "RMAP_OUT_CLOCK")); return t; };
   const walkerCycles = maxClock(0, walkers), writerCycles = maxClock(walkers, n);
   const walkerOps = sum(0, walkers, "RMAP_OUT_OPS"), writerOps = sum(walkers, n, "RMAP_OUT_OPS");
-  const locks = lockStatDiff(before, after);
   let invariantViolations: string[] | null = null;
   if (r.check) {
-    for (let cpu = 0; cpu < n; cpu++) model.idle({ cpu });
-    invariantViolations = model.check().violations;
+    for (let cpu = 0; cpu < n; cpu++) s.model.idle({ cpu });
+    invariantViolations = s.model.check().violations;
   }
   return {
-    config: c.name, anonVmaLock: c.anonVmaLock, walks: c.walks, lockless: c.lockless, cpus: n, walkers, writers,
+    config: c.name, anonVmaLock: c.anonVmaLock, walks: c.walks, lockless: c.lockless, cpus: n, walkers, writers: s.writers,
     width: tree.width, depth: tree.depth, processes: treeSize(tree),
     walkerOps, referencedWalks: sum(0, walkers, "RMAP_OUT_REFERENCED"), locklessWalks: sum(0, walkers, "RMAP_OUT_LOCKLESS"),
     migrations: sum(0, walkers, "RMAP_OUT_MIGRATED"), skippedWalks: sum(0, walkers, "RMAP_OUT_SKIPPED"),
     writerOps, forks: sum(walkers, n, "RMAP_OUT_FORKS"), exits: sum(walkers, n, "RMAP_OUT_EXITS"),
     mmaps: sum(walkers, n, "RMAP_OUT_MMAPS"), munmaps: sum(walkers, n, "RMAP_OUT_MUNMAPS"),
     walkerCycles, writerCycles,
-    walkerOpsPerSec: walkerCycles > 0 ? walkerOps / (walkerCycles / (ghz * 1e9)) : 0,
-    writerOpsPerSec: writerCycles > 0 ? writerOps / (writerCycles / (ghz * 1e9)) : 0,
-    anonVma: locks.find((l) => l.class === "anon_vma") ?? { ...NO_LOCK },
-    locks, schedulerSwitches: res.switches, digest: res.digest, invariantViolations,
+    walkerOpsPerSec: walkerCycles > 0 ? walkerOps / m.toSeconds(walkerCycles) : 0,
+    writerOpsPerSec: writerCycles > 0 ? writerOps / m.toSeconds(writerCycles) : 0,
+    anonVma: m.locks.find((l) => l.class === "anon_vma") ?? { ...NO_LOCK },
+    locks: m.locks, schedulerSwitches: m.schedulerSwitches, digest: m.digest, hostElapsedNs: m.hostElapsedNs, invariantViolations,
   };
 }
 
+/** One (configuration, tree, CPU count) run in virtual time. */
+function runOne(r: ReturnType<typeof resolve>, c: RmapLockConfig, tree: RmapTree, n: number, profile: CostProfile | undefined): RmapLocksRun {
+  const e = configEra(c);
+  const vm = VirtualMachine.create({ cpus: n, memory: "32MiB", debug: r.debug, locks: e.locks, mm: e.mm, ...(profile ? { profile } : {}) });
+  const s = setUp(vm.mmu, r, tree, n, (b) => vm.alloc(b));
+  const before = vm.mmu.lockStats();
+  const res = vm.run({ mode: "timed", seed: r.seed, jobs: s.jobs(BigInt(r.budgetCycles!), true) });
+  const after = vm.mmu.lockStats();
+  const ghz = vm.costs.ghz;
+  return collect(vm.mmu, r, c, tree, n, s, { results: res.cpus.map((cr) => cr.result), locks: lockStatDiff(before, after),
+    toSeconds: (cycles) => cycles / (ghz * 1e9), schedulerSwitches: res.switches, digest: res.digest, hostElapsedNs: null },
+  (a) => vm.read64(a));
+}
+
+/** One (configuration, tree, CPU count) run on worker CPUs, for real, with the host-time budget (parallel.ts). */
+async function runOneParallel(r: ReturnType<typeof resolve>, c: RmapLockConfig, tree: RmapTree, n: number): Promise<RmapLocksRun> {
+  const e = configEra(c);
+  return withParallelMachine({ cpus: n, memory: "32MiB", debug: r.debug, locks: e.locks, mm: e.mm, timeoutMs: r.timeoutMs }, async (pm) => {
+    const s = setUp(pm.mmu, r, tree, n, (b) => pm.alloc(b));
+    // Warm-up, unmeasured: the same jobs for a tenth of the budget without reports, so that each
+    // worker's JIT tier-up of the core is not in the figures (the writers' children exit again).
+    const warmBudget = BigInt(Math.max(1000, Math.floor(r.budgetNs! / 10)));
+    const warm = await pm.run(s.jobs(warmBudget, false));
+    for (const cr of warm.cpus) if (cr.result < 0n) throw new MmemuError(`rmap-locks: ${c.name}, ${n} CPUs: CPU ${cr.cpu}'s warm-up returned ${cr.result}`);
+    const res = await pm.run(s.jobs(BigInt(r.budgetNs!), true));
+    return collect(pm.mmu, r, c, tree, n, s, { results: res.cpus.map((cr) => cr.result), locks: res.locks,
+      toSeconds: (ns) => ns / 1e9, schedulerSwitches: 0, digest: "", hostElapsedNs: res.elapsedNs }, (a) => pm.read64(a));
+  });
+}
+
 /**
- * Run the experiment (synchronously; every run in virtual time). Throws ConfigError for bad options
- * and MmemuError when a job fails (its negative errno named).
+ * Run the experiment. Timed mode (the default): synchronous, every run in virtual time; throws
+ * ConfigError for bad options and MmemuError when a job fails (its negative errno named). Parallel mode
+ * (options.mode "parallel"): returns a Promise of the same result, every run on worker CPUs with the
+ * host-time budget; bad options (a CPU count above the host's cores among them) throw the ConfigError
+ * before any machine is made; it rejects with MmemuError for a failed job, CpuDiedError / CpuStuckError
+ * for a dead or stuck worker.
  */
-export function runRmapLocks(options: RmapLocksOptions = {}): RmapLocksResult {
+export function runRmapLocks(options: RmapLocksOptions & { mode: "parallel" }): Promise<RmapLocksResult>;
+export function runRmapLocks(options?: RmapLocksOptions & { mode?: "timed" }): RmapLocksResult;
+export function runRmapLocks(options?: RmapLocksOptions): RmapLocksResult | Promise<RmapLocksResult>;
+export function runRmapLocks(options: RmapLocksOptions = {}): RmapLocksResult | Promise<RmapLocksResult> {
   const r = resolve(options);
   const total = r.configs.length * r.trees.length * r.cpus.length;
+  const label = (c: RmapLockConfig, t: RmapTree, n: number) => `${c.name}, tree ${t.width}x${t.depth}, ${n} CPUs`;
+  if (r.mode === "parallel") {
+    return (async () => {
+      const runs: RmapLocksRun[] = [];
+      for (const c of r.configs) {
+        for (const t of r.trees) {
+          for (const n of r.cpus) {
+            runs.push(await runOneParallel(r, c, t, n));
+            options.onProgress?.(runs.length, total, label(c, t, n));
+          }
+        }
+      }
+      return finish(r, options, runs);
+    })();
+  }
   const runs: RmapLocksRun[] = [];
   for (const c of r.configs) {
     for (const t of r.trees) {
       for (const n of r.cpus) {
         runs.push(runOne(r, c, t, n, options.profile));
-        options.onProgress?.(runs.length, total, `${c.name}, tree ${t.width}x${t.depth}, ${n} CPUs`);
+        options.onProgress?.(runs.length, total, label(c, t, n));
       }
     }
   }
+  return finish(r, options, runs);
+}
+
+/** The parallel notes: PARALLEL_NOTE, the budget and units, then the timed notes that still apply. */
+export const RMAP_LOCKS_PARALLEL_NOTES: readonly string[] = [
+  PARALLEL_NOTE,
+  "every CPU runs for the same host-time budget (budgetNs; the jobs read the host's monotonic clock); throughput = " +
+    "operations done / the role's elapsed host time; walkerCycles, writerCycles and lock wait/hold are host nanoseconds " +
+    "(timeUnit), lock times measured with two clock reads per acquisition and one per release inside the run; " +
+    "schedulerSwitches is 0 and digest is empty; the seed has no effect; every CPU first runs its job unmeasured for a " +
+    "tenth of the budget (the workers' JIT tier-up)",
+  "the emulated CPUs are worker threads running the core's Wasm, as many as the host has cores at most: the host's " +
+    "cores, caches and scheduler decide who contends; compare configurations on the same host and run",
+  RMAP_LOCKS_NOTES[3]!,
+];
+
+function finish(r: ReturnType<typeof resolve>, options: RmapLocksOptions, runs: RmapLocksRun[]): RmapLocksResult {
   const profile = options.profile ?? DEFAULT_PROFILE;
-  return { experiment: "rmap-locks", mode: "timed", seed: r.seed, baseEra: RMAP_LOCKS_BASE_ERA, cpus: r.cpus, walkers: r.walkers,
-    trees: r.trees, pages: r.pages, writerPages: r.writerPages, budgetCycles: r.budgetCycles, migrateEvery: 4,
-    ghz: profile.ghz, profile: profile.description ?? "", configs: r.configs.map((c) => ({ ...c })), runs, notes: [...RMAP_LOCKS_NOTES] };
+  const parallel = r.mode === "parallel";
+  return { experiment: "rmap-locks", mode: r.mode, timeUnit: parallel ? "ns" : "cycles", hostCores: parallel ? hostCores() : null,
+    seed: r.seed, baseEra: RMAP_LOCKS_BASE_ERA, cpus: r.cpus, walkers: r.walkers,
+    trees: r.trees, pages: r.pages, writerPages: r.writerPages, budgetCycles: r.budgetCycles, budgetNs: r.budgetNs, migrateEvery: 4,
+    ghz: profile.ghz, profile: profile.description ?? "", configs: r.configs.map((c) => ({ ...c })), runs,
+    notes: [...(parallel ? RMAP_LOCKS_PARALLEL_NOTES : RMAP_LOCKS_NOTES)] };
 }
 
 /** The result as a terminal table, one row per run. */
@@ -335,9 +454,12 @@ export function formatRmapLocks(res: RmapLocksResult, table: (h: string[], rows:
       f(run.writerOpsPerSec), f(run.locklessWalks), `${f(av.readAcquisitions)}/${f(av.writeAcquisitions)}`, f(av.contentions), f(av.sleeps),
       f(av.wait.avgCycles), run.invariantViolations === null ? "-" : run.invariantViolations.length === 0 ? "ok" : "FAIL"];
   });
-  const head = `rmap-locks: ${res.pages} shared pages, base era ${res.baseEra}, ${f(res.budgetCycles)} cycles per CPU, ` +
-    `timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
+  const head = res.mode === "parallel"
+    ? `rmap-locks: ${res.pages} shared pages, base era ${res.baseEra}, ${f(res.budgetNs ?? 0)} ns of host time per CPU, ` +
+      `parallel (worker threads, host time on ${res.hostCores ?? "?"} cores: not reproducible)`
+    : `rmap-locks: ${res.pages} shared pages, base era ${res.baseEra}, ${f(res.budgetCycles ?? 0)} cycles per CPU, ` +
+      `timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
   const t = table(["config", "tree", "cpus", "walk/write", "walker ops/s", "writer ops/s", "lockless", "av read/write",
-    "av cont", "av sleeps", "av wait cyc", "mm check"], rows);
+    "av cont", "av sleeps", res.timeUnit === "ns" ? "av wait ns" : "av wait cyc", "mm check"], rows);
   return `${head}\n\n${t}\n\nnotes:\n${res.notes.map((n) => `  - ${n}`).join("\n")}`;
 }

@@ -16,6 +16,9 @@ import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionCo
 const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
 const idPart = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "_");
 
+/** Unit of the lock wait and hold figures (fields named *Cycles): virtual cycles, or host ns in parallel mode. */
+const timeUnit = (r: { timeUnit?: string }) => (r.timeUnit === "ns" ? "ns" : "cycles");
+
 /** Checks the fields the section draws; a ReportError names the first that is missing. */
 function check(r: unknown): Aim9BrkResult {
   const o = r as Partial<Aim9BrkResult> | null;
@@ -42,17 +45,20 @@ function cpuOrder(r: Aim9BrkResult): number[] {
   return [...new Set([...r.cpus, ...r.runs.map((x) => x.cpus)])].filter((c) => r.runs.some((x) => x.cpus === c)).sort((a, b) => a - b);
 }
 
-function modeText(mode: string, ghz: number): string {
-  if (mode === "timed") return `timed: deterministic virtual time from the cost model (cycles converted at ${ghz} GHz); the same options and seed give the same figures`;
-  if (mode === "parallel") return "parallel: real host threads and real contention (figures vary from run to run)";
-  return mode;
+function modeText(r: Aim9BrkResult): string {
+  if (r.mode === "timed") return `timed: deterministic virtual time from the cost model (cycles converted at ${r.ghz} GHz); the same options and seed give the same figures`;
+  if (r.mode === "parallel") {
+    return `parallel: one worker thread per emulated CPU on a host of ${String(r.hostCores ?? "?")} cores, real contention; seconds and ` +
+      "lock wait and hold are host time (ns); figures are host-dependent and vary from run to run (not reproducible from the seed)";
+  }
+  return String(r.mode);
 }
 
 function config(r: Aim9BrkResult): string {
   const rows: [string, string][] = [
     ["experiment", "aim9-brk"],
-    ["mode", modeText(String(r.mode), r.ghz)],
-    ["seed", String(r.seed)],
+    ["mode", modeText(r)],
+    ["seed", r.mode === "parallel" ? `${String(r.seed)} (no effect in parallel mode)` : String(r.seed)],
     ["workload", `${String(r.workload)} (AIM9: 1 MiB grow, then 1000 x [sbrk(-64 KiB), 16 x sbrk(+4 KiB)]: 17,000 sbrk calls per loop)`],
     ["shape", r.shape === "threads" ? "threads: N threads of one process (one mm, one mmap_sem)" : "processes: N processes forked from one parent (their heaps share the anon_vma lock)"],
     ["loops per task", String(r.loops)],
@@ -72,6 +78,7 @@ function erasTable(r: Aim9BrkResult): string {
 const lockOf = (run: Aim9Run, cls: string) => run.locks.find((l) => l?.class === cls);
 
 function summaryTable(r: Aim9BrkResult): string {
+  const u = timeUnit(r);
   const rows = r.runs.map((run) => {
     const av = lockOf(run, "anon_vma"), ms = lockOf(run, "mmap_sem");
     const ok = run.sbrkPerLoop === 17000 && run.heapRestored === true;
@@ -81,7 +88,7 @@ function summaryTable(r: Aim9BrkResult): string {
   });
   const num = [false, true, true, true, true, true, true, true, true, true, true, true, false];
   return `<div class="scroll">${htmlTable(["era", "CPUs", "loops/s", "ops/s (sbrk/s)", "loops/s per task", "context switches/sbrk",
-    "anon_vma contentions/sbrk", "anon_vma handoffs", "anon_vma avg wait (cycles)", "anon_vma max wait (cycles)", "anon_vma avg hold (cycles)",
+    "anon_vma contentions/sbrk", "anon_vma handoffs", `anon_vma avg wait (${u})`, `anon_vma max wait (${u})`, `anon_vma avg hold (${u})`,
     "mmap_sem contentions/sbrk", "loop check"], rows, num)}</div>`;
 }
 
@@ -93,12 +100,13 @@ function ratiosTable(r: Aim9BrkResult): string {
 }
 
 function lockTable(r: Aim9BrkResult): string {
+  const u = timeUnit(r);
   const rows = r.runs.flatMap((run) => run.locks.map((l) => [run.era, String(run.cpus), String(l.class), f(l.acquisitions), f(l.readAcquisitions),
     f(l.writeAcquisitions), f(l.contentions), f(l.spins), f(l.sleeps), f(l.wakeups), f(l.handoffs), f(l.steals), f(l.wait?.count),
     f(l.wait?.totalCycles), f(l.wait?.avgCycles, 1), f(l.wait?.maxCycles), f(l.hold?.avgCycles, 1), f(l.fairness, 2)]));
   return `<details><summary>Lock statistics per run and class (every figure)</summary><div class="scroll">` +
     htmlTable(["era", "CPUs", "class", "acquisitions", "read", "write", "contentions", "spins", "sleeps (context switches)", "wake-ups", "handoffs",
-      "steals", "waits", "wait total (cycles)", "wait avg (cycles)", "wait max (cycles)", "hold avg (cycles)", "fairness (max/min per CPU)"],
+      "steals", "waits", `wait total (${u})`, `wait avg (${u})`, `wait max (${u})`, `hold avg (${u})`, "fairness (max/min per CPU)"],
     rows, [false, ...Array<boolean>(17).fill(true)]) + `</div></details>`;
 }
 
@@ -133,12 +141,12 @@ function lockWaitCharts(r: Aim9BrkResult, p: string, eras: string[]): string {
     if (runs.length === 0) continue;
     const svg = barChart({
       id: `${p}-lockwait-${idPart(cls)}`, title: `${cls}: wait of contended acquisitions`, xLabel: "era, CPUs",
-      yLabel: "wait (virtual cycles)", yScale: "log", categories: runs.map((x) => `${x.era}, ${x.cpus} CPU${x.cpus === 1 ? "" : "s"}`),
+      yLabel: r.timeUnit === "ns" ? "wait (host ns)" : "wait (virtual cycles)", yScale: "log", categories: runs.map((x) => `${x.era}, ${x.cpus} CPU${x.cpus === 1 ? "" : "s"}`),
       series: [{ name: "average wait", values: runs.map((x) => lockOf(x, cls)!.wait.avgCycles) },
         { name: "maximum wait", values: runs.map((x) => lockOf(x, cls)!.wait.maxCycles) }],
     });
     parts.push(figure(`${p}-lockwait-${idPart(cls)}`, svg, `Lock class ${cls}: average and maximum wait of its contended acquisitions per run ` +
-      `(${f(r.ghz)} cycles per ns). The result records each class's count, total, average and maximum wait, not a histogram, ` +
+      `(${r.timeUnit === "ns" ? "host nanoseconds" : `virtual cycles, ${f(r.ghz)} per ns`}). The result records each class's count, total, average and maximum wait, not a histogram, ` +
       "so the shape of the distribution between average and maximum is not in the data and is not drawn. Runs without contention on this class are left out."));
   }
   const none = parts.length ? "" : "<p>No lock class had a contended acquisition in these runs: there is no wait to draw.</p>";
@@ -151,7 +159,7 @@ export function aim9BrkSection(result: unknown, ctx: SectionContext): string {
   const p = ctx.idPrefix, eras = eraOrder(r), cpus = cpuOrder(r);
   const failed = r.runs.filter((x) => !(x.sbrkPerLoop === 17000 && x.heapRestored === true));
   return `<section id="${escapeHtml(p)}" data-experiment="aim9-brk">` +
-    `<h2>aim9-brk: AIM9 ${escapeHtml(r.workload)} per era and CPU count</h2>` + config(r) +
+    `<h2>aim9-brk: AIM9 ${escapeHtml(r.workload)} per era and CPU count (${escapeHtml(String(r.mode))} mode)</h2>` + config(r) +
     (failed.length ? `<p class="fail">Loop check failed in ${failed.length} run(s): ${escapeHtml(failed.map((x) => `${x.era}/${x.cpus}`).join(", "))}</p>`
       : `<p class="ok">Loop checks passed: 17,000 sbrk calls per loop and the heap back where it began, in every run.</p>`) +
     `<h3>Charts</h3>` + throughputChart(r, p, ctx.charts.yScale, eras, cpus) + ctxswChart(r, p, eras, cpus) +

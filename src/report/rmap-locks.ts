@@ -18,6 +18,9 @@ const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", 
 const treeId = (t: { width: number; depth: number }) => `${t.width}x${t.depth}`;
 const cpuText = (n: number) => `${n} CPU${n === 1 ? "" : "s"}`;
 
+/** Unit of the lock wait and hold figures (fields named *Cycles): virtual cycles, or host ns in parallel mode. */
+const timeUnit = (r: { timeUnit?: string }) => (r.timeUnit === "ns" ? "ns" : "cycles");
+
 /** Checks the fields the section draws; a ReportError names the first that is missing. */
 function check(r: unknown): RmapLocksResult {
   const o = r as Partial<RmapLocksResult> | null;
@@ -56,12 +59,15 @@ const runsOf = (r: RmapLocksResult, t: { width: number; depth: number }) => r.ru
 function config(r: RmapLocksResult): string {
   const rows: [string, string][] = [
     ["experiment", "rmap-locks"],
-    ["mode", r.mode === "timed" ? `timed: deterministic virtual time from the cost model (cycles converted at ${r.ghz} GHz); the same options and seed give the same figures` : String(r.mode)],
-    ["seed", String(r.seed)],
+    ["mode", r.mode === "timed" ? `timed: deterministic virtual time from the cost model (cycles converted at ${r.ghz} GHz); the same options and seed give the same figures`
+      : r.mode === "parallel" ? `parallel: one worker thread per emulated CPU on a host of ${String(r.hostCores ?? "?")} cores, real contention; ` +
+        "throughput, role times and lock wait and hold are host time (ns); figures are host-dependent and vary from run to run (not reproducible from the seed)"
+        : String(r.mode)],
+    ["seed", r.mode === "parallel" ? `${String(r.seed)} (no effect in parallel mode)` : String(r.seed)],
     ["base era", String(r.baseEra)],
     ["workload", `walker CPUs: page_referenced over the root's ${r.pages} shared pages, a migration every ${r.migrateEvery}th walk; ` +
       `writer CPUs: fork + exit of a child, mmap + touch + munmap of ${r.writerPages} pages, each as one process of the tree`],
-    ["budget", `${f(r.budgetCycles)} virtual cycles per CPU`],
+    ["budget", r.mode === "parallel" ? `${f(r.budgetNs ?? NaN)} ns of host time per CPU` : `${f(r.budgetCycles ?? NaN)} virtual cycles per CPU`],
     ["CPU counts", r.cpus.join(", ") + ` (walkers: ${r.walkers === null || r.walkers === undefined ? "half, rounded up" : String(r.walkers)}; the rest write)`],
     ["fork trees", r.trees.map((t) => `${treeId(t)} (width x depth)`).join(", ")],
     ["configurations", r.configs.map((c) => String(c?.name)).join(", ")],
@@ -79,6 +85,7 @@ const checkText = (run: RmapLocksRun) => run.invariantViolations === null || run
   : run.invariantViolations.length === 0 ? "ok" : "FAIL";
 
 function summaryTable(r: RmapLocksResult): string {
+  const u = timeUnit(r);
   const rows = r.runs.map((run) => {
     const av = run.anonVma;
     return [run.config, `${run.width}x${run.depth}`, String(run.processes), String(run.cpus), `${run.walkers}/${run.writers}`,
@@ -88,17 +95,18 @@ function summaryTable(r: RmapLocksResult): string {
   });
   return `<div class="scroll">${htmlTable(["configuration", "tree", "processes", "CPUs", "walkers/writers", "walker ops/s", "writer ops/s",
     "walker ops", "writer ops", "lockless walks", "migrations", "anon_vma read/write", "anon_vma contentions", "anon_vma sleeps (context switches)",
-    "anon_vma avg wait (cycles)", "anon_vma max wait (cycles)", "anon_vma avg hold (cycles)", "mm check"], rows,
+    `anon_vma avg wait (${u})`, `anon_vma max wait (${u})`, `anon_vma avg hold (${u})`, "mm check"], rows,
   [false, false, true, true, false, ...Array<boolean>(12).fill(true), false])}</div>`;
 }
 
 function lockTable(r: RmapLocksResult): string {
+  const u = timeUnit(r);
   const rows = r.runs.flatMap((run) => run.locks.map((l) => [run.config, `${run.width}x${run.depth}`, String(run.cpus), String(l.class),
     f(l.acquisitions), f(l.readAcquisitions), f(l.writeAcquisitions), f(l.contentions), f(l.spins), f(l.sleeps), f(l.wakeups), f(l.handoffs),
     f(l.steals), f(l.wait?.count), f(l.wait?.totalCycles), f(l.wait?.avgCycles, 1), f(l.wait?.maxCycles), f(l.hold?.avgCycles, 1)]));
   return `<details><summary>Lock statistics per run and class (every figure)</summary><div class="scroll">` +
     htmlTable(["configuration", "tree", "CPUs", "class", "acquisitions", "read", "write", "contentions", "spins", "sleeps (context switches)",
-      "wake-ups", "handoffs", "steals", "waits", "wait total (cycles)", "wait avg (cycles)", "wait max (cycles)", "hold avg (cycles)"],
+      "wake-ups", "handoffs", "steals", "waits", `wait total (${u})`, `wait avg (${u})`, `wait max (${u})`, `hold avg (${u})`],
     rows, [false, false, true, false, ...Array<boolean>(14).fill(true)]) + `</div></details>`;
 }
 
@@ -115,7 +123,7 @@ function throughputChart(r: RmapLocksResult, p: string, mode: SectionContext["ch
     series: configs.map((c) => ({ name: c, points: runs.filter((x) => x.config === c).map((x) => ({ x: x.cpus, y: role === "walker" ? x.walkerOpsPerSec : x.writerOpsPerSec })) })),
   });
   return figure(id, scaleToggle(id, mode, draw),
-    `${role === "walker" ? "Walker" : "Writer"} operations per second of virtual time (all ${role} CPUs), fork tree ${treeId(t)} ` +
+    `${role === "walker" ? "Walker" : "Writer"} operations per second of ${r.mode === "parallel" ? "host" : "virtual"} time (all ${role} CPUs), fork tree ${treeId(t)} ` +
     `(${runs[0]?.processes ?? "?"} processes), one line per anon_vma lock configuration. Hover a point for its exact figure.`);
 }
 
@@ -142,12 +150,12 @@ function lockWaitChart(r: RmapLocksResult, p: string, t: { width: number; depth:
   }
   const svg = barChart({
     id, title: `anon_vma: wait of contended acquisitions, tree ${treeId(t)}`, xLabel: "configuration, CPUs",
-    yLabel: "wait (virtual cycles)", yScale: "log", categories: runs.map((x) => `${x.config}, ${cpuText(x.cpus)}`),
+    yLabel: r.timeUnit === "ns" ? "wait (host ns)" : "wait (virtual cycles)", yScale: "log", categories: runs.map((x) => `${x.config}, ${cpuText(x.cpus)}`),
     series: [{ name: "average wait", values: runs.map((x) => x.anonVma.wait.avgCycles) },
       { name: "maximum wait", values: runs.map((x) => x.anonVma.wait.maxCycles) }],
   });
   return figure(id, svg, `anon_vma lock, fork tree ${treeId(t)}: average and maximum wait of its contended acquisitions per run ` +
-    `(${f(r.ghz)} cycles per ns). The result records the count, total, average and maximum wait, not a histogram, so the shape ` +
+    `(${r.timeUnit === "ns" ? "host nanoseconds" : `virtual cycles, ${f(r.ghz)} per ns`}). The result records the count, total, average and maximum wait, not a histogram, so the shape ` +
     "of the distribution between average and maximum is not in the data and is not drawn. Runs without contention are left out.");
 }
 
@@ -162,7 +170,7 @@ export function rmapLocksSection(result: unknown, ctx: SectionContext): string {
     anonVmaCharts(r, p, t, configs)).join("");
   const waits = trees.map((t) => lockWaitChart(r, p, t, configs)).join("");
   return `<section id="${escapeHtml(p)}" data-experiment="rmap-locks">` +
-    `<h2>rmap-locks: spinlock, mutex or rwsem for the anon_vma lock under an rmap storm</h2>` + config(r) +
+    `<h2>rmap-locks: spinlock, mutex or rwsem for the anon_vma lock under an rmap storm (${escapeHtml(String(r.mode))} mode)</h2>` + config(r) +
     (failed.length
       ? `<p class="fail">MM invariant check failed in ${failed.length} run(s): ${escapeHtml(failed.map((x) => `${x.config}/${x.width}x${x.depth}/${x.cpus}: ${x.invariantViolations!.join("; ")}`).join(", "))}</p>`
       : unchecked ? `<p>The MM invariant checker was not run.</p>`

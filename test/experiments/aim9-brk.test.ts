@@ -69,7 +69,7 @@ describe("experiment aim9-brk", () => {
     expect(() => runAim9Brk({ cpus: [65] })).toThrow(/out of range/);
     expect(() => runAim9Brk({ seed: 1.5 })).toThrow(/seed/);
     expect(() => runAim9Brk({ workload: "page_test", shape: "threads" })).toThrow(/page_test needs processes/);
-    expect(() => runAim9Brk({ mode: "parallel" as "timed" })).toThrow(/not available/);
+    expect(() => runAim9Brk({ mode: "bogus" as "timed" })).toThrow(/"bogus" is not a mode of aim9-brk \(timed, parallel\)/);
   });
 
   it("CLI: one line and exit 2 for bad values; --help; a tiny --json --out run", async () => {

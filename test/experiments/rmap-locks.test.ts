@@ -88,7 +88,8 @@ describe("experiment rmap-locks", () => {
     expect(() => runRmapLocks({ cpus: [8], walkers: 1, trees: [{ width: 1, depth: 1 }] })).toThrow(/too few for 7 writers/);
     expect(() => runRmapLocks({ trees: [{ width: 0, depth: 1 }] })).toThrow(/width/);
     expect(() => runRmapLocks({ seed: -1 })).toThrow(/seed/);
-    expect(() => runRmapLocks({ mode: "parallel" as "timed" })).toThrow(/not available/);
+    expect(() => runRmapLocks({ mode: "bogus" as "timed" })).toThrow(/"bogus" is not a mode of rmap-locks \(timed, parallel\)/);
+    expect(() => runRmapLocks({ budgetNs: 1_000_000 })).toThrow(/budgetNs: a host-time budget/);
     expect(treeSize({ width: 2, depth: 2 })).toBe(7);
   });
 
@@ -97,7 +98,7 @@ describe("experiment rmap-locks", () => {
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     for (const bad of [["--cpus", "1"], ["--cpus", "2,65"], ["--walkers", "2", "--cpus", "2"], ["--width", "0"], ["--depth", "9"],
-      ["--pages", "0"], ["--config", "rwlock"], ["--seed", "x"], ["--mode", "parallel"], ["--budget", "5"], ["--bogus"],
+      ["--pages", "0"], ["--config", "rwlock"], ["--seed", "x"], ["--mode", "bogus"], ["--budget", "5"], ["--bogus"],
       ["--cpus", "8", "--walkers", "1", "--width", "1", "--depth", "1"]]) {
       err.mockClear();
       expect(await main(["experiment", "rmap-locks", ...bad]), bad.join(" ")).toBe(2);
