@@ -19,7 +19,7 @@
 //
 // Deterministic: the same options give the same result object (and JSON), bit for bit. Host time is
 // not part of the result.
-import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
+import { emptyRunLockStat, lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
 import { constant } from "../core/abi.js";
@@ -226,9 +226,7 @@ function resolve(o: RmapLocksOptions) {
 }
 
 
-const NO_LOCK: RmapLockStat = { class: "anon_vma", acquisitions: 0, readAcquisitions: 0, writeAcquisitions: 0, contentions: 0, spins: 0,
-  sleeps: 0, wakeups: 0, handoffs: 0, steals: 0, wait: { count: 0, totalCycles: 0, avgCycles: 0, maxCycles: 0 },
-  hold: { count: 0, totalCycles: 0, avgCycles: 0 }, fairness: 1 };
+const NO_LOCK: RmapLockStat = emptyRunLockStat("anon_vma");
 
 function configEra(c: RmapLockConfig): Era {
   return eraByName(RMAP_LOCKS_BASE_ERA, { locks: { anon_vma: c.anonVmaLock },
