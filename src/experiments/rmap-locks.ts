@@ -159,6 +159,9 @@ export const RMAP_LOCKS_NOTES: readonly string[] = [
     "critical sections are shorter than a real kernel's and contention is exaggerated: compare configurations, not magnitudes",
   "seed 003's lockless case needs a chain of length one (vma->anon_vma its own root, refcount 1): pages shared by a fork tree " +
     "never qualify, so it changes nothing here unless the tree is the root alone (depth 0) between the writers' forks",
+  "lock wait percentiles (p50/p90/p99, JSON wait.p50 ...) come from lock_stat's per-CPU log2 wait histogram (wait.histogram: " +
+    "bucket k holds waits in [2^k, 2^(k+1)) cycles): the upper bound of the bucket holding the percentile, capped at the run's " +
+    "maximum wait, so at most twice the true figure and never below it",
 ];
 
 export const RMAP_LOCKS_RUN_FIELDS: readonly (keyof RmapLocksRun)[] = ["config", "anonVmaLock", "walks", "lockless", "cpus", "walkers",
@@ -331,11 +334,11 @@ export function formatRmapLocks(res: RmapLocksResult, table: (h: string[], rows:
     const av = run.anonVma;
     return [run.config, `${run.width}x${run.depth}`, String(run.cpus), `${run.walkers}/${run.writers}`, f(run.walkerOpsPerSec),
       f(run.writerOpsPerSec), f(run.locklessWalks), `${f(av.readAcquisitions)}/${f(av.writeAcquisitions)}`, f(av.contentions), f(av.sleeps),
-      f(av.wait.avgCycles), run.invariantViolations === null ? "-" : run.invariantViolations.length === 0 ? "ok" : "FAIL"];
+      f(av.wait.avgCycles), f(av.wait.p99), run.invariantViolations === null ? "-" : run.invariantViolations.length === 0 ? "ok" : "FAIL"];
   });
   const head = `rmap-locks: ${res.pages} shared pages, base era ${res.baseEra}, ${f(res.budgetCycles)} cycles per CPU, ` +
     `timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
   const t = table(["config", "tree", "cpus", "walk/write", "walker ops/s", "writer ops/s", "lockless", "av read/write",
-    "av cont", "av sleeps", "av wait cyc", "mm check"], rows);
+    "av cont", "av sleeps", "av wait cyc", "av p99 wait", "mm check"], rows);
   return `${head}\n\n${t}\n\nnotes:\n${res.notes.map((n) => `  - ${n}`).join("\n")}`;
 }
