@@ -9,7 +9,7 @@
 //     lock_stat's log2 wait histogram, one outline per era, as shares of each era's waits.
 // Chart ids (data-chart of each <svg>, id of each <figure>): PREFIX-throughput(-linear|-log),
 // PREFIX-ctxsw, PREFIX-lockwait and PREFIX-lockwait-CLASS, PREFIX-waitdist and PREFIX-waitdist-CLASS
-// (CLASS anon_vma, mmap_sem), where PREFIX is the section's id prefix.
+// (CLASS anon_vma, mmap_sem; charts PREFIX-waitdist-CLASS(-linear|-log)), where PREFIX is the section's id prefix.
 import type { Aim9BrkResult, Aim9Run } from "../experiments/aim9-brk.js";
 import { barChart, lineChart } from "./svg.js";
 import { waitDistributionFigure } from "./lock-hist.js";
@@ -150,13 +150,13 @@ function lockWaitCharts(r: Aim9BrkResult, p: string, eras: string[]): string {
 }
 
 /** Wait-time distributions of anon_vma and mmap_sem at the largest CPU count, one series per era. */
-function waitDistCharts(r: Aim9BrkResult, p: string, eras: string[], cpus: number[]): string {
+function waitDistCharts(r: Aim9BrkResult, p: string, mode: SectionContext["charts"]["yScale"], eras: string[], cpus: number[]): string {
   const top = cpus[cpus.length - 1];
   const parts = top === undefined ? [] : ["anon_vma", "mmap_sem"].map((cls) => waitDistributionFigure(`${p}-waitdist-${cls}`,
     `${cls} lock, ${top} CPU${top === 1 ? "" : "s"}`, eras.map((e) => {
       const run = r.runs.find((x) => x.era === e && x.cpus === top);
       return { name: e, wait: run ? lockOf(run, cls)?.wait : undefined };
-    })));
+    }), "virtual cycles", mode));
   return `<div id="${escapeHtml(p)}-waitdist" data-figure="${escapeHtml(p)}-waitdist">${parts.join("")}</div>`;
 }
 
@@ -171,7 +171,7 @@ export function aim9BrkSection(result: unknown, ctx: SectionContext): string {
       : `<p class="ok">Loop checks passed: 17,000 sbrk calls per loop and the heap back where it began, in every run.</p>`) +
     `<h3>Charts</h3>` + throughputChart(r, p, ctx.charts.yScale, eras, cpus) + ctxswChart(r, p, eras, cpus) +
     `<h3>Lock wait per class</h3>` + lockWaitCharts(r, p, eras) +
-    `<h3>Lock wait-time distributions</h3>` + waitDistCharts(r, p, eras, cpus) +
+    `<h3>Lock wait-time distributions</h3>` + waitDistCharts(r, p, ctx.charts.yScale, eras, cpus) +
     `<h3>Summary</h3>` + summaryTable(r) + ratiosTable(r) + lockTable(r) +
     `<h3>Eras</h3><div class="scroll">${erasTable(r)}</div>` +
     `<h3>Reading the figures</h3><ul class="notes">${(Array.isArray(r.notes) ? r.notes : []).map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>` +

@@ -4,7 +4,7 @@
 // contended acquisitions, so series with different wait counts compare by shape.
 import { histogramLabel } from "../locking/lock-hist.js";
 import { stepChart } from "./svg.js";
-import { escapeHtml, figure } from "./html-parts.js";
+import { escapeHtml, figure, scaleToggle, type ChartOptions } from "./html-parts.js";
 
 /** One distribution: a name and a RunLockStat's wait (histogram, count, p50/p90/p99), if it has one. */
 export interface WaitSeries {
@@ -15,13 +15,16 @@ export interface WaitSeries {
 const g = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "-" : v.toLocaleString("en-US", { maximumFractionDigits: 0 }));
 
 /**
- * waitDistributionFigure - a <figure> with id `id` holding the step chart (data-chart `id`) of the
- * series that have waits and a histogram, x trimmed to the buckets any of them uses; `subject` names
+ * waitDistributionFigure - a <figure> with id `id` holding the step chart of the series that have
+ * waits and a histogram, x trimmed to the buckets any of them uses, with a linear y (data-chart
+ * `ID-linear`: the bulk) and a log y (`ID-log`: the tail), both behind the report's scale switch
+ * unless `yScale` picks one; `subject` names
  * what is drawn (e.g. "anon_vma lock, 8 CPUs"). Series without contended waits, or from results made
  * before histograms existed, are left out and the caption says which. When none is left, returns a
  * <div> with the same id and a sentence saying there is no wait to draw. Never throws.
  */
-export function waitDistributionFigure(id: string, subject: string, series: WaitSeries[], unit = "virtual cycles"): string {
+export function waitDistributionFigure(id: string, subject: string, series: WaitSeries[], unit = "virtual cycles",
+  yScale: ChartOptions["yScale"] = "both"): string {
   const drawn = series.filter((s) => Array.isArray(s.wait?.histogram) && (s.wait?.count ?? 0) > 0 &&
     s.wait!.histogram!.some((n) => n > 0));
   const missing = series.filter((s) => !drawn.includes(s)).map((s) => s.name);
@@ -36,17 +39,17 @@ export function waitDistributionFigure(id: string, subject: string, series: Wait
   while (hi > lo && !used(hi)) hi--;
   const bins: string[] = [];
   for (let i = lo; i <= hi; i++) bins.push(histogramLabel(i, n));
-  const svg = stepChart({
-    id, title: `${subject}: wait-time distribution`, xLabel: `wait (${unit}, log2 buckets: 2^k holds [2^k, 2^(k+1)))`,
+  const draw = (scale: "linear" | "log") => stepChart({
+    id: `${id}-${scale}`, yScale: scale, title: `${subject}: wait-time distribution`, xLabel: `wait (${unit}, log2 buckets: 2^k holds [2^k, 2^(k+1)))`,
     yLabel: "share of contended acquisitions (%)", bins,
     series: drawn.map((s) => {
       const h = s.wait!.histogram!, total = h.reduce((a, b) => a + b, 0);
-      return { name: `${s.name} (p99 ${g(s.wait!.p99)})`, values: bins.map((_, k) => Number(((100 * (h[lo + k] ?? 0)) / total).toFixed(3))) };
+      return { name: `${s.name} (p99 ${g(s.wait!.p99)})`, values: bins.map((_, k) => Number(((100 * (h[lo + k] ?? 0)) / total).toPrecision(6))) };
     }),
   });
   const pct = drawn.map((s) => `${s.name}: ${g(s.wait!.count)} waits, p50 ${g(s.wait!.p50)}, p90 ${g(s.wait!.p90)}, p99 ${g(s.wait!.p99)}`).join("; ");
-  return figure(id, svg, `${subject}: how long contended acquisitions waited, as lock_stat's log2 histogram (per CPU in the core, summed), ` +
-    `one outline per series, each as a share of its own waits. Percentiles (${unit}) are the upper bound of the bucket holding them ` +
+  return figure(id, scaleToggle(id, yScale, draw), `${subject}: how long contended acquisitions waited, as lock_stat's log2 histogram (per CPU in the core, summed), ` +
+    `one outline per series, each as a share of its own waits (the log scale shows the tail; empty buckets sit on its floor). Percentiles (${unit}) are the upper bound of the bucket holding them ` +
     `(at most twice the true figure), capped at the run's maximum wait: ${pct}.` +
     (missing.length ? ` Not drawn (no contended wait, or no histogram in the result): ${missing.join(", ")}.` : ""));
 }

@@ -11,7 +11,7 @@
 // Chart ids (data-chart of each <svg>; id of each <figure>), TREE = WxD (e.g. 2x2):
 //   PREFIX-walker-TREE(-linear|-log), PREFIX-writer-TREE(-linear|-log), PREFIX-sleeps-TREE,
 //   PREFIX-contentions-TREE (both in figure PREFIX-anonvma-TREE), PREFIX-lockwait-TREE, PREFIX-waitdist-TREE
-//   (all of them in PREFIX-waitdist).
+//   (charts PREFIX-waitdist-TREE(-linear|-log); all of them in PREFIX-waitdist).
 import type { RmapLocksResult, RmapLocksRun } from "../experiments/rmap-locks.js";
 import { barChart, lineChart } from "./svg.js";
 import { waitDistributionFigure } from "./lock-hist.js";
@@ -157,11 +157,11 @@ function lockWaitChart(r: RmapLocksResult, p: string, t: { width: number; depth:
 }
 
 /** The anon_vma wait-time distribution of tree t at its largest CPU count, one series per configuration. */
-function waitDistChart(r: RmapLocksResult, p: string, t: { width: number; depth: number }, configs: string[]): string {
+function waitDistChart(r: RmapLocksResult, p: string, mode: SectionContext["charts"]["yScale"], t: { width: number; depth: number }, configs: string[]): string {
   const runs = runsOf(r, t);
   const top = Math.max(...runs.map((x) => x.cpus));
   return waitDistributionFigure(`${p}-waitdist-${treeId(t)}`, `anon_vma lock, tree ${treeId(t)}, ${cpuText(top)}`,
-    configs.map((c) => ({ name: c, wait: runs.find((x) => x.config === c && x.cpus === top)?.anonVma.wait })));
+    configs.map((c) => ({ name: c, wait: runs.find((x) => x.config === c && x.cpus === top)?.anonVma.wait })), "virtual cycles", mode);
 }
 
 /** The rmap-locks section (a SectionRenderer). Throws ReportError on a malformed result. */
@@ -174,7 +174,7 @@ export function rmapLocksSection(result: unknown, ctx: SectionContext): string {
     throughputChart(r, p, ctx.charts.yScale, "walker", t, configs) + throughputChart(r, p, ctx.charts.yScale, "writer", t, configs) +
     anonVmaCharts(r, p, t, configs)).join("");
   const waits = trees.map((t) => lockWaitChart(r, p, t, configs)).join("");
-  const dists = trees.map((t) => waitDistChart(r, p, t, configs)).join("");
+  const dists = trees.map((t) => waitDistChart(r, p, ctx.charts.yScale, t, configs)).join("");
   return `<section id="${escapeHtml(p)}" data-experiment="rmap-locks">` +
     `<h2>rmap-locks: spinlock, mutex or rwsem for the anon_vma lock under an rmap storm</h2>` + config(r) +
     (failed.length

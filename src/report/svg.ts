@@ -266,6 +266,6 @@ export function stepChart(o: StepChartOptions): string {
   body += `<line class="axis" x1="${M.left}" x2="${w - M.right}" y1="${y0.toFixed(1)}" y2="${y0.toFixed(1)}"/>` +
     `<line class="axis" x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${h - M.bottom}"/>`;
   const dropped0 = yScale === "log" ? vals.length - shown.length : 0;
-  const note = [yScale === "log" ? "log scale" : "", dropped0 ? `${dropped0} value${dropped0 === 1 ? "" : "s"} <= 0 drawn at the floor` : ""].filter(Boolean).join("; ");
+  const note = [yScale === "log" ? "log scale" : "", dropped0 ? "values <= 0 on the floor" : ""].filter(Boolean).join("; ");
   return frame(o, w, h, body, legend, note);
 }

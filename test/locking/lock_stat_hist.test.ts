@@ -1,8 +1,10 @@
 // Lock-time histograms (assembly/locking/lock_stat.ts, struct lock_class_hist): known durations land in
 // their log2 bucket on the CPU that recorded them and the host sums CPUs; in a timed run every wait and
-// every hold is counted once, the buckets agree with min and max, and a replay gives the same histograms.
+// every hold is counted once, the buckets agree with min and max, and a replay gives the same histograms;
+// on worker CPUs (lockStatTiming: nanoseconds) the same holds.
 import { describe, it, expect } from "vitest";
-import { Mmu } from "../../src/index.js";
+import { Mmu, Machine } from "../../src/index.js";
+import { tortureObjects } from "../../src/locking/torture.js";
 import { constant } from "../../src/core/abi.js";
 import { tortureVirtual } from "../../src/locking/torture.js";
 import { histogramBucket, LOCK_HIST_BUCKETS } from "../../src/locking/lock-hist.js";
@@ -51,5 +53,23 @@ describe("lock_stat histograms", () => {
     }
     expect(b.stat.waitHistogram).toEqual(s.waitHistogram);
     expect(b.stat.holdHistogram).toEqual(s.holdHistogram);
+  });
+
+  it("on worker CPUs with lockStatTiming, counts every timed hold and wait once (nanoseconds)", async () => {
+    const m = await Machine.create({ cpus: 2, memory: "4MiB", locks: { torture_a: "ticket" }, lockStatTiming: true });
+    try {
+      const { lock, data } = tortureObjects(m.mmu, "torture_a");
+      await m.run([0, 1].map((cpu) => ({ cpu, fn: "cpu_torture_writer" as const, args: [lock, data, 2000, 8] })));
+      const s = m.mmu.lockStats().find((l) => l.class === "torture_a")!;
+      expect(s.unit).toBe("ns");
+      expect(s.hold.count).toBe(4000);
+      expect(sum(s.holdHistogram)).toBe(4000);
+      expect(sum(s.waitHistogram)).toBe(s.wait.count);
+      const used = s.holdHistogram.flatMap((n, i) => (n > 0 ? [i] : []));
+      expect(used[0]).toBe(histogramBucket(s.hold.min));
+      expect(used[used.length - 1]).toBe(histogramBucket(s.hold.max));
+    } finally {
+      await m.destroy();
+    }
   });
 });

@@ -53,7 +53,8 @@ describe("HTML report", () => {
     for (const e of ["2.6.25", "2008-rwsem"]) expect(tp).toContain(`data-series="${e}"`);
     // wait-time distributions at the largest CPU count (2), anon_vma and mmap_sem, one outline per era
     for (const id of ["waitdist", "waitdist-anon_vma", "waitdist-mmap_sem"]) expect(html).toContain(`data-figure="x0-aim9-brk-waitdist${id.slice(8)}"`);
-    const wd = chart(html, "x0-aim9-brk-waitdist-anon_vma");
+    chart(html, "x0-aim9-brk-waitdist-anon_vma-log");
+    const wd = chart(html, "x0-aim9-brk-waitdist-anon_vma-linear");
     for (const e of ["2.6.25", "2008-rwsem"]) {
       const w = tiny.runs.find((r) => r.era === e && r.cpus === 2)!.locks.find((l) => l.class === "anon_vma")!.wait;
       expect(w.histogram.reduce((a, b) => a + b, 0)).toBe(w.count);

@@ -19,9 +19,11 @@ describe("wait-time distribution figure", () => {
       { name: "idle", wait: { count: 0, histogram: hist([]) } },
     ]);
     expect(html).toContain('<figure id="w" data-figure="w">');
-    expect(html).toContain('data-chart="w"');
+    expect(html).toContain('data-chart="w-linear"');
+    expect(html).toContain('data-chart="w-log"'); // behind the report's scale switch
+    expect(waitDistributionFigure("w", "s", [{ name: "a", wait: { count: 1, histogram: hist([[3, 1]]) } }], "cycles", "log")).not.toContain("w-linear");
     expect(attrs(html, "data-category").slice(0, 3)).toEqual(["2^10", "2^11", "2^12"]); // trimmed to the used buckets
-    expect(attrs(html, "data-value").map(Number)).toEqual([75, 0, 25, 0, 100, 0]);
+    expect(attrs(html, "data-value").map(Number).slice(0, 6)).toEqual([75, 0, 25, 0, 100, 0]);
     expect(html).toContain('data-series="2.6.25 (p99 8,192)"');
     expect(html).toContain("2.6.25: 4 waits, p50 2,048, p90 8,192, p99 8,192");
     expect(html).toContain("Not drawn (no contended wait, or no histogram in the result): old, idle.");

@@ -53,7 +53,8 @@ describe("HTML report: rmap-locks section", () => {
       const [w, d] = t.split("x").map(Number);
       const waited = tiny.runs.filter((x) => x.width === w && x.depth === d && x.cpus === 3 && x.anonVma.wait.count > 0);
       if (waited.length === 0) continue;
-      const svg = chart(html, `x0-rmap-locks-waitdist-${t}`);
+      chart(html, `x0-rmap-locks-waitdist-${t}-log`);
+      const svg = chart(html, `x0-rmap-locks-waitdist-${t}-linear`);
       for (const x of waited) {
         expect(svg).toContain(`data-series="${x.config} (p99 `);
         expect(x.anonVma.wait.histogram.reduce((a, b) => a + b, 0)).toBe(x.anonVma.wait.count);
