@@ -4,7 +4,7 @@
 // p50/p90/p99 estimated from them: the upper bound 2^(i+1) of the bucket holding the percentile's
 // sample, capped at the run's maximum wait (hold maxima cannot be subtracted, so holds are not capped).
 import type { LockClassStat } from "../locking/lock-stat.js";
-import { histogramDiff, histogramPercentile } from "../locking/lock-hist.js";
+import { histogramDiff, histogramPercentile, LOCK_HIST_BUCKETS } from "../locking/lock-hist.js";
 
 /**
  * A log2 histogram over a run with its percentile estimates, in virtual cycles. histogram[i] counts
@@ -14,9 +14,12 @@ import { histogramDiff, histogramPercentile } from "../locking/lock-hist.js";
  */
 export interface RunHistogram { histogram: number[]; p50: number; p90: number; p99: number }
 
-/** A run's histogram (after - before) with its percentiles; max caps them when known. */
+/**
+ * runHistogram - a run's histogram (after - before, bucket by bucket; a missing one counts as all zeros,
+ * LOCK_HIST_BUCKETS of them) with its percentiles; max caps them when known. Never throws.
+ */
 export function runHistogram(after: readonly number[] | undefined, before: readonly number[] | undefined, max?: number): RunHistogram {
-  const histogram = histogramDiff(after ?? [], before);
+  const histogram = histogramDiff(after ?? new Array<number>(LOCK_HIST_BUCKETS).fill(0), before);
   const pct = (p: number) => histogramPercentile(histogram, p, max);
   return { histogram, p50: pct(50), p90: pct(90), p99: pct(99) };
 }

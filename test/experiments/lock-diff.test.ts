@@ -26,7 +26,7 @@ describe("lockStatDiff", () => {
     // the fields that were there before are unchanged
     expect(d).toMatchObject({ acquisitions: 100, contentions: 100, wait: { count: 100, totalCycles: 100_000, avgCycles: 1000, maxCycles: 40_000 },
       hold: { count: 100, totalCycles: 1000, avgCycles: 10 } });
-    expect(emptyRunLockStat("x").wait).toMatchObject({ count: 0, p50: 0, p99: 0 });
+    expect(emptyRunLockStat("x").wait).toMatchObject({ count: 0, p50: 0, p99: 0, histogram: new Array(32).fill(0) });
   });
 
   it("an experiment run carries each class's histograms, summing to its counts", () => {
