@@ -27,6 +27,7 @@ import { lock_class_set, lock_classes_init, lock_class_name, lock_class_type, lo
   lock_class_flags, NR_LOCK_CLASSES } from "./locking/lock_types";
 import { torture_writer, torture_reader } from "./locking/locktorture";
 import { lockdep_depth } from "./locking/lockdep";
+import { lock_stat_time, LS_WAIT, LS_HOLD } from "./locking/lock_stat";
 import { bench_lock_uncontended, bench_lock_pingpong } from "./lib/bench_lock";
 import { test_ad_walker, test_ad_clearer, test_page_alloc_exhaust, test_page_alloc_release,
   test_page_alloc_churn } from "./lib/test_pgtable";
@@ -40,7 +41,7 @@ export {
   HDR_NR_CPUS, HDR_NR_FRAMES, HDR_NR_BACKED, HDR_MAXPHYADDR, HDR_PERCPU_BASE, HDR_MEM_MAP, HDR_KHEAP_BASE,
   HDR_KHEAP_SIZE, HDR_FRAMES_BASE, HDR_TOTAL_SIZE, HDR_TASKLIST_LOCK, HDR_TASKS, HDR_NR_THREADS,
   HDR_FLAGS, HDR_VSTACK_BASE, MF_DEBUG, MF_VIRTUAL, VSTACK_SIZE,
-  PC_LOCK_STAT, LOCK_STAT_SIZE, PC_VCLOCK, PC_WAIT_WORD, PC_WAIT_VAL, PC_WAKE_AT, PC_JOB, PC_JOB_STATE, PC_JOB_ARGS, NR_JOB_ARGS,
+  PC_LOCK_STAT, LOCK_STAT_SIZE, PC_LOCK_HIST, LOCK_HIST_SIZE, LOCK_HIST_BUCKETS, PC_VCLOCK, PC_WAIT_WORD, PC_WAIT_VAL, PC_WAKE_AT, PC_JOB, PC_JOB_STATE, PC_JOB_ARGS, NR_JOB_ARGS,
   PC_CR0, PC_CR3, PC_CR4, PC_EFER, PC_RFLAGS, PC_CPL, PC_FAULT_VECTOR, PC_FAULT_ERROR, PC_FAULT_CR2,
   PC_FAULT_ADDR, PC_XLAT_SHIFT, PC_STATE, PC_STATE_ARG, PC_STATE_ARG2, PC_STATS, NR_CPU_STATS,
 } from "./layout";
@@ -281,6 +282,17 @@ export function cpu_lock_acquire(cpu: i32, lock: usize, mode: u32): i32 {
 export function cpu_lock_release(cpu: i32, lock: usize, mode: u32): i32 {
   if (!enter(cpu)) return -EINVAL;
   lock_release(lock, mode);
+  return 0;
+}
+
+/**
+ * cpu_test_lock_stat_time - test kernel: record duration d of lock class c in group (LS_WAIT or
+ * LS_HOLD) on CPU cpu exactly as lock_acquire/lock_release do (lock_stat_time: count, total, min, max,
+ * histogram bucket). Returns 0, or -EINVAL for a bad CPU, class or group.
+ */
+export function cpu_test_lock_stat_time(cpu: i32, c: i32, group: i32, d: u64): i32 {
+  if (!enter(cpu) || c < 0 || c >= NR_LOCK_CLASSES || (group != LS_WAIT && group != LS_HOLD)) return -EINVAL;
+  lock_stat_time(c, group, d);
   return 0;
 }
 

@@ -7,8 +7,9 @@
 //   0 ............... __heap_base   per-instance static data (strings for messages); not shared state
 //   base ............ +4 KiB        struct machine_header (below): sizes, region offsets, zones,
 //                                    kernel heap, kmem caches, start barrier
-//   percpu_base ..... +N x 12 KiB   struct percpu, one per CPU (registers, fault record, state,
-//                                    shootdown mailbox, per-CPU page lists, counters, slab arrays, TLB)
+//   percpu_base ..... +N x 20 KiB   struct percpu, one per CPU (registers, fault record, state,
+//                                    shootdown mailbox, per-CPU page lists, counters, slab arrays, TLB,
+//                                    lock statistics and their wait/hold histograms)
 //   mem_map ......... +F x 32 B     struct page, one per frame (mm/mm_types.ts)
 //   kheap_base ...... +kheap_size   kernel-object heap: slab pages for kmem caches (mm/slab.ts)
 //   vstack_base ..... +N x 32 KiB   virtual machines only (MF_VIRTUAL): each CPU's Asyncify save area,
@@ -193,6 +194,18 @@ export const ZONE_END_PFN: u32 = 16;
 //          +8 lazy_skipped u64 (shootdowns a lazy CPU was skipped from) |
 //          +16 tlb flush statistics: NR_TLB_FLUSH_CAUSES x { flushes u64, ipis u64, pages u64, full u64 } |
 //          +272 shootdown generations awaited: NR_CPUS x u32 (flush_tlb_mm_range's scratch)
+//   +12288 lock-time histograms: MAX_LOCK_CLASSES x struct lock_class_hist (LOCK_HIST_SIZE = 512 B,
+//          locking/lock_stat.ts), next to the lock statistics at +6464 and written by the same
+//          lock_stat_time; only this CPU writes them, the host sums them over CPUs:
+//
+//            struct lock_class_hist (per class c, at +12288 + c x 512), u64 counts:
+//            +0    wait[0] | wait[1] | ... | wait[31]    contended acquisitions by time waited
+//            +256  hold[0] | hold[1] | ... | hold[31]    timed holds by time held
+//
+//          bucket i counts durations d (virtual cycles, or ns in the parallel build) with
+//          floor(log2(max(d, 1))) == i, the last bucket also everything longer:
+//            bucket 0: d in [0, 2)   bucket i (1..30): d in [2^i, 2^(i+1))   bucket 31: d >= 2^31
+//   +20480 (end)
 // ---------------------------------------------------------------------------------------------
 export const PC_CR0: u32 = 0;
 export const PC_CR3: u32 = 8;
@@ -258,7 +271,12 @@ export const PC_TLB_FLUSH_STATS: u32 = PC_MM_CORE + 16;
 export const TLB_FLUSH_STAT_STRIDE: u32 = 32;
 export const NR_TLB_FLUSH_CAUSES: u32 = 8;
 export const PC_TLB_FLUSH_GENS: u32 = PC_TLB_FLUSH_STATS + NR_TLB_FLUSH_CAUSES * TLB_FLUSH_STAT_STRIDE;
-export const PERCPU_SIZE: u32 = 12288;
+export const PC_LOCK_HIST: u32 = 12288;
+/** Log2 buckets per histogram (wait or hold) per class: bucket 31 is open-ended (>= 2^31). */
+export const LOCK_HIST_BUCKETS: u32 = 32;
+/** Bytes of one class's histograms: wait then hold, LOCK_HIST_BUCKETS u64 counts each. */
+export const LOCK_HIST_SIZE: u32 = 2 * LOCK_HIST_BUCKETS * 8;
+export const PERCPU_SIZE: u32 = 20480;
 
 /** struct page size (mm/mm_types.ts). */
 export const STRUCT_PAGE_SIZE: u32 = 32;
@@ -403,7 +421,9 @@ if (!(TLB_END <= PC_LOCK_STAT)) ERROR("percpu: TLB overlaps the lock statistics"
 if (!(PC_LOCKDEP + LOCKDEP_SIZE <= PC_CURRENT && PC_LOADED_MM_TLB_GEN + 8 <= PC_TLB)) ERROR("percpu: task state");
 if (!(PC_LOCK_STAT + <u32>MAX_LOCK_CLASSES * LOCK_STAT_SIZE <= PC_MMU_GATHER)) ERROR("percpu: lock statistics overlap the gather");
 if (!(PC_MMU_GATHER + MMU_GATHER_SIZE <= PC_MM_CORE)) ERROR("percpu: the mmu_gather overlaps the MM-core words");
-if (!(PC_TLB_FLUSH_GENS + <u32>NR_CPUS * 4 <= PERCPU_SIZE)) ERROR("percpu: the MM-core words do not fit");
+if (!(PC_TLB_FLUSH_GENS + <u32>NR_CPUS * 4 <= PC_LOCK_HIST)) ERROR("percpu: the MM-core words overlap the lock histograms");
+if (!(PC_LOCK_HIST + <u32>MAX_LOCK_CLASSES * LOCK_HIST_SIZE <= PERCPU_SIZE)) ERROR("percpu: the lock histograms do not fit");
+if (!((PC_LOCK_HIST & 63) == 0 && (PERCPU_SIZE & 63) == 0)) ERROR("percpu: lock histograms not cache-line aligned");
 if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_MM_CONFIG && HDR_NEXT_PID + 4 <= HDR_KMEM_CACHES)) ERROR("header: mm_config");
 if (!(HDR_LOCK_CLASSES + <u32>MAX_LOCK_CLASSES * LOCK_CLASS_STRIDE <= HEADER_SIZE)) ERROR("header: lock classes do not fit");
 if (!(HDR_LOCKDEP_DEPS + <u32>MAX_LOCK_CLASSES * 4 <= HDR_VSTACK_BASE)) ERROR("header: lockdep matrix does not fit");

@@ -8,9 +8,15 @@
 //  12 holds timed          13 hold total           14 hold min       15 hold max
 // Times are nanoseconds in the parallel build (a host clock read, only for classes with LC_TIMED)
 // and virtual cycles in the virtual build (always). A min of 0 with a count of 0 means "none".
+// Next to them, per CPU and per class, log2 histograms of the same timed durations (struct
+// lock_class_hist in struct percpu +12288, diagram in layout.ts): wait[32] then hold[32], u64 counts,
+//   bucket i counts d with floor(log2(max(d, 1))) == i, clamped to bucket 31 (d >= 2^31),
+// so bucket 0 is [0, 2), bucket i is [2^i, 2^(i+1)). lock_stat_time fills them with the count: the
+// buckets of a group always sum to its "timed" count (8 or 12). /proc/lock_stat keeps no histogram;
+// this is the emulator's addition, for the wait-time distributions of the experiments.
 // Per-instance statistics: a lock with ML_STATS set also counts its acquisitions, contentions,
 // sleeps and handoffs in its own struct mm_lock (locking/lock.ts).
-import { PC_LOCK_STAT, PC_VCLOCK, LOCK_STAT_SIZE } from "../layout";
+import { PC_LOCK_STAT, PC_VCLOCK, LOCK_STAT_SIZE, PC_LOCK_HIST, LOCK_HIST_SIZE, LOCK_HIST_BUCKETS } from "../layout";
 import { this_cpu } from "../percpu";
 import { VIRTUAL } from "../kernel/sched_config";
 
@@ -49,8 +55,26 @@ declare function host_now_ns(): i64;
   store<u64>(a, load<u64>(a) + n);
 }
 
-/** Record one duration d in the group at i (LS_WAIT or LS_HOLD): count, total, min, max. */
+/**
+ * lock_hist_bucket - the log2 bucket of duration d: floor(log2(max(d, 1))), at most
+ * LOCK_HIST_BUCKETS - 1. Pure; never fails.
+ */
+// @ts-ignore: decorator
+@inline export function lock_hist_bucket(d: u64): u32 {
+  const b = <u32>(63 - clz<u64>(d | 1));
+  return b < LOCK_HIST_BUCKETS - 1 ? b : LOCK_HIST_BUCKETS - 1;
+}
+
+/**
+ * lock_stat_time - record one duration d of class c in the group at i (LS_WAIT or LS_HOLD) on this
+ * CPU: count, total, min, max, and one in the group's log2 histogram bucket. Called by lock_acquire
+ * and lock_release for timed classes; the caller has checked 0 <= c < MAX_LOCK_CLASSES. Touches only
+ * this CPU's struct percpu (no shared line, no atomics); never fails.
+ */
 export function lock_stat_time(c: i32, i: i32, d: u64): void {
+  const h = this_cpu() + PC_LOCK_HIST + <usize>c * LOCK_HIST_SIZE +
+    (i == LS_HOLD ? <usize>LOCK_HIST_BUCKETS << 3 : 0) + (<usize>lock_hist_bucket(d) << 3);
+  store<u64>(h, load<u64>(h) + 1);
   const a = slot(c, i);
   const n = load<u64>(a);
   store<u64>(a, n + 1);

@@ -33,7 +33,7 @@ export interface CoreExports {
   BENCH_INDEPENDENT: G; BENCH_DEPENDENT: G; BENCH_SEQUENTIAL: G;
   [stat: `STAT_${string}`]: G;
   [lock: `LOCK_${string}` | `RWSEM_${string}` | `ML_${string}` | `MODE_${string}` | `LS_${string}` | `LD_${string}`]: G;
-  MUTEX_OPT_SPIN: G; LC_TIMED: G; NR_LOCK_CLASSES: G; NR_LOCK_STATS: G; PC_LOCK_STAT: G; MM_LOCK_SIZE: G;
+  MUTEX_OPT_SPIN: G; LC_TIMED: G; NR_LOCK_CLASSES: G; NR_LOCK_STATS: G; PC_LOCK_STAT: G; PC_LOCK_HIST: G; MM_LOCK_SIZE: G;
   [sched: `JOB_${string}` | `VJ_${string}` | `COST_${string}`]: G;
   PC_JOB_RESULT: G; NR_MM_CACHES: G;
   // the MM core's struct layouts (assembly/mm/mm_types.ts) and the task list in the header
@@ -97,6 +97,7 @@ export interface CoreExports {
   cpu_lock_acquire(cpu: number, lock: number, mode: number): number;
   cpu_lock_release(cpu: number, lock: number, mode: number): number;
   cpu_lockdep_depth(cpu: number): number;
+  cpu_test_lock_stat_time(cpu: number, c: number, group: number, d: bigint): number;
   cpu_bench_lock_uncontended(cpu: number, lock: number, mode: number, iters: number): number;
   cpu_bench_lock_pingpong(cpu: number, lock: number, turn: number, parity: number, iters: number): bigint;
   cpu_torture_writer(cpu: number, lock: number, data: number, iters: number, hold: number): number;

@@ -25,7 +25,7 @@
 // the whole run as in timed mode. There walkerCycles/writerCycles and the lock wait/hold figures are
 // host nanoseconds (timeUnit "ns"), schedulerSwitches is 0 and digest ""; figures are host-dependent
 // and not reproducible (the notes say so). CPU counts are limited to the host's cores.
-import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
+import { emptyRunLockStat, lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
 import { constant } from "../core/abi.js";
@@ -183,6 +183,9 @@ export const RMAP_LOCKS_NOTES: readonly string[] = [
     "critical sections are shorter than a real kernel's and contention is exaggerated: compare configurations, not magnitudes",
   "seed 003's lockless case needs a chain of length one (vma->anon_vma its own root, refcount 1): pages shared by a fork tree " +
     "never qualify, so it changes nothing here unless the tree is the root alone (depth 0) between the writers' forks",
+  "lock wait percentiles (p50/p90/p99, JSON wait.p50 ...) come from lock_stat's per-CPU log2 wait histogram (wait.histogram: " +
+    "bucket k holds waits in [2^k, 2^(k+1)) cycles): the upper bound of the bucket holding the percentile, capped at the run's " +
+    "maximum wait, so at most twice the true figure and never below it",
 ];
 
 export const RMAP_LOCKS_RUN_FIELDS: readonly (keyof RmapLocksRun)[] = ["config", "anonVmaLock", "walks", "lockless", "cpus", "walkers",
@@ -257,9 +260,7 @@ function resolve(o: RmapLocksOptions) {
 }
 
 
-const NO_LOCK: RmapLockStat = { class: "anon_vma", acquisitions: 0, readAcquisitions: 0, writeAcquisitions: 0, contentions: 0, spins: 0,
-  sleeps: 0, wakeups: 0, handoffs: 0, steals: 0, wait: { count: 0, totalCycles: 0, avgCycles: 0, maxCycles: 0 },
-  hold: { count: 0, totalCycles: 0, avgCycles: 0 }, fairness: 1 };
+const NO_LOCK: RmapLockStat = emptyRunLockStat("anon_vma");
 
 function configEra(c: RmapLockConfig): Era {
   return eraByName(RMAP_LOCKS_BASE_ERA, { locks: { anon_vma: c.anonVmaLock },
@@ -452,7 +453,7 @@ export function formatRmapLocks(res: RmapLocksResult, table: (h: string[], rows:
     const av = run.anonVma;
     return [run.config, `${run.width}x${run.depth}`, String(run.cpus), `${run.walkers}/${run.writers}`, f(run.walkerOpsPerSec),
       f(run.writerOpsPerSec), f(run.locklessWalks), `${f(av.readAcquisitions)}/${f(av.writeAcquisitions)}`, f(av.contentions), f(av.sleeps),
-      f(av.wait.avgCycles), run.invariantViolations === null ? "-" : run.invariantViolations.length === 0 ? "ok" : "FAIL"];
+      f(av.wait.avgCycles), f(av.wait.p99), run.invariantViolations === null ? "-" : run.invariantViolations.length === 0 ? "ok" : "FAIL"];
   });
   const head = res.mode === "parallel"
     ? `rmap-locks: ${res.pages} shared pages, base era ${res.baseEra}, ${f(res.budgetNs ?? 0)} ns of host time per CPU, ` +
@@ -460,6 +461,6 @@ export function formatRmapLocks(res: RmapLocksResult, table: (h: string[], rows:
     : `rmap-locks: ${res.pages} shared pages, base era ${res.baseEra}, ${f(res.budgetCycles ?? 0)} cycles per CPU, ` +
       `timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
   const t = table(["config", "tree", "cpus", "walk/write", "walker ops/s", "writer ops/s", "lockless", "av read/write",
-    "av cont", "av sleeps", res.timeUnit === "ns" ? "av wait ns" : "av wait cyc", "mm check"], rows);
+    "av cont", "av sleeps", res.timeUnit === "ns" ? "av wait ns" : "av wait cyc", res.timeUnit === "ns" ? "av p99 wait ns" : "av p99 wait cyc", "mm check"], rows);
   return `${head}\n\n${t}\n\nnotes:\n${res.notes.map((n) => `  - ${n}`).join("\n")}`;
 }

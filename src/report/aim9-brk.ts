@@ -4,13 +4,15 @@
 //   - throughput (AIM9 ops/s, all tasks) vs CPU count, one line per era, linear or log y;
 //   - context switches (sleeps of every lock class) per sbrk call, bars per CPU count and era;
 //   - lock wait per class: average and maximum wait of contended acquisitions, bars per era and CPU
-//     count. The result holds each class's wait count, total, average and maximum, no histogram, so
-//     the chart draws those two figures and its caption says that the distribution between them is
-//     not in the data (nothing is interpolated).
+//     count;
+//   - wait-time distributions (report/lock-hist.ts) of anon_vma and mmap_sem at the largest CPU count:
+//     lock_stat's log2 wait histogram, one outline per era, as shares of each era's waits.
 // Chart ids (data-chart of each <svg>, id of each <figure>): PREFIX-throughput(-linear|-log),
-// PREFIX-ctxsw, PREFIX-lockwait and PREFIX-lockwait-CLASS, where PREFIX is the section's id prefix.
+// PREFIX-ctxsw, PREFIX-lockwait and PREFIX-lockwait-CLASS, PREFIX-waitdist and PREFIX-waitdist-CLASS
+// (CLASS anon_vma, mmap_sem; charts PREFIX-waitdist-CLASS(-linear|-log)), where PREFIX is the section's id prefix.
 import type { Aim9BrkResult, Aim9Run } from "../experiments/aim9-brk.js";
 import { barChart, lineChart } from "./svg.js";
+import { waitDistributionFigure } from "./lock-hist.js";
 import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionContext } from "./html-parts.js";
 
 const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
@@ -83,13 +85,13 @@ function summaryTable(r: Aim9BrkResult): string {
     const av = lockOf(run, "anon_vma"), ms = lockOf(run, "mmap_sem");
     const ok = run.sbrkPerLoop === 17000 && run.heapRestored === true;
     return [run.era, String(run.cpus), f(run.loopsPerSec, 2), f(run.opsPerSec), f(run.loopsPerSecPerTask, 2), f(run.contextSwitchesPerSbrk, 3),
-      av ? f(av.contentionsPerSbrk, 3) : "-", av ? f(av.handoffs) : "-", av ? f(av.wait?.avgCycles) : "-", av ? f(av.wait?.maxCycles) : "-",
+      av ? f(av.contentionsPerSbrk, 3) : "-", av ? f(av.handoffs) : "-", av ? f(av.wait?.avgCycles) : "-", av ? f(av.wait?.p99 ?? NaN) : "-", av ? f(av.wait?.maxCycles) : "-",
       av ? f(av.hold?.avgCycles) : "-", ms ? f(ms.contentionsPerSbrk, 3) : "-", ok ? "ok" : "FAIL"];
   });
-  const num = [false, true, true, true, true, true, true, true, true, true, true, true, false];
+  const num = [false, true, true, true, true, true, true, true, true, true, true, true, true, false];
   return `<div class="scroll">${htmlTable(["era", "CPUs", "loops/s", "ops/s (sbrk/s)", "loops/s per task", "context switches/sbrk",
-    "anon_vma contentions/sbrk", "anon_vma handoffs", `anon_vma avg wait (${u})`, `anon_vma max wait (${u})`, `anon_vma avg hold (${u})`,
-    "mmap_sem contentions/sbrk", "loop check"], rows, num)}</div>`;
+    "anon_vma contentions/sbrk", "anon_vma handoffs", `anon_vma avg wait (${u})`, `anon_vma p99 wait (${u})`, `anon_vma max wait (${u})`,
+    `anon_vma avg hold (${u})`, "mmap_sem contentions/sbrk", "loop check"], rows, num)}</div>`;
 }
 
 function ratiosTable(r: Aim9BrkResult): string {
@@ -103,11 +105,13 @@ function lockTable(r: Aim9BrkResult): string {
   const u = timeUnit(r);
   const rows = r.runs.flatMap((run) => run.locks.map((l) => [run.era, String(run.cpus), String(l.class), f(l.acquisitions), f(l.readAcquisitions),
     f(l.writeAcquisitions), f(l.contentions), f(l.spins), f(l.sleeps), f(l.wakeups), f(l.handoffs), f(l.steals), f(l.wait?.count),
-    f(l.wait?.totalCycles), f(l.wait?.avgCycles, 1), f(l.wait?.maxCycles), f(l.hold?.avgCycles, 1), f(l.fairness, 2)]));
+    f(l.wait?.totalCycles), f(l.wait?.avgCycles, 1), f(l.wait?.p50 ?? NaN), f(l.wait?.p90 ?? NaN), f(l.wait?.p99 ?? NaN), f(l.wait?.maxCycles),
+    f(l.hold?.avgCycles, 1), f(l.hold?.p99 ?? NaN), f(l.fairness, 2)]));
   return `<details><summary>Lock statistics per run and class (every figure)</summary><div class="scroll">` +
     htmlTable(["era", "CPUs", "class", "acquisitions", "read", "write", "contentions", "spins", "sleeps (context switches)", "wake-ups", "handoffs",
-      "steals", "waits", `wait total (${u})`, `wait avg (${u})`, `wait max (${u})`, `hold avg (${u})`, "fairness (max/min per CPU)"],
-    rows, [false, ...Array<boolean>(17).fill(true)]) + `</div></details>`;
+      "steals", "waits", `wait total (${u})`, `wait avg (${u})`, "wait p50", "wait p90", "wait p99", `wait max (${u})`, `hold avg (${u})`,
+      "hold p99", "fairness (max/min per CPU)"],
+    rows, [false, ...Array<boolean>(21).fill(true)]) + `</div></details>`;
 }
 
 function throughputChart(r: Aim9BrkResult, p: string, mode: SectionContext["charts"]["yScale"], eras: string[], cpus: number[]): string {
@@ -146,11 +150,22 @@ function lockWaitCharts(r: Aim9BrkResult, p: string, eras: string[]): string {
         { name: "maximum wait", values: runs.map((x) => lockOf(x, cls)!.wait.maxCycles) }],
     });
     parts.push(figure(`${p}-lockwait-${idPart(cls)}`, svg, `Lock class ${cls}: average and maximum wait of its contended acquisitions per run ` +
-      `(${r.timeUnit === "ns" ? "host nanoseconds" : `virtual cycles, ${f(r.ghz)} per ns`}). The result records each class's count, total, average and maximum wait, not a histogram, ` +
-      "so the shape of the distribution between average and maximum is not in the data and is not drawn. Runs without contention on this class are left out."));
+      `(${r.timeUnit === "ns" ? "host nanoseconds" : `virtual cycles, ${f(r.ghz)} per ns`}). The shape of the distribution between them is in the wait-time distributions below. ` +
+      "Runs without contention on this class are left out."));
   }
   const none = parts.length ? "" : "<p>No lock class had a contended acquisition in these runs: there is no wait to draw.</p>";
   return `<div id="${escapeHtml(p)}-lockwait" data-figure="${escapeHtml(p)}-lockwait">${parts.join("")}${none}</div>`;
+}
+
+/** Wait-time distributions of anon_vma and mmap_sem at the largest CPU count, one series per era. */
+function waitDistCharts(r: Aim9BrkResult, p: string, mode: SectionContext["charts"]["yScale"], eras: string[], cpus: number[]): string {
+  const top = cpus[cpus.length - 1];
+  const parts = top === undefined ? [] : ["anon_vma", "mmap_sem"].map((cls) => waitDistributionFigure(`${p}-waitdist-${cls}`,
+    `${cls} lock, ${top} CPU${top === 1 ? "" : "s"}`, eras.map((e) => {
+      const run = r.runs.find((x) => x.era === e && x.cpus === top);
+      return { name: e, wait: run ? lockOf(run, cls)?.wait : undefined };
+    }), r.timeUnit === "ns" ? "host ns" : "virtual cycles", mode));
+  return `<div id="${escapeHtml(p)}-waitdist" data-figure="${escapeHtml(p)}-waitdist">${parts.join("")}</div>`;
 }
 
 /** The aim9-brk section (a SectionRenderer). Throws ReportError on a malformed result. */
@@ -164,6 +179,7 @@ export function aim9BrkSection(result: unknown, ctx: SectionContext): string {
       : `<p class="ok">Loop checks passed: 17,000 sbrk calls per loop and the heap back where it began, in every run.</p>`) +
     `<h3>Charts</h3>` + throughputChart(r, p, ctx.charts.yScale, eras, cpus) + ctxswChart(r, p, eras, cpus) +
     `<h3>Lock wait per class</h3>` + lockWaitCharts(r, p, eras) +
+    `<h3>Lock wait-time distributions</h3>` + waitDistCharts(r, p, ctx.charts.yScale, eras, cpus) +
     `<h3>Summary</h3>` + summaryTable(r) + ratiosTable(r) + lockTable(r) +
     `<h3>Eras</h3><div class="scroll">${erasTable(r)}</div>` +
     `<h3>Reading the figures</h3><ul class="notes">${(Array.isArray(r.notes) ? r.notes : []).map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>` +

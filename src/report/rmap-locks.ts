@@ -5,13 +5,16 @@
 //   - writer ops/s vs CPU count, the same;
 //   - anon_vma lock sleeps (context switches) and contentions per configuration, bars per CPU count;
 //   - anon_vma lock wait: average and maximum wait of contended acquisitions per configuration and
-//     CPU count. The result holds the count, total, average and maximum, no histogram, so the chart
-//     draws those two figures and its caption says the distribution is not in the data.
+//     CPU count;
+//   - anon_vma wait-time distribution at the tree's largest CPU count (report/lock-hist.ts): lock_stat's
+//     log2 wait histogram, one outline per configuration, as shares of each configuration's waits.
 // Chart ids (data-chart of each <svg>; id of each <figure>), TREE = WxD (e.g. 2x2):
 //   PREFIX-walker-TREE(-linear|-log), PREFIX-writer-TREE(-linear|-log), PREFIX-sleeps-TREE,
-//   PREFIX-contentions-TREE (both in figure PREFIX-anonvma-TREE), PREFIX-lockwait-TREE.
+//   PREFIX-contentions-TREE (both in figure PREFIX-anonvma-TREE), PREFIX-lockwait-TREE, PREFIX-waitdist-TREE
+//   (charts PREFIX-waitdist-TREE(-linear|-log); all of them in PREFIX-waitdist).
 import type { RmapLocksResult, RmapLocksRun } from "../experiments/rmap-locks.js";
 import { barChart, lineChart } from "./svg.js";
+import { waitDistributionFigure } from "./lock-hist.js";
 import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionContext } from "./html-parts.js";
 
 const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
@@ -90,24 +93,26 @@ function summaryTable(r: RmapLocksResult): string {
     const av = run.anonVma;
     return [run.config, `${run.width}x${run.depth}`, String(run.processes), String(run.cpus), `${run.walkers}/${run.writers}`,
       f(run.walkerOpsPerSec), f(run.writerOpsPerSec), f(run.walkerOps), f(run.writerOps), f(run.locklessWalks), f(run.migrations),
-      `${f(av.readAcquisitions)}/${f(av.writeAcquisitions)}`, f(av.contentions), f(av.sleeps), f(av.wait.avgCycles, 1), f(av.wait.maxCycles),
+      `${f(av.readAcquisitions)}/${f(av.writeAcquisitions)}`, f(av.contentions), f(av.sleeps), f(av.wait.avgCycles, 1), f(av.wait.p99 ?? NaN), f(av.wait.maxCycles),
       f(av.hold?.avgCycles, 1), checkText(run)];
   });
   return `<div class="scroll">${htmlTable(["configuration", "tree", "processes", "CPUs", "walkers/writers", "walker ops/s", "writer ops/s",
     "walker ops", "writer ops", "lockless walks", "migrations", "anon_vma read/write", "anon_vma contentions", "anon_vma sleeps (context switches)",
-    `anon_vma avg wait (${u})`, `anon_vma max wait (${u})`, `anon_vma avg hold (${u})`, "mm check"], rows,
-  [false, false, true, true, false, ...Array<boolean>(12).fill(true), false])}</div>`;
+    `anon_vma avg wait (${u})`, `anon_vma p99 wait (${u})`, `anon_vma max wait (${u})`, `anon_vma avg hold (${u})`, "mm check"], rows,
+  [false, false, true, true, false, ...Array<boolean>(13).fill(true), false])}</div>`;
 }
 
 function lockTable(r: RmapLocksResult): string {
   const u = timeUnit(r);
   const rows = r.runs.flatMap((run) => run.locks.map((l) => [run.config, `${run.width}x${run.depth}`, String(run.cpus), String(l.class),
     f(l.acquisitions), f(l.readAcquisitions), f(l.writeAcquisitions), f(l.contentions), f(l.spins), f(l.sleeps), f(l.wakeups), f(l.handoffs),
-    f(l.steals), f(l.wait?.count), f(l.wait?.totalCycles), f(l.wait?.avgCycles, 1), f(l.wait?.maxCycles), f(l.hold?.avgCycles, 1)]));
+    f(l.steals), f(l.wait?.count), f(l.wait?.totalCycles), f(l.wait?.avgCycles, 1), f(l.wait?.p50 ?? NaN), f(l.wait?.p90 ?? NaN),
+    f(l.wait?.p99 ?? NaN), f(l.wait?.maxCycles), f(l.hold?.avgCycles, 1), f(l.hold?.p99 ?? NaN)]));
   return `<details><summary>Lock statistics per run and class (every figure)</summary><div class="scroll">` +
     htmlTable(["configuration", "tree", "CPUs", "class", "acquisitions", "read", "write", "contentions", "spins", "sleeps (context switches)",
-      "wake-ups", "handoffs", "steals", "waits", `wait total (${u})`, `wait avg (${u})`, `wait max (${u})`, `hold avg (${u})`],
-    rows, [false, false, true, false, ...Array<boolean>(14).fill(true)]) + `</div></details>`;
+      "wake-ups", "handoffs", "steals", "waits", `wait total (${u})`, `wait avg (${u})`, "wait p50", "wait p90", "wait p99",
+      `wait max (${u})`, `hold avg (${u})`, "hold p99"],
+    rows, [false, false, true, false, ...Array<boolean>(18).fill(true)]) + `</div></details>`;
 }
 
 function throughputChart(r: RmapLocksResult, p: string, mode: SectionContext["charts"]["yScale"], role: "walker" | "writer",
@@ -155,8 +160,16 @@ function lockWaitChart(r: RmapLocksResult, p: string, t: { width: number; depth:
       { name: "maximum wait", values: runs.map((x) => x.anonVma.wait.maxCycles) }],
   });
   return figure(id, svg, `anon_vma lock, fork tree ${treeId(t)}: average and maximum wait of its contended acquisitions per run ` +
-    `(${r.timeUnit === "ns" ? "host nanoseconds" : `virtual cycles, ${f(r.ghz)} per ns`}). The result records the count, total, average and maximum wait, not a histogram, so the shape ` +
-    "of the distribution between average and maximum is not in the data and is not drawn. Runs without contention are left out.");
+    `(${r.timeUnit === "ns" ? "host nanoseconds" : `virtual cycles, ${f(r.ghz)} per ns`}). The shape of the distribution between them is in the wait-time distribution below. ` +
+    "Runs without contention are left out.");
+}
+
+/** The anon_vma wait-time distribution of tree t at its largest CPU count, one series per configuration. */
+function waitDistChart(r: RmapLocksResult, p: string, mode: SectionContext["charts"]["yScale"], t: { width: number; depth: number }, configs: string[]): string {
+  const runs = runsOf(r, t);
+  const top = Math.max(...runs.map((x) => x.cpus));
+  return waitDistributionFigure(`${p}-waitdist-${treeId(t)}`, `anon_vma lock, tree ${treeId(t)}, ${cpuText(top)}`,
+    configs.map((c) => ({ name: c, wait: runs.find((x) => x.config === c && x.cpus === top)?.anonVma.wait })), r.timeUnit === "ns" ? "host ns" : "virtual cycles", mode);
 }
 
 /** The rmap-locks section (a SectionRenderer). Throws ReportError on a malformed result. */
@@ -169,6 +182,7 @@ export function rmapLocksSection(result: unknown, ctx: SectionContext): string {
     throughputChart(r, p, ctx.charts.yScale, "walker", t, configs) + throughputChart(r, p, ctx.charts.yScale, "writer", t, configs) +
     anonVmaCharts(r, p, t, configs)).join("");
   const waits = trees.map((t) => lockWaitChart(r, p, t, configs)).join("");
+  const dists = trees.map((t) => waitDistChart(r, p, ctx.charts.yScale, t, configs)).join("");
   return `<section id="${escapeHtml(p)}" data-experiment="rmap-locks">` +
     `<h2>rmap-locks: spinlock, mutex or rwsem for the anon_vma lock under an rmap storm (${escapeHtml(String(r.mode))} mode)</h2>` + config(r) +
     (failed.length
@@ -177,6 +191,7 @@ export function rmapLocksSection(result: unknown, ctx: SectionContext): string {
         : `<p class="ok">MM invariant checks passed after every run.</p>`) +
     `<h3>Charts</h3>` + charts +
     `<h3>anon_vma lock wait</h3><div id="${escapeHtml(p)}-lockwait" data-figure="${escapeHtml(p)}-lockwait">${waits}</div>` +
+    `<h3>anon_vma lock wait-time distributions</h3><div id="${escapeHtml(p)}-waitdist" data-figure="${escapeHtml(p)}-waitdist">${dists}</div>` +
     `<h3>Summary</h3>` + summaryTable(r) + lockTable(r) +
     `<h3>Configurations</h3><div class="scroll">${configsTable(r)}</div>` +
     `<h3>Reading the figures</h3><ul class="notes">${(Array.isArray(r.notes) ? r.notes : []).map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>` +

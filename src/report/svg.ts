@@ -5,7 +5,9 @@
 // Reusable by any experiment's report section (src/report/aim9-brk.ts is one):
 //   lineChart({ id, title, xLabel, yLabel, series: [{ name, points: [{ x, y }] }], yScale: "log" })
 //   barChart({ id, title, xLabel, yLabel, categories: ["1", "2"], series: [{ name, values: [3, null] }] })
-// Every data point carries its figure in data-x / data-y (lines) or data-category / data-value (bars)
+//   stepChart({ id, title, xLabel, yLabel, bins: ["<2", "2^1"], series: [{ name, values: [0.2, 0.8] }] })
+//     (histograms: one step outline per series over shared bins, so several distributions overlay)
+// Every data point carries its figure in data-x / data-y (lines) or data-category / data-value (bars, steps)
 // and a <title> tooltip, so that tests and readers can check the drawing against the JSON. All text
 // is escaped. A log scale leaves out values <= 0 (there is no log of zero); the chart says how many.
 
@@ -210,5 +212,60 @@ export function barChart(o: BarChartOptions): string {
   body += `<line class="axis" x1="${M.left}" x2="${w - M.right}" y1="${y0.toFixed(1)}" y2="${y0.toFixed(1)}"/>` +
     `<line class="axis" x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${h - bottom}"/>`;
   const note = [yScale === "log" ? "log scale" : "", dropped(skipped)].filter(Boolean).join("; ");
+  return frame(o, w, h, body, legend, note);
+}
+
+export interface StepSeries { name: string; values: number[] }
+export interface StepChartOptions extends ChartCommon {
+  /** The bins along x, in order (e.g. log2 buckets); each series has one value per bin. */
+  bins: string[];
+  series: StepSeries[];
+  /** Label every k-th bin only (default: about 16 labels at most). */
+  labelEvery?: number;
+}
+
+/**
+ * A step chart for histograms: per series one outline (a horizontal step at each bin's value, joined
+ * by vertical risers), so several distributions overlay on the same bins; each bin's value is a marker
+ * at the step's middle with data-category / data-value and a tooltip (radius 0 for a zero). Linear y from 0 (or log: values <= 0
+ * are dropped from the axis and drawn at its floor). Returns SVG markup.
+ */
+export function stepChart(o: StepChartOptions): string {
+  const yScale = o.yScale ?? "linear";
+  const n = Math.max(1, o.bins.length);
+  const w = o.width ?? 640, h = o.height ?? 340;
+  const vals = o.series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
+  const shown = yScale === "log" ? vals.filter((v) => v > 0) : vals;
+  const ya = axis(shown.length ? shown : [0, 1], yScale, h - M.bottom, M.top, 10, true);
+  const floor = yScale === "log" ? ya.ticks[0]! : 0, y0 = ya.map(floor);
+  const yOf = (v: number) => (Number.isFinite(v) && (yScale !== "log" || v > 0) ? ya.map(v) : y0);
+  const plotW = w - M.left - M.right, bw = plotW / n;
+  const every = o.labelEvery ?? Math.max(1, Math.ceil(n / 16));
+  let body = yAxis(ya, w);
+  o.bins.forEach((b, i) => {
+    if (i % every !== 0) return;
+    body += `<text class="tick" x="${(M.left + bw * (i + 0.5)).toFixed(1)}" y="${h - M.bottom + 16}" text-anchor="middle">${escapeXml(b)}</text>`;
+  });
+  const legend: string[] = [];
+  o.series.forEach((s, si) => {
+    const color = PALETTE[si % PALETTE.length]!, dash = DASHES[Math.floor(si / PALETTE.length) % DASHES.length]!;
+    const pts: string[] = [`${M.left.toFixed(1)},${y0.toFixed(1)}`];
+    let marks = "";
+    for (let i = 0; i < n; i++) {
+      const v = s.values[i] ?? 0, y = yOf(v).toFixed(1), x0 = (M.left + bw * i).toFixed(1), x1 = (M.left + bw * (i + 1)).toFixed(1);
+      pts.push(`${x0},${y}`, `${x1},${y}`);
+      marks += `<circle cx="${(M.left + bw * (i + 0.5)).toFixed(1)}" cy="${y}" r="${v > 0 ? 2.5 : 0}" fill="${color}" ` +
+        `data-category="${escapeXml(o.bins[i] ?? "")}" data-value="${v}"><title>${escapeXml(`${s.name}, ${o.bins[i] ?? ""}: ${formatTick(v)} (${v})`)}</title></circle>`;
+    }
+    pts.push(`${(M.left + bw * n).toFixed(1)},${y0.toFixed(1)}`);
+    body += `<g class="series" data-series="${escapeXml(s.name)}"><polyline fill="none" stroke="${color}" stroke-width="2"` +
+      `${dash ? ` stroke-dasharray="${dash}"` : ""} points="${pts.join(" ")}"/>${marks}</g>`;
+    legend.push(`<line x1="0" x2="18" y1="6" y2="6" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ""}/>` +
+      `<text class="legend" x="24" y="10">${escapeXml(s.name)}</text>`);
+  });
+  body += `<line class="axis" x1="${M.left}" x2="${w - M.right}" y1="${y0.toFixed(1)}" y2="${y0.toFixed(1)}"/>` +
+    `<line class="axis" x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${h - M.bottom}"/>`;
+  const dropped0 = yScale === "log" ? vals.length - shown.length : 0;
+  const note = [yScale === "log" ? "log scale" : "", dropped0 ? "values <= 0 on the floor" : ""].filter(Boolean).join("; ");
   return frame(o, w, h, body, legend, note);
 }

@@ -51,8 +51,19 @@ describe("HTML report", () => {
     expect(tp).toContain("ops/s (sbrk calls/s, all tasks)");
     expect(tp).toContain(">CPUs");
     for (const e of ["2.6.25", "2008-rwsem"]) expect(tp).toContain(`data-series="${e}"`);
-    // the wait chart says the result has no histogram rather than drawing one
-    expect(html).toMatch(/not a histogram/);
+    // wait-time distributions at the largest CPU count (2), anon_vma and mmap_sem, one outline per era
+    for (const id of ["waitdist", "waitdist-anon_vma", "waitdist-mmap_sem"]) expect(html).toContain(`data-figure="x0-aim9-brk-waitdist${id.slice(8)}"`);
+    chart(html, "x0-aim9-brk-waitdist-anon_vma-log");
+    const wd = chart(html, "x0-aim9-brk-waitdist-anon_vma-linear");
+    for (const e of ["2.6.25", "2008-rwsem"]) {
+      const w = tiny.runs.find((r) => r.era === e && r.cpus === 2)!.locks.find((l) => l.class === "anon_vma")!.wait;
+      expect(w.histogram.reduce((a, b) => a + b, 0)).toBe(w.count);
+      const g = new RegExp(`<g class="series" data-series="${e.replace(/\./g, "\\.")} \\(p99 [^"]*\\)">[\\s\\S]*?</g>`).exec(wd);
+      expect(g, e).not.toBeNull();
+      const shares = attrs(g![0], "data-value");
+      expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 1);
+      expect(Math.max(...shares)).toBeCloseTo((100 * Math.max(...w.histogram)) / w.count, 2);
+    }
   });
 
   it("draws the result's figures: points, bars and axis range match the JSON", () => {

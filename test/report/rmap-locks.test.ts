@@ -47,7 +47,19 @@ describe("HTML report: rmap-locks section", () => {
     expect(html).toMatch(/<dt>seed<\/dt><dd>5<\/dd>/);
     expect(html).toMatch(/<dt>mode<\/dt><dd>timed: deterministic virtual time/);
     expect(html).toMatch(/<dt>base era<\/dt><dd>3\.16<\/dd>/);
-    expect(html).toMatch(/not a histogram/);
+    // the anon_vma wait-time distribution per tree at its largest CPU count (3), one outline per configuration
+    for (const t of ["2x1", "1x2"]) {
+      expect(html).toContain(`data-figure="x0-rmap-locks-waitdist-${t}"`);
+      const [w, d] = t.split("x").map(Number);
+      const waited = tiny.runs.filter((x) => x.width === w && x.depth === d && x.cpus === 3 && x.anonVma.wait.count > 0);
+      if (waited.length === 0) continue;
+      chart(html, `x0-rmap-locks-waitdist-${t}-log`);
+      const svg = chart(html, `x0-rmap-locks-waitdist-${t}-linear`);
+      for (const x of waited) {
+        expect(svg).toContain(`data-series="${x.config} (p99 `);
+        expect(x.anonVma.wait.histogram.reduce((a, b) => a + b, 0)).toBe(x.anonVma.wait.count);
+      }
+    }
     expect(html).toContain("MM invariant checks passed after every run.");
     expect(html).toContain("kernel/mm_charge.ts"); // the notes
   });

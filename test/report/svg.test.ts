@@ -1,6 +1,8 @@
 // The chart module: ticks, tick labels, escaping, and the data a chart carries.
 import { describe, it, expect } from "vitest";
-import { barChart, escapeXml, formatTick, lineChart, linearTicks, logTicks } from "../../src/report/svg.js";
+import { barChart, escapeXml, formatTick, lineChart, linearTicks, logTicks, stepChart } from "../../src/report/svg.js";
+
+const attrs = (svg: string, name: string) => [...svg.matchAll(new RegExp(`${name}="([^"]*)"`, "g"))].map((m) => Number(m[1]));
 
 describe("svg charts", () => {
   it("chooses nice ticks and labels them with SI suffixes", () => {
@@ -31,5 +33,19 @@ describe("svg charts", () => {
     expect([...svg.matchAll(/data-value="([^"]+)"/g)].map((m) => Number(m[1]))).toEqual([300, 2]);
     expect(svg).toContain('data-category="q"');
     expect(svg).toContain("1 value &lt;= 0 not drawn on the log scale");
+  });
+
+  it("step chart: one outline per series over shared bins, each bin's value in data-category/data-value", () => {
+    const svg = stepChart({ id: "s", title: "S", xLabel: "wait", yLabel: "%", bins: ["2^3", "2^4", "2^5"],
+      series: [{ name: "a", values: [10, 60, 30] }, { name: "<b>", values: [0, 100, 0] }] });
+    expect(svg).toContain('data-chart="s"');
+    expect(svg.match(/<polyline/g)).toHaveLength(2);
+    expect(attrs(svg, "data-value")).toEqual([10, 60, 30, 0, 100, 0]);
+    expect(svg).toContain('data-category="2^4"');
+    expect(svg).toContain('data-series="&lt;b&gt;"');
+    expect(svg).toContain(">100<"); // the top tick
+    // the outline steps: 2 points per bin plus the two ends on the axis
+    const pts = /points="([^"]+)"/.exec(svg)![1]!.split(" ");
+    expect(pts).toHaveLength(2 * 3 + 2);
   });
 });
