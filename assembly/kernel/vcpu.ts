@@ -31,6 +31,7 @@ import { sched_reset } from "./sched";
 import { torture_writer, torture_reader } from "../locking/locktorture";
 import { job_aim9, AIM9_OUT_SIZE } from "../lib/aim9";
 import { job_rmap_walker, job_rmap_writer, RMAP_OUT_SIZE } from "../lib/rmap_storm";
+import { job_wis, WIS_OUT_SIZE, WIS_REGION_MAX, WIS_BRK1, WIS_BRK2, WIS_PAGE_FAULT1, WIS_TLB_FLUSH1 } from "../lib/will_it_scale";
 import { job_spin_lock_loop, job_racy_increment, job_sleep_pingpong, job_preempt_loop, job_translate_loop, job_pte_racy } from "./vcpu_jobs";
 
 // Job ids (ABI). 0 is "no job".
@@ -46,6 +47,12 @@ export const JOB_AIM9_PAGE: u32 = 9;       // (pid, loops, base, out aim9 report
 export const JOB_PTE_RACY: u32 = 10;       // (pte u64*, n): the planted race on a PTE (vcpu_jobs.ts)
 export const JOB_RMAP_WALKER: u32 = 11;    // (pid, va, npages, budget cycles, maxops, out report* or 0): lib/rmap_storm.ts
 export const JOB_RMAP_WRITER: u32 = 12;    // (pid, pages, budget cycles, maxops, out report* or 0): lib/rmap_storm.ts
+// will-it-scale testcases (lib/will_it_scale.ts), each (pid, region bytes, budget cycles, maxiters, out report* or 0);
+// region is page_fault1's and tlb_flush1's mapping (page aligned, <= 1 GiB), ignored by brk1 and brk2.
+export const JOB_WIS_BRK1: u32 = 13;
+export const JOB_WIS_BRK2: u32 = 14;
+export const JOB_WIS_PAGE_FAULT1: u32 = 15;
+export const JOB_WIS_TLB_FLUSH1: u32 = 16;
 
 // Job states (PC_JOB_STATE).
 export const VJ_NONE: u32 = 0;     // no job recorded
@@ -132,6 +139,15 @@ function job_dispatch(job: u32, p: usize, check: bool): i64 {
     case JOB_RMAP_WRITER: {
       if (check) return count_ok(arg(p, 0)) && arg(p, 1) >= 1 && arg(p, 1) <= 512 && count_ok(arg(p, 3)) && out_ok(arg(p, 4)) ? 0 : -EINVAL;
       return job_rmap_writer(<u32>arg(p, 0), <u32>arg(p, 1), arg(p, 2), <u32>arg(p, 3), <usize>arg(p, 4));
+    }
+    case JOB_WIS_BRK1:
+    case JOB_WIS_BRK2:
+    case JOB_WIS_PAGE_FAULT1:
+    case JOB_WIS_TLB_FLUSH1: {
+      const kind = job == JOB_WIS_BRK1 ? WIS_BRK1 : job == JOB_WIS_BRK2 ? WIS_BRK2 : job == JOB_WIS_PAGE_FAULT1 ? WIS_PAGE_FAULT1 : WIS_TLB_FLUSH1;
+      if (check) return count_ok(arg(p, 0)) && (kind <= WIS_BRK2 || arg(p, 1) != 0 && arg(p, 1) <= WIS_REGION_MAX && (arg(p, 1) & 4095) == 0) &&
+        count_ok(arg(p, 3)) && (arg(p, 4) == 0 || kaddr_ok(arg(p, 4), 8) && kaddr_ok(arg(p, 4) + WIS_OUT_SIZE - 8, 8)) ? 0 : -EINVAL;
+      return job_wis(kind, <u32>arg(p, 0), arg(p, 1), arg(p, 2), <u32>arg(p, 3), <usize>arg(p, 4));
     }
     case JOB_TORTURE_WRITER:
     case JOB_TORTURE_READER: {

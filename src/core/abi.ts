@@ -146,6 +146,8 @@ export interface CoreExports {
   [rmap: `MMC_${string}` | `TTU_${string}` | `RMAP_${string}`]: G;
   // AIM9 jobs (lib/aim9.ts): loop shape and the job's report layout
   [aim9: `AIM9_${string}`]: G;
+  // will-it-scale jobs (lib/will_it_scale.ts): the job's report layout, default and largest region
+  [wis: `WIS_${string}`]: G;
   mm_config_get(): number;
   mm_config_write(word: number): number;
   cpu_anon_vma_prepare(cpu: number, vma: number): number;
