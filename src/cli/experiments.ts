@@ -3,8 +3,10 @@
 import type { Command } from "./common.js";
 import { aim9BrkCommand } from "./experiment-aim9-brk.js";
 import { rmapLocksCommand } from "./experiment-rmap-locks.js";
+import { willItScaleCommand } from "./experiment-will-it-scale.js";
 
 export const EXPERIMENT_COMMANDS: Record<string, Command> = {
   "aim9-brk": aim9BrkCommand,
   "rmap-locks": rmapLocksCommand,
+  "will-it-scale": willItScaleCommand,
 };
