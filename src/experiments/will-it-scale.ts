@@ -46,7 +46,7 @@ export interface WillItScaleOptions {
   eras?: (string | Era)[];
   /** CPU counts, one task per CPU; default [1, 2, 4, 8]. */
   cpus?: number[];
-  /** Virtual cycles every CPU runs its testcase for; default 10,000,000. */
+  /** Virtual cycles every CPU runs its testcase for; default 20,000,000. */
   budgetCycles?: number;
   /** page_fault1's and tlb_flush1's region in bytes (page aligned, 4 KiB .. 1 GiB); default 128 MiB, will-it-scale's. */
   regionBytes?: number;
@@ -147,7 +147,8 @@ export const WIS_NOTES: readonly string[] = [
     "and brk2 contend on in eras whose vma_adjust always takes it; threads share one mm: mmap_sem and the shootdowns",
   "tlb_flush1 maps an anonymous private region where will-it-scale maps a private mapping of a tmpfile (the " +
     "emulator's files hold at most 1024 pages and are not zero-filled): the faults are demand-zero instead of a " +
-    "page-cache copy, the TLB shootdown per page is the same",
+    "page-cache copy, and the read after MADV_DONTNEED maps a fresh zeroed page (the emulator has no shared zero page); " +
+    "the TLB shootdown per page is the same",
   "a page_fault1 or tlb_flush1 task stopped by the budget mid-region still munmaps the region (counted in the makespan)",
   "virtual time charges the locks (atomics, cache-line transfers, spins, sleeps, wake-ups, context switches), each " +
     "system call's entry/exit, page faults, page walks, page zeroing and the MM core's memory traffic at cache-line " +
@@ -162,7 +163,7 @@ export const WIS_RUN_FIELDS: readonly (keyof WisRun)[] = ["testcase", "shape", "
 export const WIS_DEFAULT_CPUS = [1, 2, 4, 8];
 /** Spinlock with the lock on every brk, seed 002's rwsem, Lee Schermerhorn's skip, today's rwsem. */
 export const WIS_DEFAULT_ERAS = ["2.6.25", "2008-rwsem", "2.6.31", "3.16"];
-export const WIS_DEFAULT_BUDGET = 10_000_000;
+export const WIS_DEFAULT_BUDGET = 20_000_000;
 export const WIS_DEFAULT_REGION = 128 << 20;
 const REGION_MAX = 1 << 30;
 
@@ -207,13 +208,14 @@ const MIN_FAULT_CYCLES = 1000;
 const MAX_MEMORY = 3 * 1024 ** 3;
 
 /**
- * The machine's memory for a run: room for the pages page_fault1's tasks can fault within the
- * budget (at most the region each), above the 64 MiB the rest needs. Frames past 64 MiB hold no
+ * The machine's memory for a run: room for the pages page_fault1's and tlb_flush1's tasks can fault
+ * within the budget (at most the region each; tlb_flush1's read after MADV_DONTNEED maps a fresh
+ * zeroed page, kept until munmap: the emulator has no shared zero page), above the 64 MiB the rest needs. Frames past 64 MiB hold no
  * contents (the machine's backed memory), so a large machine costs only its mem_map.
  */
 function memoryFor(r: Resolved, t: WisTestcase, n: number): number {
   const base = 64 << 20;
-  if (t !== "page_fault1") return base;
+  if (t !== "page_fault1" && t !== "tlb_flush1") return base;
   const perTask = Math.min(r.regionBytes, Math.ceil(r.budgetCycles / MIN_FAULT_CYCLES) * 4096) + (1 << 20);
   return Math.min(MAX_MEMORY, base + n * perTask);
 }

@@ -17,6 +17,7 @@
 // x<index>-<experiment>-<chart>, e.g. x0-aim9-brk-throughput-log; see each section module.
 import { aim9BrkSection } from "./aim9-brk.js";
 import { rmapLocksSection } from "./rmap-locks.js";
+import { willItScaleSection } from "./will-it-scale.js";
 import { escapeHtml, ReportError, type ChartOptions, type SectionRenderer } from "./html-parts.js";
 
 export * from "./html-parts.js";
@@ -51,6 +52,7 @@ export function reportSectionNames(): string[] {
 
 registerReportSection("aim9-brk", aim9BrkSection);
 registerReportSection("rmap-locks", rmapLocksSection);
+registerReportSection("will-it-scale", willItScaleSection);
 
 /** The experiment name of a saved result (its `experiment` field), or a ReportError. */
 export function experimentName(result: unknown): string {
