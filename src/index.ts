@@ -42,3 +42,7 @@ export {
   runRmapLocks, formatRmapLocks, RMAP_LOCKS_RUN_FIELDS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCKS_BASE_ERA, RMAP_DEFAULT_TREES, treeSize,
   type RmapLocksOptions, type RmapLocksResult, type RmapLocksRun, type RmapLockStat, type RmapLockConfig, type RmapTree,
 } from "./experiments/rmap-locks.js";
+export {
+  runWillItScale, formatWillItScale, WIS_RUN_FIELDS, WIS_TESTCASES, WIS_SHAPES, WIS_DESCRIPTIONS, WIS_DEFAULT_ERAS,
+  type WillItScaleOptions, type WillItScaleResult, type WisRun, type WisScaling, type WisScalingPoint, type WisTlb, type WisTestcase, type WisShape,
+} from "./experiments/will-it-scale.js";
