@@ -43,6 +43,6 @@ export {
   type RmapLocksOptions, type RmapLocksResult, type RmapLocksRun, type RmapLockStat, type RmapLockConfig, type RmapTree,
 } from "./experiments/rmap-locks.js";
 export {
-  runWillItScale, formatWillItScale, WIS_RUN_FIELDS, WIS_TESTCASES, WIS_SHAPES, WIS_DESCRIPTIONS, WIS_DEFAULT_ERAS,
+  runWillItScale, formatWillItScale, willItScaleOk, WIS_RUN_FIELDS, WIS_TESTCASES, WIS_SHAPES, WIS_DESCRIPTIONS, WIS_DEFAULT_ERAS,
   type WillItScaleOptions, type WillItScaleResult, type WisRun, type WisScaling, type WisScalingPoint, type WisTlb, type WisTestcase, type WisShape,
 } from "./experiments/will-it-scale.js";

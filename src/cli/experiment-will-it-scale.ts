@@ -1,6 +1,6 @@
 // mmemu experiment will-it-scale (src/experiments/will-it-scale.ts).
 import { parseArgs } from "node:util";
-import { formatWillItScale, runWillItScale, WIS_DEFAULT_BUDGET, WIS_DEFAULT_CPUS, WIS_DEFAULT_ERAS, WIS_DESCRIPTIONS, WIS_TESTCASES,
+import { formatWillItScale, runWillItScale, willItScaleOk, WIS_DEFAULT_BUDGET, WIS_DEFAULT_CPUS, WIS_DEFAULT_ERAS, WIS_DESCRIPTIONS, WIS_TESTCASES,
   type WisShape, type WisTestcase } from "../experiments/will-it-scale.js";
 import { createProgress } from "../report/progress.js";
 import { checkFileOptions, cpusOption, emitExperiment, eraHelp, eraList, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intOption, modeOption,
@@ -23,7 +23,8 @@ export const willItScaleCommand: Command = {
     "  --mode timed    deterministic, in virtual time (the only mode so far)\n" +
     `  --budget CYCLES virtual cycles every CPU runs (1000..1000000000000; default ${WIS_DEFAULT_BUDGET})\n` +
     "  --region-mib M  page_fault1's and tlb_flush1's region in MiB (1..1024; default 128, will-it-scale's)\n" +
-    EXPERIMENT_OPTIONS_HELP,
+    EXPERIMENT_OPTIONS_HELP + "\n" +
+    "Exit 1 if the MM invariant checker found a violation after a run.",
   async run(args) {
     const { values } = parseArgs({ args, strict: true, options: { ...EXPERIMENT_OPTIONS, test: { type: "string" }, threads: { type: "boolean" },
       processes: { type: "boolean" }, budget: { type: "string" }, "region-mib": { type: "string" } } });
@@ -49,6 +50,6 @@ export const willItScaleCommand: Command = {
     progress.finish();
     emitExperiment({ name: "will-it-scale", args, result: r, title: `mmemu will-it-scale: ${r.testcases.join(", ")}; ${r.modes.join(", ")}`,
       t0, values, format: (table) => formatWillItScale(r, table) });
-    return 0;
+    return willItScaleOk(r) ? 0 : 1;
   },
 };

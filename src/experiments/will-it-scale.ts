@@ -58,6 +58,8 @@ export interface WillItScaleOptions {
   profile?: CostProfile;
   /** Use the debug build (invariants and lockdep checked; slower). */
   debug?: boolean;
+  /** Run the MM invariant checker (src/mm/check.ts) after each run; default true. */
+  check?: boolean;
   /** Called after each run with how many of the total are done. */
   onProgress?: (done: number, total: number, label: string) => void;
 }
@@ -100,6 +102,8 @@ export interface WisRun {
   /** The schedule's digest (equal runs have equal digests). */
   digest: string;
   locks: RunLockStat[];
+  /** The MM invariant checker's violations after the run ([] when clean; null when not checked). */
+  invariantViolations: string[] | null;
 }
 
 export interface WisScalingPoint {
@@ -158,7 +162,7 @@ export const WIS_NOTES: readonly string[] = [
 
 /** The fields every WisRun has (tests check the JSON has each). */
 export const WIS_RUN_FIELDS: readonly (keyof WisRun)[] = ["testcase", "shape", "era", "cpus", "tasks", "iterations", "syscalls", "faults",
-  "makespanCycles", "seconds", "iterationsPerSec", "perTaskPerSec", "contextSwitchesPerIteration", "tlb", "schedulerSwitches", "digest", "locks"];
+  "makespanCycles", "seconds", "iterationsPerSec", "perTaskPerSec", "contextSwitchesPerIteration", "tlb", "schedulerSwitches", "digest", "locks", "invariantViolations"];
 
 export const WIS_DEFAULT_CPUS = [1, 2, 4, 8];
 /** Spinlock with the lock on every brk, seed 002's rwsem, Lee Schermerhorn's skip, today's rwsem. */
@@ -196,7 +200,7 @@ function resolve(o: WillItScaleOptions) {
   const seed = o.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
   if ((o.mode ?? "timed") !== "timed") throw new ConfigError(`mode: "${String(o.mode)}" is not available for will-it-scale yet (timed)`);
-  return { testcases, modes, eras, cpus: [...new Set(cpus)], budgetCycles, regionBytes, seed, debug: o.debug ?? false };
+  return { testcases, modes, eras, cpus: [...new Set(cpus)], budgetCycles, regionBytes, seed, debug: o.debug ?? false, check: o.check ?? true };
 }
 
 type Resolved = ReturnType<typeof resolve>;
@@ -258,6 +262,11 @@ function runOne(r: Resolved, t: WisTestcase, shape: WisShape, e: Era, n: number,
   const sleeps = locks.reduce((s, l) => s + l.sleeps, 0);
   const flushes = sum("WIS_OUT_TLB_FLUSHES"), ipis = sum("WIS_OUT_TLB_IPIS");
   const received = res.cpus.reduce((s, c) => s + Number(c.stats.shootdownRecv ?? 0n) + Number(c.stats.shootdownRemote ?? 0n), 0);
+  let invariantViolations: string[] | null = null;
+  if (r.check) {
+    for (let cpu = 0; cpu < n; cpu++) model.idle({ cpu });
+    invariantViolations = model.check().violations;
+  }
   const per = (v: number) => (iterations ? v / iterations : 0);
   const ips = seconds > 0 ? iterations / seconds : 0;
   return {
@@ -265,7 +274,7 @@ function runOne(r: Resolved, t: WisTestcase, shape: WisShape, e: Era, n: number,
     makespanCycles: makespan, seconds, iterationsPerSec: ips, perTaskPerSec: ips / n,
     contextSwitchesPerIteration: per(sleeps),
     tlb: { flushes, ipis, received, flushesPerIteration: per(flushes), ipisPerIteration: per(ipis) },
-    schedulerSwitches: res.switches, digest: res.digest, locks,
+    schedulerSwitches: res.switches, digest: res.digest, locks, invariantViolations,
   };
 }
 
@@ -313,6 +322,9 @@ export function runWillItScale(options: WillItScaleOptions = {}): WillItScaleRes
     scaling: scalingOf(r, runs), notes: [...WIS_NOTES] };
 }
 
+/** Whether every run passed the invariant checker (or was not checked). */
+export const willItScaleOk = (r: WillItScaleResult) => r.runs.every((x) => x.invariantViolations === null || x.invariantViolations.length === 0);
+
 /** The result as a terminal table, one row per run. */
 export function formatWillItScale(res: WillItScaleResult, table: (h: string[], rows: string[][]) => string): string {
   const f = (v: number, d = 0) => v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -323,12 +335,13 @@ export function formatWillItScale(res: WillItScaleResult, table: (h: string[], r
     const av = lock(run, "anon_vma"), ms = lock(run, "mmap_sem"), e = eff(run);
     return [run.testcase, run.shape, run.era, String(run.cpus), f(run.iterationsPerSec), f(run.perTaskPerSec),
       e === undefined ? "-" : `${f(e * 100)}%`, f(run.contextSwitchesPerIteration, 4), av ? f(av.contentions) : "-", ms ? f(ms.contentions) : "-",
-      f(run.tlb.flushesPerIteration, 2), f(run.tlb.ipisPerIteration, 2)];
+      f(run.tlb.flushesPerIteration, 2), f(run.tlb.ipisPerIteration, 2),
+      run.invariantViolations === null ? "-" : run.invariantViolations.length === 0 ? "ok" : "FAIL"];
   });
   const mib = res.regionBytes / (1 << 20);
   const head = `will-it-scale: ${f(res.budgetCycles)} cycles per CPU, region ${Number.isInteger(mib) ? `${mib} MiB` : `${f(res.regionBytes)} bytes`}, ` +
     `timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
   const t = table(["testcase", "shape", "era", "cpus", "iterations/s", "per task/s", "efficiency", "ctxsw/iter", "av cont", "mmap_sem cont",
-    "flushes/iter", "IPIs/iter"], rows);
+    "flushes/iter", "IPIs/iter", "mm check"], rows);
   return `${head}\n\n${t}\n\nnotes:\n${res.notes.map((n) => `  - ${n}`).join("\n")}`;
 }

@@ -128,10 +128,13 @@ export function willItScaleSection(result: unknown, ctx: SectionContext): string
   const eras = uniq([...r.eras.map((e) => String(e?.name)), ...r.runs.map((x) => x.era)]).filter((e) => r.runs.some((x) => x.era === e));
   const cpus = uniq([...r.cpus, ...r.runs.map((x) => x.cpus)]).filter((c) => r.runs.some((x) => x.cpus === c)).sort((a, b) => a - b);
   const pairs = uniq(r.runs.map((x) => `${x.testcase}\u0000${x.shape}`)).map((k) => k.split("\u0000") as [string, string]);
+  const failed = r.runs.filter((x) => Array.isArray(x.invariantViolations) && x.invariantViolations.length > 0);
   const charts = pairs.map(([t, s]) => `<h4>${escapeHtml(`${t}, ${s}`)}</h4>` + throughputChart(r, p, ctx.charts.yScale, t, s, eras, cpus) +
     ctxswChart(r, p, t, s, eras, cpus)).join("");
   return `<section id="${escapeHtml(p)}" data-experiment="will-it-scale">` +
     `<h2>will-it-scale: brk, page-fault and TLB-flush testcases per era, shape and CPU count</h2>` + config(r) +
+    (failed.length ? `<p class="fail">MM invariant violations after ${failed.length} run(s): ${escapeHtml(failed.map((x) => `${x.testcase}/${x.shape}/${x.era}/${x.cpus}`).join(", "))}</p>`
+      : r.runs.some((x) => Array.isArray(x.invariantViolations)) ? `<p class="ok">MM invariant checks passed after every run.</p>` : "") +
     `<h3>Charts</h3>` + charts + ipiChart(r, p, eras, cpus) +
     `<h3>Summary</h3>` + summaryTable(r) + scalingTable(r) + lockTable(r) +
     `<h3>Reading the figures</h3><ul class="notes">${(Array.isArray(r.notes) ? r.notes : []).map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>` +

@@ -29,6 +29,7 @@ describe("experiment will-it-scale", () => {
       for (const f of WIS_RUN_FIELDS) expect(run, `${what}: ${f}`).toHaveProperty(f);
       for (const k of ["flushes", "ipis", "received", "flushesPerIteration", "ipisPerIteration"]) expect(run.tlb, what).toHaveProperty(k);
       expect(run.iterations, what).toBeGreaterThan(0);
+      expect(run.invariantViolations, what).toEqual([]);
       expect(run.makespanCycles, what).toBeGreaterThanOrEqual(200_000);
       expect(run.iterationsPerSec, what).toBeCloseTo(run.iterations / run.seconds, 6);
       expect(run.perTaskPerSec * run.cpus, what).toBeCloseTo(run.iterationsPerSec, 6);
@@ -56,6 +57,16 @@ describe("experiment will-it-scale", () => {
   it("is reproducible from its seed: the same options give identical JSON", () => {
     const o = { ...TINY, testcases: ["brk1" as const, "tlb_flush1" as const], modes: ["threads" as const], cpus: [2] };
     expect(JSON.stringify(runWillItScale(o))).toBe(JSON.stringify(runWillItScale(o)));
+  });
+
+  it("runs every testcase and shape on the debug build (invariants and lockdep checked) at 3 CPUs", () => {
+    const r = runWillItScale({ ...TINY, eras: ["2.6.34"], cpus: [3], budgetCycles: 150_000, debug: true });
+    expect(r.runs).toHaveLength(8);
+    for (const run of r.runs) {
+      expect(run.iterations).toBeGreaterThan(0);
+      expect(run.invariantViolations).toEqual([]);
+    }
+    expect(runWillItScale({ ...TINY, testcases: ["brk1"], modes: ["threads"], cpus: [1], check: false }).runs[0]!.invariantViolations).toBeNull();
   });
 
   it("refuses bad options with a ConfigError", () => {

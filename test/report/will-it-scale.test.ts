@@ -39,6 +39,7 @@ describe("HTML report: will-it-scale section", () => {
     expect(html).toMatch(/<dt>mode<\/dt><dd>timed: deterministic virtual time/);
     expect(html).toMatch(/<dt>budget<\/dt><dd>150,000 virtual cycles per CPU<\/dd>/);
     expect(html).toContain("Scaling against 1 CPU");
+    expect(html).toContain("MM invariant checks passed after every run.");
   });
 
   it("draws the result's figures: each era's line has the runs' iterations/s", () => {
