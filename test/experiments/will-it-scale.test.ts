@@ -4,7 +4,9 @@ import { describe, it, expect, vi, afterEach } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runWillItScale, WIS_RUN_FIELDS, WIS_TESTCASES, type WillItScaleResult } from "../../src/experiments/will-it-scale.js";
+import { runWillItScale, WIS_RUN_FIELDS, WIS_TESTCASES, WIS_DEFAULT_REGION, type WillItScaleResult } from "../../src/experiments/will-it-scale.js";
+import { VirtualMachine } from "../../src/sched/virtual-machine.js";
+import { constant } from "../../src/core/abi.js";
 import { ConfigError } from "../../src/core/errors.js";
 import { main } from "../../src/cli.js";
 
@@ -45,6 +47,10 @@ describe("experiment will-it-scale", () => {
     // 2.6.25: every brk's vma_adjust takes the anon_vma lock the forked heaps share
     const b = j.runs.find((x) => x.testcase === "brk2" && x.shape === "processes" && x.era === "2.6.25" && x.cpus === 2)!;
     expect(b.locks.find((l) => l.class === "anon_vma")!.acquisitions).toBeGreaterThanOrEqual(b.iterations);
+    // 3.16 (anon_vma_chain): a forked child's brk cannot merge into its heap vma (is_mergeable_anon_vma's
+    // list_is_singular check), so brk1 creates and removes a vma of its own and takes no anon_vma lock
+    const c = j.runs.find((x) => x.testcase === "brk1" && x.shape === "processes" && x.era === "3.16" && x.cpus === 2)!;
+    expect(c.locks.find((l) => l.class === "anon_vma")).toBeUndefined();
     expect(j.scaling).toHaveLength(4 * 2 * 2);
     for (const s of j.scaling) {
       expect(s.baseCpus).toBe(1);
@@ -52,6 +58,11 @@ describe("experiment will-it-scale", () => {
       expect(s.points[0]!.speedup).toBe(1);
       expect(s.points[1]!.efficiency).toBeCloseTo(s.points[1]!.speedup / 2, 9);
     }
+  });
+
+  it("defaults to will-it-scale's 128 MiB region, the core's WIS_REGION_DEFAULT", () => {
+    expect(WIS_DEFAULT_REGION).toBe(128 << 20);
+    expect(constant(VirtualMachine.create({ cpus: 1, memory: "1MiB" }).exports, "WIS_REGION_DEFAULT")).toBe(WIS_DEFAULT_REGION);
   });
 
   it("is reproducible from its seed: the same options give identical JSON", () => {
