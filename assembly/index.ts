@@ -327,6 +327,9 @@ export * from "./kernel/vcpu";
 // The AIM9 brk_test / page_test jobs' shape and report layout (lib/aim9.ts), for the host (src/experiments/).
 export { AIM9_GROW, AIM9_SHRINK, AIM9_STEP, AIM9_ITERS, AIM9_STEPS, AIM9_SBRK_PER_LOOP, AIM9_DIRTY_STRIDE, AIM9_OUT_SBRK,
   AIM9_OUT_OTHER_BRK, AIM9_OUT_BRK_START, AIM9_OUT_BRK_END, AIM9_OUT_WRITES, AIM9_OUT_SIZE } from "./lib/aim9";
+// The will-it-scale jobs' report layout and default region (lib/will_it_scale.ts), for src/experiments/will-it-scale.ts.
+export { WIS_OUT_ITERATIONS, WIS_OUT_SYSCALLS, WIS_OUT_FAULTS, WIS_OUT_TLB_FLUSHES, WIS_OUT_TLB_IPIS, WIS_OUT_BRK_START,
+  WIS_OUT_BRK_END, WIS_OUT_CLOCK, WIS_OUT_SIZE, WIS_REGION_DEFAULT, WIS_REGION_MAX } from "./lib/will_it_scale";
 // The rmap storm's walker and writer jobs' report layout (lib/rmap_storm.ts), for src/experiments/rmap-locks.ts.
 export { RMAP_MIGRATE_EVERY, RMAP_OUT_OPS, RMAP_OUT_REFERENCED, RMAP_OUT_LOCKLESS, RMAP_OUT_MIGRATED, RMAP_OUT_SKIPPED,
   RMAP_OUT_FORKS, RMAP_OUT_EXITS, RMAP_OUT_MMAPS, RMAP_OUT_MUNMAPS, RMAP_OUT_CLOCK, RMAP_OUT_SIZE } from "./lib/rmap_storm";

@@ -54,3 +54,7 @@ export {
   ParallelMachine, withParallelMachine, checkParallelCpus, parallelDefaultCpus, hostCores, PARALLEL_NOTE,
   type ParallelMachineOptions, type ParallelRunResult, type ParallelCpuResult,
 } from "./experiments/parallel.js";
+export {
+  runWillItScale, formatWillItScale, willItScaleOk, WIS_RUN_FIELDS, WIS_TESTCASES, WIS_SHAPES, WIS_DESCRIPTIONS, WIS_DEFAULT_ERAS,
+  type WillItScaleOptions, type WillItScaleResult, type WisRun, type WisScaling, type WisScalingPoint, type WisTlb, type WisTestcase, type WisShape,
+} from "./experiments/will-it-scale.js";

@@ -32,6 +32,7 @@ import { torture_writer, torture_reader } from "../locking/locktorture";
 import { job_aim9, AIM9_OUT_SIZE } from "../lib/aim9";
 import { job_rmap_walker, job_rmap_writer, RMAP_OUT_SIZE } from "../lib/rmap_storm";
 import { job_fork_server, job_aim7_fork, fork_server_params_ok, FS_OUT_SIZE } from "../lib/fork_server";
+import { job_wis, WIS_OUT_SIZE, WIS_REGION_MAX, WIS_BRK1, WIS_BRK2, WIS_PAGE_FAULT1, WIS_TLB_FLUSH1 } from "../lib/will_it_scale";
 import { job_spin_lock_loop, job_racy_increment, job_sleep_pingpong, job_preempt_loop, job_translate_loop, job_pte_racy } from "./vcpu_jobs";
 
 // Job ids (ABI). 0 is "no job".
@@ -49,6 +50,12 @@ export const JOB_RMAP_WALKER: u32 = 11;    // (pid, va, npages, budget cycles, m
 export const JOB_RMAP_WRITER: u32 = 12;    // (pid, pages, budget cycles, maxops, out report* or 0): lib/rmap_storm.ts
 export const JOB_FORK_SERVER: u32 = 17;    // (pid, heap va, params FS_*, budget cycles, maxops, out report* or 0): lib/fork_server.ts
 export const JOB_AIM7_FORK: u32 = 18;      // (pid, budget cycles, maxops, out report* or 0): lib/fork_server.ts
+// will-it-scale testcases (lib/will_it_scale.ts), each (pid, region bytes, budget cycles, maxiters, out report* or 0);
+// region is page_fault1's and tlb_flush1's mapping (page aligned, <= 1 GiB), ignored by brk1 and brk2.
+export const JOB_WIS_BRK1: u32 = 13;
+export const JOB_WIS_BRK2: u32 = 14;
+export const JOB_WIS_PAGE_FAULT1: u32 = 15;
+export const JOB_WIS_TLB_FLUSH1: u32 = 16;
 
 // Job states (PC_JOB_STATE).
 export const VJ_NONE: u32 = 0;     // no job recorded
@@ -150,6 +157,15 @@ function job_dispatch(job: u32, p: usize, check: bool): i64 {
     case JOB_AIM7_FORK: {
       if (check) return count_ok(arg(p, 0)) && count_ok(arg(p, 2)) && fs_out_ok(arg(p, 3)) ? 0 : -EINVAL;
       return job_aim7_fork(<u32>arg(p, 0), arg(p, 1), <u32>arg(p, 2), <usize>arg(p, 3));
+    }
+    case JOB_WIS_BRK1:
+    case JOB_WIS_BRK2:
+    case JOB_WIS_PAGE_FAULT1:
+    case JOB_WIS_TLB_FLUSH1: {
+      const kind = job == JOB_WIS_BRK1 ? WIS_BRK1 : job == JOB_WIS_BRK2 ? WIS_BRK2 : job == JOB_WIS_PAGE_FAULT1 ? WIS_PAGE_FAULT1 : WIS_TLB_FLUSH1;
+      if (check) return count_ok(arg(p, 0)) && (kind <= WIS_BRK2 || arg(p, 1) != 0 && arg(p, 1) <= WIS_REGION_MAX && (arg(p, 1) & 4095) == 0) &&
+        count_ok(arg(p, 3)) && (arg(p, 4) == 0 || kaddr_ok(arg(p, 4), 8) && kaddr_ok(arg(p, 4) + WIS_OUT_SIZE - 8, 8)) ? 0 : -EINVAL;
+      return job_wis(kind, <u32>arg(p, 0), arg(p, 1), arg(p, 2), <u32>arg(p, 3), <usize>arg(p, 4));
     }
     case JOB_TORTURE_WRITER:
     case JOB_TORTURE_READER: {

@@ -149,6 +149,8 @@ export interface CoreExports {
   [aim9: `AIM9_${string}`]: G;
   // fork-server and AIM7 fork_test jobs (lib/fork_server.ts): parameter word and report layout
   [forkServer: `FS_${string}`]: G;
+  // will-it-scale jobs (lib/will_it_scale.ts): the job's report layout, default and largest region
+  [wis: `WIS_${string}`]: G;
   mm_config_get(): number;
   mm_config_write(word: number): number;
   cpu_anon_vma_prepare(cpu: number, vma: number): number;

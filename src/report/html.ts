@@ -19,6 +19,7 @@ import { aim9BrkSection } from "./aim9-brk.js";
 import { rmapLocksSection } from "./rmap-locks.js";
 import { forkServerSection } from "./fork-server.js";
 import { historySection } from "./history.js";
+import { willItScaleSection } from "./will-it-scale.js";
 import { escapeHtml, ReportError, type ChartOptions, type SectionRenderer } from "./html-parts.js";
 
 export * from "./html-parts.js";
@@ -55,6 +56,7 @@ registerReportSection("aim9-brk", aim9BrkSection);
 registerReportSection("rmap-locks", rmapLocksSection);
 registerReportSection("fork-server", forkServerSection);
 registerReportSection("history", historySection);
+registerReportSection("will-it-scale", willItScaleSection);
 
 /** The experiment name of a saved result (its `experiment` field), or a ReportError. */
 export function experimentName(result: unknown): string {

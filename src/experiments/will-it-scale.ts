@@ -1,0 +1,347 @@
+// Experiment will-it-scale (issue 5): will-it-scale's brk1, brk2, page_fault1 and tlb_flush1
+// testcases (assembly/lib/will_it_scale.ts) as N processes and as N threads, for each era and CPU
+// count, in virtual time, with the lock statistics and TLB shootdowns that explain the scaling.
+//
+// One run per (testcase, shape, era, CPU count): a fresh VirtualMachine with the era's lock types
+// and MM switches; a parent process (will-it-scale's runner) whose heap has an anon_vma (the runner's
+// malloc arena, touched), then
+//   - processes: N children forked from it, as the runner forks its children: their heaps share the
+//     parent's anon_vma (2.6.25 .. 2.6.31: the same anon_vma; 2.6.34+: the root anon_vma's lock);
+//   - threads: N threads of it (CLONE_VM): one mm, one mmap_sem, one heap, one mm_cpumask;
+// the parent itself goes idle (the runner only samples); each of CPUs 0..N-1 runs one task's
+// testcase job for the same virtual-time budget. Throughput as will-it-scale reports it: iterations
+// per second (all tasks), from virtual time (cycles / the profile's GHz).
+//
+// Deterministic: the same options give the same result object (and JSON), bit for bit. Host time is
+// not part of the result.
+import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
+import { VirtualMachine } from "../sched/virtual-machine.js";
+import { MmModel, type Process } from "../mm/process.js";
+import { constant } from "../core/abi.js";
+import { ConfigError, MmemuError } from "../core/errors.js";
+import type { CostProfile } from "../cost/profile.js";
+import { DEFAULT_PROFILE } from "../cost/default-profile.js";
+import { MAX_CPUS } from "../options.js";
+import { era as eraByName, type Era } from "./eras.js";
+
+export const WIS_TESTCASES = ["brk1", "brk2", "page_fault1", "tlb_flush1"] as const;
+export type WisTestcase = (typeof WIS_TESTCASES)[number];
+export const WIS_SHAPES = ["processes", "threads"] as const;
+export type WisShape = (typeof WIS_SHAPES)[number];
+
+/** What each testcase does (will-it-scale's testcase_description, and the loop). */
+export const WIS_DESCRIPTIONS: Readonly<Record<WisTestcase, string>> = {
+  brk1: "brk increase/decrease of one page: from sbrk(0), brk(+1 page), brk(back); 2 iterations per pair",
+  brk2: "brk unshared increase/decrease of one page: sbrk(page) first, then the break toggles between 1 and 2 pages above it",
+  page_fault1: "anonymous memory page fault: mmap the region, write one byte per page (1 iteration each), munmap",
+  tlb_flush1: "TLB flush: per page of the region, write, madvise(MADV_DONTNEED) that page, read it back (1 iteration each); munmap",
+};
+
+export interface WillItScaleOptions {
+  /** Testcases; default all four. */
+  testcases?: WisTestcase[];
+  /** processes (forked from one parent) and/or threads of one process; default both. */
+  modes?: WisShape[];
+  /** Era names or eras (with overrides from eras.ts era()); default WIS_DEFAULT_ERAS. */
+  eras?: (string | Era)[];
+  /** CPU counts, one task per CPU; default [1, 2, 4, 8]. */
+  cpus?: number[];
+  /** Virtual cycles every CPU runs its testcase for; default 20,000,000. */
+  budgetCycles?: number;
+  /** page_fault1's and tlb_flush1's region in bytes (page aligned, 4 KiB .. 1 GiB); default 128 MiB, will-it-scale's. */
+  regionBytes?: number;
+  /** Seed of the timed schedule (ties between equal clocks); default 1. */
+  seed?: number;
+  /** Only "timed" so far. */
+  mode?: "timed";
+  /** Cost profile (default the shipped one). */
+  profile?: CostProfile;
+  /** Use the debug build (invariants and lockdep checked; slower). */
+  debug?: boolean;
+  /** Run the MM invariant checker (src/mm/check.ts) after each run; default true. */
+  check?: boolean;
+  /** Called after each run with how many of the total are done. */
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+export interface WisTlb {
+  /** flush_tlb_mm_range requests made by the tasks' CPUs (every cause). */
+  flushes: number;
+  /** Remote CPUs asked to flush (shootdown IPIs, or flushes on behalf of an idle CPU). */
+  ipis: number;
+  /** Shootdown requests the CPUs serviced (IPIs taken) or had serviced for them while idle. */
+  received: number;
+  flushesPerIteration: number;
+  ipisPerIteration: number;
+}
+
+export interface WisRun {
+  testcase: WisTestcase;
+  shape: WisShape;
+  era: string;
+  cpus: number;
+  tasks: number;
+  /** Iterations as will-it-scale counts them, summed over the tasks. */
+  iterations: number;
+  /** System calls made (brk, mmap, munmap, madvise), summed. */
+  syscalls: number;
+  /** Page faults taken, summed. */
+  faults: number;
+  /** Virtual time from start to the last task's end. */
+  makespanCycles: number;
+  seconds: number;
+  /** Iterations per second of virtual time, all tasks together (will-it-scale's figure). */
+  iterationsPerSec: number;
+  /** The same per task (the mean). */
+  perTaskPerSec: number;
+  /** Sleeps of every lock class per iteration (context switches). */
+  contextSwitchesPerIteration: number;
+  tlb: WisTlb;
+  /** Times the scheduler resumed a different CPU (engine detail, not a kernel context switch). */
+  schedulerSwitches: number;
+  /** The schedule's digest (equal runs have equal digests). */
+  digest: string;
+  locks: RunLockStat[];
+  /** The MM invariant checker's violations after the run ([] when clean; null when not checked). */
+  invariantViolations: string[] | null;
+}
+
+export interface WisScalingPoint {
+  cpus: number;
+  /** iterationsPerSec(cpus) / iterationsPerSec(base CPU count). */
+  speedup: number;
+  /** speedup / (cpus / base CPU count): 1 = linear scaling. */
+  efficiency: number;
+}
+
+export interface WisScaling {
+  testcase: WisTestcase;
+  shape: WisShape;
+  era: string;
+  /** The smallest CPU count run (1 by default). */
+  baseCpus: number;
+  points: WisScalingPoint[];
+}
+
+export interface WillItScaleResult {
+  experiment: "will-it-scale";
+  mode: "timed";
+  seed: number;
+  testcases: WisTestcase[];
+  modes: WisShape[];
+  cpus: number[];
+  budgetCycles: number;
+  regionBytes: number;
+  /** Clock of the cost profile: cycles per nanosecond. */
+  ghz: number;
+  profile: string;
+  eras: Era[];
+  runs: WisRun[];
+  scaling: WisScaling[];
+  /** What the figures do and do not include (read before comparing them with history). */
+  notes: string[];
+}
+
+export const WIS_NOTES: readonly string[] = [
+  "timed mode: deterministic virtual time from the cost model; the same options and seed give the same figures",
+  "every CPU runs its testcase for the same virtual-time budget (will-it-scale samples a running counter once a " +
+    "second instead); throughput = iterations / the makespan (the last task's end, just past the budget)",
+  "processes are forked from one parent whose heap has an anon_vma, as will-it-scale's runner forks its children: " +
+    "their heap vmas share the anon_vma lock (one anon_vma before 2.6.34, the root's lock after), which is what brk1 " +
+    "and brk2 contend on in eras whose vma_adjust always takes it; threads share one mm: mmap_sem and the shootdowns",
+  "tlb_flush1 maps an anonymous private region where will-it-scale maps a private mapping of a tmpfile (the " +
+    "emulator's files hold at most 1024 pages and are not zero-filled): the faults are demand-zero instead of a " +
+    "page-cache copy, and the read after MADV_DONTNEED maps a fresh zeroed page (the emulator has no shared zero page); " +
+    "the TLB shootdown per page is the same",
+  "a page_fault1 or tlb_flush1 task stopped by the budget mid-region still munmaps the region (counted in the makespan)",
+  "virtual time charges the locks (atomics, cache-line transfers, spins, sleeps, wake-ups, context switches), each " +
+    "system call's entry/exit, page faults, page walks, page zeroing and the MM core's memory traffic at cache-line " +
+    "granularity, and TLB-shootdown IPIs (kernel/mm_charge.ts); instruction execution between those loads is not " +
+    "charged, so compare eras' and shapes' mechanisms, not magnitudes",
+];
+
+/** The fields every WisRun has (tests check the JSON has each). */
+export const WIS_RUN_FIELDS: readonly (keyof WisRun)[] = ["testcase", "shape", "era", "cpus", "tasks", "iterations", "syscalls", "faults",
+  "makespanCycles", "seconds", "iterationsPerSec", "perTaskPerSec", "contextSwitchesPerIteration", "tlb", "schedulerSwitches", "digest", "locks", "invariantViolations"];
+
+export const WIS_DEFAULT_CPUS = [1, 2, 4, 8];
+/** Spinlock with the lock on every brk, seed 002's rwsem, Lee Schermerhorn's skip, today's rwsem. */
+export const WIS_DEFAULT_ERAS = ["2.6.25", "2008-rwsem", "2.6.31", "3.16"];
+export const WIS_DEFAULT_BUDGET = 20_000_000;
+export const WIS_DEFAULT_REGION = 128 << 20;
+const REGION_MAX = 1 << 30;
+
+function int(what: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(`${what}: ${String(v)} is out of range (${lo}..${hi})`);
+  return v;
+}
+
+function list<T extends string>(what: string, v: unknown, known: readonly T[], dflt: readonly T[]): T[] {
+  const xs = v ?? dflt;
+  if (!Array.isArray(xs) || xs.length === 0) throw new ConfigError(`${what}: expected a non-empty list`);
+  for (const x of xs) {
+    if (!known.includes(x as T)) throw new ConfigError(`${what}: unknown ${what === "testcases" ? "testcase" : "mode"} "${String(x)}" (known: ${known.join(", ")})`);
+  }
+  return [...new Set(xs as T[])];
+}
+
+function resolve(o: WillItScaleOptions) {
+  if (o === null || typeof o !== "object") throw new ConfigError("will-it-scale: expected an options object");
+  const testcases = list("testcases", o.testcases, WIS_TESTCASES, WIS_TESTCASES);
+  const modes = list("modes", o.modes, WIS_SHAPES, WIS_SHAPES);
+  const eras = (o.eras ?? WIS_DEFAULT_ERAS).map((e) => (typeof e === "string" ? eraByName(e) : eraByName(e.name, { locks: e.locks, mm: e.mm })));
+  if (eras.length === 0) throw new ConfigError("eras: expected at least one era");
+  const cpus = o.cpus ?? WIS_DEFAULT_CPUS;
+  if (!Array.isArray(cpus) || cpus.length === 0) throw new ConfigError("cpus: expected a non-empty list of CPU counts");
+  for (const c of cpus) int("cpus", c, 1, MAX_CPUS);
+  const budgetCycles = int("budgetCycles", o.budgetCycles ?? WIS_DEFAULT_BUDGET, 1000, 1e12);
+  const regionBytes = int("regionBytes", o.regionBytes ?? WIS_DEFAULT_REGION, 4096, REGION_MAX);
+  if (regionBytes % 4096 !== 0) throw new ConfigError(`regionBytes: ${regionBytes} is not a multiple of the page size (4096)`);
+  const seed = o.seed ?? 1;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
+  if ((o.mode ?? "timed") !== "timed") throw new ConfigError(`mode: "${String(o.mode)}" is not available for will-it-scale yet (timed)`);
+  return { testcases, modes, eras, cpus: [...new Set(cpus)], budgetCycles, regionBytes, seed, debug: o.debug ?? false, check: o.check ?? true };
+}
+
+type Resolved = ReturnType<typeof resolve>;
+
+/** Pages of heap the runner has before the test (its malloc arena); the first one touched. */
+const RUNNER_HEAP_PAGES = 16n;
+/** The fewest cycles a page fault costs in virtual time, for sizing the machine (a bound, not a figure). */
+const MIN_FAULT_CYCLES = 1000;
+const MAX_MEMORY = 3 * 1024 ** 3;
+
+/**
+ * The machine's memory for a run: room for the pages page_fault1's and tlb_flush1's tasks can fault
+ * within the budget (at most the region each; tlb_flush1's read after MADV_DONTNEED maps a fresh
+ * zeroed page, kept until munmap: the emulator has no shared zero page), above the 64 MiB the rest needs. Frames past 64 MiB hold no
+ * contents (the machine's backed memory), so a large machine costs only its mem_map.
+ */
+function memoryFor(r: Resolved, t: WisTestcase, n: number): number {
+  const base = 64 << 20;
+  if (t !== "page_fault1" && t !== "tlb_flush1") return base;
+  const perTask = Math.min(r.regionBytes, Math.ceil(r.budgetCycles / MIN_FAULT_CYCLES) * 4096) + (1 << 20);
+  return Math.min(MAX_MEMORY, base + n * perTask);
+}
+
+const JOBS: Record<WisTestcase, string> = { brk1: "wis_brk1", brk2: "wis_brk2", page_fault1: "wis_page_fault1", tlb_flush1: "wis_tlb_flush1" };
+
+/** One (testcase, shape, era, CPU count) run. */
+function runOne(r: Resolved, t: WisTestcase, shape: WisShape, e: Era, n: number, profile: CostProfile | undefined): WisRun {
+  const vm = VirtualMachine.create({ cpus: n, memory: memoryFor(r, t, n), debug: r.debug, locks: e.locks, mm: e.mm, ...(profile ? { profile } : {}) });
+  const x = vm.exports;
+  const model = new MmModel(vm.mmu);
+  const parent = model.spawn({ cpu: 0 });
+  const start = parent.brk(0n);
+  if (parent.brk(start + RUNNER_HEAP_PAGES * 4096n) !== start + RUNNER_HEAP_PAGES * 4096n) throw new MmemuError("will-it-scale: the runner's heap could not grow");
+  if (parent.write(start, 1) !== 0) throw new MmemuError("will-it-scale: the runner's heap could not be touched");
+  const tasks: Process[] = [];
+  for (let k = 0; k < n; k++) {
+    const c = shape === "processes" ? parent.fork({ cpu: 0 }) : parent.thread({ homeCpu: k });
+    if (typeof c === "number") throw new MmemuError(`will-it-scale: ${shape === "processes" ? "fork" : "clone"} failed (${c})`);
+    tasks.push(c);
+  }
+  model.idle({ cpu: 0 }); // the runner only samples: every CPU idle, each job makes its task current
+  const outs = tasks.map(() => vm.alloc(constant(x, "WIS_OUT_SIZE")));
+  const budget = BigInt(r.budgetCycles);
+  const jobs = tasks.map((task, cpu) => ({ cpu, job: JOBS[t], args: [task.pid, t === "brk1" || t === "brk2" ? 0 : r.regionBytes, budget, 0xffff_ffff, outs[cpu]!] }));
+  const before = vm.mmu.lockStats();
+  const res = vm.run({ mode: "timed", seed: r.seed, jobs });
+  for (const c of res.cpus) {
+    if (c.result < 0n) {
+      throw new MmemuError(`will-it-scale: ${t}, ${shape}, era ${e.name}, ${n} CPUs: CPU ${c.cpu}'s job returned ${c.result} (a negative errno)` +
+        (c.result === -12n ? "; the machine ran out of memory: try a smaller --region-mib or --budget" : ""));
+    }
+  }
+  const after = vm.mmu.lockStats();
+  const sum = (name: string) => outs.reduce((s, o) => s + Number(vm.read64(o + constant(x, name as "WIS_OUT_ITERATIONS"))), 0);
+  const iterations = sum("WIS_OUT_ITERATIONS");
+  const makespan = Number(res.makespan);
+  const seconds = makespan / (vm.costs.ghz * 1e9);
+  const locks = lockStatDiff(before, after);
+  const sleeps = locks.reduce((s, l) => s + l.sleeps, 0);
+  const flushes = sum("WIS_OUT_TLB_FLUSHES"), ipis = sum("WIS_OUT_TLB_IPIS");
+  const received = res.cpus.reduce((s, c) => s + Number(c.stats.shootdownRecv ?? 0n) + Number(c.stats.shootdownRemote ?? 0n), 0);
+  let invariantViolations: string[] | null = null;
+  if (r.check) {
+    for (let cpu = 0; cpu < n; cpu++) model.idle({ cpu });
+    invariantViolations = model.check().violations;
+  }
+  const per = (v: number) => (iterations ? v / iterations : 0);
+  const ips = seconds > 0 ? iterations / seconds : 0;
+  return {
+    testcase: t, shape, era: e.name, cpus: n, tasks: n, iterations, syscalls: sum("WIS_OUT_SYSCALLS"), faults: sum("WIS_OUT_FAULTS"),
+    makespanCycles: makespan, seconds, iterationsPerSec: ips, perTaskPerSec: ips / n,
+    contextSwitchesPerIteration: per(sleeps),
+    tlb: { flushes, ipis, received, flushesPerIteration: per(flushes), ipisPerIteration: per(ipis) },
+    schedulerSwitches: res.switches, digest: res.digest, locks, invariantViolations,
+  };
+}
+
+/** Speedup against the smallest CPU count, per (testcase, shape, era). */
+function scalingOf(r: Resolved, runs: WisRun[]): WisScaling[] {
+  const out: WisScaling[] = [];
+  const base = Math.min(...r.cpus);
+  for (const t of r.testcases) {
+    for (const s of r.modes) {
+      for (const e of r.eras) {
+        const rs = runs.filter((x) => x.testcase === t && x.shape === s && x.era === e.name).sort((a, b) => a.cpus - b.cpus);
+        const b = rs.find((x) => x.cpus === base)!;
+        out.push({ testcase: t, shape: s, era: e.name, baseCpus: base, points: rs.map((x) => {
+          const speedup = b.iterationsPerSec ? x.iterationsPerSec / b.iterationsPerSec : 0;
+          return { cpus: x.cpus, speedup, efficiency: speedup / (x.cpus / base) };
+        }) });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * runWillItScale - run the experiment (synchronously; every run in virtual time). Throws ConfigError
+ * for bad options (unknown testcase, mode or era; CPU counts outside 1..64; a bad budget, region or
+ * seed) and MmemuError when a job fails (its negative errno named).
+ */
+export function runWillItScale(options: WillItScaleOptions = {}): WillItScaleResult {
+  const r = resolve(options);
+  const total = r.testcases.length * r.modes.length * r.eras.length * r.cpus.length;
+  const runs: WisRun[] = [];
+  for (const t of r.testcases) {
+    for (const s of r.modes) {
+      for (const e of r.eras) {
+        for (const n of r.cpus) {
+          runs.push(runOne(r, t, s, e, n, options.profile));
+          options.onProgress?.(runs.length, total, `${t}, ${s}, era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`);
+        }
+      }
+    }
+  }
+  const profile = options.profile ?? DEFAULT_PROFILE;
+  return { experiment: "will-it-scale", mode: "timed", seed: r.seed, testcases: r.testcases, modes: r.modes, cpus: r.cpus,
+    budgetCycles: r.budgetCycles, regionBytes: r.regionBytes, ghz: profile.ghz, profile: profile.description ?? "", eras: r.eras, runs,
+    scaling: scalingOf(r, runs), notes: [...WIS_NOTES] };
+}
+
+/** Whether every run passed the invariant checker (or was not checked). */
+export const willItScaleOk = (r: WillItScaleResult) => r.runs.every((x) => x.invariantViolations === null || x.invariantViolations.length === 0);
+
+/** The result as a terminal table, one row per run. */
+export function formatWillItScale(res: WillItScaleResult, table: (h: string[], rows: string[][]) => string): string {
+  const f = (v: number, d = 0) => v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+  const eff = (run: WisRun) => res.scaling.find((s) => s.testcase === run.testcase && s.shape === run.shape && s.era === run.era)
+    ?.points.find((p) => p.cpus === run.cpus)?.efficiency;
+  const lock = (run: WisRun, cls: string) => run.locks.find((l) => l.class === cls);
+  const rows = res.runs.map((run) => {
+    const av = lock(run, "anon_vma"), ms = lock(run, "mmap_sem"), e = eff(run);
+    return [run.testcase, run.shape, run.era, String(run.cpus), f(run.iterationsPerSec), f(run.perTaskPerSec),
+      e === undefined ? "-" : `${f(e * 100)}%`, f(run.contextSwitchesPerIteration, 4), av ? f(av.contentions) : "-", ms ? f(ms.contentions) : "-",
+      f(run.tlb.flushesPerIteration, 2), f(run.tlb.ipisPerIteration, 2),
+      run.invariantViolations === null ? "-" : run.invariantViolations.length === 0 ? "ok" : "FAIL"];
+  });
+  const mib = res.regionBytes / (1 << 20);
+  const head = `will-it-scale: ${f(res.budgetCycles)} cycles per CPU, region ${Number.isInteger(mib) ? `${mib} MiB` : `${f(res.regionBytes)} bytes`}, ` +
+    `timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
+  const t = table(["testcase", "shape", "era", "cpus", "iterations/s", "per task/s", "efficiency", "ctxsw/iter", "av cont", "mmap_sem cont",
+    "flushes/iter", "IPIs/iter", "mm check"], rows);
+  return `${head}\n\n${t}\n\nnotes:\n${res.notes.map((n) => `  - ${n}`).join("\n")}`;
+}
