@@ -144,18 +144,23 @@ export class Machine {
     return this.guard(cpu, s.remote.call(fn, args) as Promise<number | bigint>);
   }
 
-  /**
-   * Run jobs on their CPUs at once: every CPU waits at the shared-memory start barrier until all
-   * have arrived, then runs its job. One job per CPU. Resolves with the results in job order; rejects
-   * with the first CPU failure.
-   */
-  async run(jobs: CpuJob[]): Promise<(number | bigint)[]> {
+  /** Every job's CPU exists and has one job at most (ConfigError otherwise). */
+  private checkJobs(jobs: CpuJob[]): void {
     const seen = new Set<number>();
     for (const j of jobs) {
       this.slot(j.cpu);
       if (seen.has(j.cpu)) throw new ConfigError(`run: CPU ${j.cpu} has two jobs`);
       seen.add(j.cpu);
     }
+  }
+
+  /**
+   * Run jobs on their CPUs at once: every CPU waits at the shared-memory start barrier until all
+   * have arrived, then runs its job. One job per CPU. Resolves with the results in job order; rejects
+   * with the first CPU failure.
+   */
+  async run(jobs: CpuJob[]): Promise<(number | bigint)[]> {
+    this.checkJobs(jobs);
     return Promise.all(jobs.map((j) =>
       this.guard(j.cpu, this.slots[j.cpu]!.remote.callBehindBarrier(j.fn, j.args ?? [], jobs.length) as Promise<number | bigint>)));
   }
@@ -166,12 +171,7 @@ export class Machine {
    * Resolves with one { result, startNs, endNs } per job, in job order; rejects as run does.
    */
   async runTimed(jobs: CpuJob[]): Promise<TimedCpuResult[]> {
-    const seen = new Set<number>();
-    for (const j of jobs) {
-      this.slot(j.cpu);
-      if (seen.has(j.cpu)) throw new ConfigError(`run: CPU ${j.cpu} has two jobs`);
-      seen.add(j.cpu);
-    }
+    this.checkJobs(jobs);
     return Promise.all(jobs.map((j) =>
       this.guard(j.cpu, this.slots[j.cpu]!.remote.callBehindBarrierTimed(j.fn, j.args ?? [], jobs.length) as Promise<TimedCpuResult>)));
   }

@@ -35,7 +35,7 @@ import { Machine, type CpuJob } from "../machine.js";
 import type { Mmu } from "../mmu.js";
 import type { MmOptions } from "../options.js";
 import { ConfigError, MmemuError } from "../core/errors.js";
-import { resolveJobs, type JobSpec } from "../sched/jobs.js";
+import { JobMemory, resolveJobs, setJobs, type JobSpec } from "../sched/jobs.js";
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 
 /** What a parallel experiment states about its mode (timed experiments: the virtual clock). */
@@ -113,10 +113,11 @@ export interface ParallelRunResult {
 
 /** A Machine of worker CPUs set up for an experiment run; see the top of this file. */
 export class ParallelMachine {
-  private allocPfn = -1;
-  private allocOff = 4096;
+  private readonly mem: JobMemory;
 
-  private constructor(readonly machine: Machine) {}
+  private constructor(readonly machine: Machine) {
+    this.mem = new JobMemory(machine.mmu);
+  }
 
   /**
    * create - boot a machine of o.cpus worker CPUs (checked against the host's cores: ConfigError) with
@@ -148,23 +149,12 @@ export class ParallelMachine {
    * Throws ConfigError for a bad size, ErrnoError(-ENOMEM) when no frame is left.
    */
   alloc(bytes = 64): number {
-    if (!Number.isInteger(bytes) || bytes < 1 || bytes > 4096) throw new ConfigError(`alloc: ${String(bytes)} is not 1..4096 bytes`);
-    const size = Math.ceil(bytes / 64) * 64;
-    if (this.allocOff + size > 4096) {
-      this.allocPfn = this.mmu.allocFrame({ zero: true });
-      this.allocOff = 0;
-    }
-    const at = this.mmu.layout.framesBase + this.allocPfn * 4096 + this.allocOff;
-    this.allocOff += size;
-    return at;
+    return this.mem.alloc(bytes);
   }
 
   /** The u64 at addr (8-byte aligned), read atomically; for job reports after run(). */
   read64(addr: number): bigint {
-    if (!Number.isInteger(addr) || addr <= 0 || addr % 8 !== 0 || addr + 8 > this.mmu.memory.buffer.byteLength) {
-      throw new ConfigError(`read64: ${String(addr)} is not an 8-byte aligned address of the machine`);
-    }
-    return Atomics.load(new BigUint64Array(this.mmu.memory.buffer), addr / 8);
+    return this.mem.read64(addr);
   }
 
   /**
@@ -179,14 +169,7 @@ export class ParallelMachine {
   async run(jobs: JobSpec[]): Promise<ParallelRunResult> {
     const x = this.mmu.exports;
     const resolved = resolveJobs(x, this.cpus, 6, jobs);
-    resolved.forEach((j, i) => {
-      const a = j.args;
-      const r = x.vcpu_set_job(j.cpu, j.id, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
-      if (r < 0) {
-        throw new ConfigError(`jobs[${i}]: job "${j.job}" refused its arguments [${a.join(", ")}] on CPU ${j.cpu} ` +
-          `(${r}: addresses must be aligned kernel memory, e.g. from alloc(); counts must fit in 32 bits)`);
-      }
-    });
+    setJobs(x, resolved);
     const before = this.mmu.lockStats();
     const cpuJobs: CpuJob[] = resolved.map((j) => ({ cpu: j.cpu, fn: "cpu_run_job" }));
     const timed = await this.machine.runTimed(cpuJobs);

@@ -4,6 +4,7 @@
 import type { CoreExports } from "../core/abi.js";
 import { constant } from "../core/abi.js";
 import { ConfigError } from "../core/errors.js";
+import type { Mmu } from "../mmu.js";
 
 /** One CPU's job in a run: a job name and up to six integer arguments (addresses, counts). */
 export interface JobSpec {
@@ -70,4 +71,60 @@ export function resolveJobs(x: CoreExports, nrCpus: number, nrArgs: number, jobs
     while (out.length < nrArgs) out.push(0n);
     return { cpu, job: job as string, id, args: out };
   });
+}
+
+/**
+ * setJobs - record each resolved job for its CPU with the core's vcpu_set_job (before a run, nothing
+ * running). Throws a ConfigError naming the job when the core refuses its arguments.
+ */
+export function setJobs(x: CoreExports, jobs: ResolvedJob[]): void {
+  jobs.forEach((j, i) => {
+    const a = j.args;
+    const r = x.vcpu_set_job(j.cpu, j.id, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
+    if (r < 0) {
+      throw new ConfigError(`jobs[${i}]: job "${j.job}" refused its arguments [${a.join(", ")}] on CPU ${j.cpu} ` +
+        `(${r}: addresses must be aligned kernel memory, e.g. from alloc(); counts must fit in 32 bits)`);
+    }
+  });
+}
+
+/**
+ * Kernel memory for jobs' shared words and reports, as the virtual and the parallel machines hand it
+ * out: zeroed, in frames with contents (what vcpu_set_job accepts), each allocation on cache lines of
+ * its own, never freed.
+ */
+export class JobMemory {
+  private pfn = -1;
+  private off = 4096;
+
+  constructor(private readonly mmu: Mmu) {}
+
+  /**
+   * alloc - bytes (1..4096) rounded up to 64-byte lines. Returns the address in the core's memory.
+   * Throws ConfigError for a bad size, ErrnoError(-ENOMEM) when no frame is left.
+   */
+  alloc(bytes = 64): number {
+    if (!Number.isInteger(bytes) || bytes < 1 || bytes > 4096) throw new ConfigError(`alloc: ${String(bytes)} is not 1..4096 bytes`);
+    const size = Math.ceil(bytes / 64) * 64;
+    if (this.off + size > 4096) {
+      this.pfn = this.mmu.allocFrame({ zero: true });
+      this.off = 0;
+    }
+    const at = this.mmu.layout.framesBase + this.pfn * 4096 + this.off;
+    this.off += size;
+    return at;
+  }
+
+  /** addr checked as a size-aligned address of the machine (ConfigError naming `what` otherwise). */
+  word(what: string, addr: number, size: 4 | 8): number {
+    if (!Number.isInteger(addr) || addr <= 0 || addr % size !== 0 || addr + size > this.mmu.memory.buffer.byteLength) {
+      throw new ConfigError(`${what}: ${String(addr)} is not a ${size}-byte aligned address of the machine`);
+    }
+    return addr;
+  }
+
+  /** The u64 at addr (8-aligned), read atomically (a worker may have written it). */
+  read64(addr: number): bigint {
+    return Atomics.load(new BigUint64Array(this.mmu.memory.buffer), this.word("read64", addr, 8) / 8);
+  }
 }

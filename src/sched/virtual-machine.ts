@@ -20,7 +20,7 @@ import { resolveOptions, type MachineOptions } from "../options.js";
 import { constant, type AsyncifyExports, type CoreExports } from "../core/abi.js";
 import { readCpuActivity, readCpuStats, type CpuStats } from "../core/cpu-state.js";
 import { ConfigError, DeadlockError, ErrnoError, MmemuError, StepLimitError } from "../core/errors.js";
-import { resolveJobs, jobTable, type ResolvedJob } from "./jobs.js";
+import { resolveJobs, jobTable, setJobs, JobMemory, type ResolvedJob } from "./jobs.js";
 import { applyProfile, cyclesByName, parseProfile, COST_NAMES, MAX_CYCLES, type CostName, type CostProfile } from "../cost/profile.js";
 import { DEFAULT_PROFILE } from "../cost/default-profile.js";
 import { resolveRunOptions, replayText, type RunOptions, type ResolvedRunOptions } from "./run-options.js";
@@ -111,8 +111,7 @@ export class VirtualMachine {
   private rewinding = false;
   private unwinding = false;
   // Kernel memory handed out by alloc().
-  private allocPfn = -1;
-  private allocOff = 4096;
+  private readonly mem: JobMemory;
 
   /**
    * Boot a machine (the options of Mmu.create, 1..64 CPUs, default 2; plus costs) on the virtual build
@@ -141,6 +140,7 @@ export class VirtualMachine {
     const c = (n: keyof CoreExports) => constant(x, n);
     const layout = mmu.layout;
     this.u32 = new Uint32Array(mmu.memory.buffer);
+    this.mem = new JobMemory(mmu);
     this.L = {
       percpuBase: layout.percpuBase, percpuSize: layout.percpuSize,
       vclock: c("PC_VCLOCK"), waitWord: c("PC_WAIT_WORD"), waitVal: c("PC_WAIT_VAL"), wakeAt: c("PC_WAKE_AT"),
@@ -198,38 +198,23 @@ export class VirtualMachine {
    * frame is left.
    */
   alloc(bytes = 64): number {
-    if (!Number.isInteger(bytes) || bytes < 1 || bytes > 4096) throw new ConfigError(`alloc: ${String(bytes)} is not 1..4096 bytes`);
-    const size = Math.ceil(bytes / 64) * 64;
-    if (this.allocOff + size > 4096) {
-      this.allocPfn = this.mmu.allocFrame({ zero: true });
-      this.allocOff = 0;
-    }
-    const at = this.mmu.layout.framesBase + this.allocPfn * 4096 + this.allocOff;
-    this.allocOff += size;
-    return at;
-  }
-
-  private word(what: string, addr: number, size: 4 | 8): number {
-    if (!Number.isInteger(addr) || addr <= 0 || addr % size !== 0 || addr + size > this.mmu.memory.buffer.byteLength) {
-      throw new ConfigError(`${what}: ${String(addr)} is not a ${size}-byte aligned address of the machine`);
-    }
-    return addr;
+    return this.mem.alloc(bytes);
   }
 
   read32(addr: number): number {
-    return Atomics.load(this.u32, this.word("read32", addr, 4) / 4);
+    return Atomics.load(this.u32, this.mem.word("read32", addr, 4) / 4);
   }
 
   write32(addr: number, v: number): void {
-    Atomics.store(this.u32, this.word("write32", addr, 4) / 4, v >>> 0);
+    Atomics.store(this.u32, this.mem.word("write32", addr, 4) / 4, v >>> 0);
   }
 
   read64(addr: number): bigint {
-    return new DataView(this.mmu.memory.buffer).getBigUint64(this.word("read64", addr, 8), true);
+    return new DataView(this.mmu.memory.buffer).getBigUint64(this.mem.word("read64", addr, 8), true);
   }
 
   write64(addr: number, v: bigint | number): void {
-    new DataView(this.mmu.memory.buffer).setBigUint64(this.word("write64", addr, 8), BigInt.asUintN(64, BigInt(v)), true);
+    new DataView(this.mmu.memory.buffer).setBigUint64(this.mem.word("write64", addr, 8), BigInt.asUintN(64, BigInt(v)), true);
   }
 
   // ---- running ----------------------------------------------------------------------------------
@@ -260,14 +245,7 @@ export class VirtualMachine {
 
   private runResolved(o: ResolvedRunOptions, jobs: ResolvedJob[]): RunResult {
     const x = this.exports;
-    jobs.forEach((j, i) => {
-      const a = j.args;
-      const r = x.vcpu_set_job(j.cpu, j.id, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
-      if (r < 0) {
-        throw new ConfigError(`jobs[${i}]: job "${j.job}" refused its arguments [${a.join(", ")}] on CPU ${j.cpu} ` +
-          `(${r}: addresses must be aligned kernel memory, e.g. from alloc(); counts must fit in 32 bits)`);
-      }
-    });
+    setJobs(x, jobs);
     if (this.u32.buffer !== this.mmu.memory.buffer) this.u32 = new Uint32Array(this.mmu.memory.buffer);
     const replay = replayText(o);
     const before = jobs.map((j) => this.mmu.cpuStats(j.cpu));
