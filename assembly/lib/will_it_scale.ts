@@ -13,9 +13,12 @@
 //                       madvise(addr + i, page, MADV_DONTNEED); assert(*(addr + i) == 0); iteration++; }
 //                       munmap(addr, FILESIZE); }                                 (FILESIZE 128 MiB)
 // Deviations (also in src/experiments/README.md):
-//   - the loops are bounded: each job runs until its CPU's virtual clock reaches `budget` cycles or it
-//     has done `maxiters` iterations (the bound of the parallel build, where no clock advances), where
-//     will-it-scale runs forever and samples. The bound is checked where an iteration is counted
+//   - the loops are bounded: each job runs until its budget clock reaches `budget` or it has done
+//     `maxiters` iterations, where will-it-scale runs forever and samples. The budget clock is the CPU's
+//     virtual clock in cycles in the virtual build (vcpu_set_job reset it to 0), and host nanoseconds
+//     since the job began in the parallel build (lock_clock: env.now_ns, one monotonic clock for every
+//     worker), as in lib/rmap_storm.ts: there `budget` is a host-time budget in ns, so every CPU runs
+//     for the same host time. The bound is checked where an iteration is counted
 //     (before each brk pair; before each page of page_fault1 and tlb_flush1). A page_fault1 or
 //     tlb_flush1 job stopped mid-region still munmaps its region, so it leaves no vma behind.
 //   - the region size is an argument (will-it-scale: 128 MiB; the host's default too).
@@ -39,6 +42,8 @@ import { ACC_WRITE } from "../arch/x86/pgtable_types";
 import { tlb_flush_stat, NR_TLB_CAUSES, TFS_FLUSHES, TFS_IPIS } from "../arch/x86/mm_tlb";
 import { this_cpu, smp_processor_id, STAT_PF } from "../percpu";
 import { PC_VCLOCK, PC_STATS } from "../layout";
+import { lock_clock } from "../locking/lock_stat";
+import { VIRTUAL } from "../kernel/sched_config";
 import { ENOMEM, EINVAL, EIO } from "../errno";
 
 export const WIS_PAGE: u64 = 4096;
@@ -55,7 +60,7 @@ export const WIS_REGION_MAX: u64 = 1 << 30;
 //   +32  remote CPUs this CPU asked to flush (shootdown IPIs, or flushes on behalf of an idle CPU)
 //   +40  brk1 / brk2: the break the loop started from (brk1: sbrk(0); brk2: after sbrk(page)); else 0
 //   +48  brk1 / brk2: the break after the last brk; else 0
-//   +56  this CPU's virtual clock at the end (cycles)
+//   +56  the budget clock at the end (virtual cycles; host ns since the job began in the parallel build)
 export const WIS_OUT_ITERATIONS: u32 = 0;
 export const WIS_OUT_SYSCALLS: u32 = 8;
 export const WIS_OUT_FAULTS: u32 = 16;
@@ -72,9 +77,17 @@ export const WIS_BRK2: u32 = 1;
 export const WIS_PAGE_FAULT1: u32 = 2;
 export const WIS_TLB_FLUSH1: u32 = 3;
 
+// The budget clock's origin for a job starting now: 0 in the virtual build (the CPU's clock was reset
+// by vcpu_set_job; nothing is charged before the job's first check), the host's clock otherwise.
 // @ts-ignore: decorator
-@inline function vclock(): u64 {
-  return load<u64>(this_cpu() + PC_VCLOCK);
+@inline function wis_start(): u64 {
+  return VIRTUAL ? 0 : lock_clock();
+}
+
+/** The budget clock (see the top of this file): virtual cycles, or host ns since start. */
+// @ts-ignore: decorator
+@inline function wis_clock(start: u64): u64 {
+  return VIRTUAL ? load<u64>(this_cpu() + PC_VCLOCK) : lock_clock() - start;
 }
 
 // @ts-ignore: decorator
@@ -92,8 +105,9 @@ function tlb_counter(field: u32): u64 {
 
 /**
  * job_wis - run will-it-scale testcase kind (WIS_BRK1, WIS_BRK2, WIS_PAGE_FAULT1, WIS_TLB_FLUSH1) as
- * the task with pid, made current on this CPU first (enter_task), until this CPU's virtual clock
- * reaches budget cycles or maxiters iterations are done. region: page_fault1's and tlb_flush1's
+ * the task with pid, made current on this CPU first (enter_task), until its budget clock reaches
+ * budget (virtual cycles; host ns since the job began in the parallel build) or maxiters iterations
+ * are done. region: page_fault1's and tlb_flush1's
  * mapping in bytes (page aligned, 1 page .. WIS_REGION_MAX; ignored by brk1 and brk2). out: the
  * report above, or 0. Holds nothing on entry or return; leaves the task current on this CPU.
  * Returns the iterations done, or a negative errno: entering the task (-ESRCH, -EBUSY), -EINVAL (a
@@ -105,6 +119,7 @@ function tlb_counter(field: u32): u64 {
 export function job_wis(kind: u32, pid: u32, region: u64, budget: u64, maxiters: u32, out: usize): i64 {
   if (kind > WIS_TLB_FLUSH1) return -EINVAL;
   if (kind >= WIS_PAGE_FAULT1 && (region == 0 || region > WIS_REGION_MAX || (region & (WIS_PAGE - 1)) != 0)) return -EINVAL;
+  const start = wis_start();
   const t = enter_task(pid);
   if (t < 0) return t;
   const mm = current_mm();
@@ -126,7 +141,7 @@ export function job_wis(kind: u32, pid: u32, region: u64, budget: u64, maxiters:
     }
     brk_start = addr;
     brk_end = addr;
-    while (iterations < max && vclock() < budget) {
+    while (iterations < max && wis_clock(start) < budget) {
       addr += WIS_PAGE;
       syscalls++;
       if (sys_brk(mm, addr) != addr && brk2) return -ENOMEM;
@@ -139,13 +154,13 @@ export function job_wis(kind: u32, pid: u32, region: u64, budget: u64, maxiters:
   } else {
     // page_fault1 / tlb_flush1: a region per loop; a loop stopped by the bound still munmaps.
     const tlb = kind == WIS_TLB_FLUSH1;
-    while (iterations < max && vclock() < budget) {
+    while (iterations < max && wis_clock(start) < budget) {
       syscalls++;
       const addr = sys_mmap(mm, 0, region, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0);
       if (addr < 0) return addr;
       let err: i64 = 0;
       for (let i: u64 = 0; i < region; i += WIS_PAGE) {
-        if (iterations >= max || vclock() >= budget) break;
+        if (iterations >= max || wis_clock(start) >= budget) break;
         const a = <u64>addr + i;
         err = user_access(a, ACC_WRITE, tlb ? 1 : 0);
         if (err < 0) break;
@@ -173,7 +188,7 @@ export function job_wis(kind: u32, pid: u32, region: u64, budget: u64, maxiters:
     store<u64>(out + WIS_OUT_TLB_IPIS, tlb_counter(TFS_IPIS) - ipis0);
     store<u64>(out + WIS_OUT_BRK_START, brk_start);
     store<u64>(out + WIS_OUT_BRK_END, brk_end);
-    store<u64>(out + WIS_OUT_CLOCK, vclock());
+    store<u64>(out + WIS_OUT_CLOCK, wis_clock(start));
   }
   return <i64>iterations;
 }

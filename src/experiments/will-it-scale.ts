@@ -12,8 +12,22 @@
 // testcase job for the same virtual-time budget. Throughput as will-it-scale reports it: iterations
 // per second (all tasks), from virtual time (cycles / the profile's GHz).
 //
-// Deterministic: the same options give the same result object (and JSON), bit for bit. Host time is
-// not part of the result.
+// Timed mode (the default) is deterministic: the same options give the same result object (and
+// JSON), bit for bit; host time is not part of the result. Parallel mode (mode: "parallel",
+// asynchronous) sets up the same parent and tasks on a machine of worker CPUs
+// (src/experiments/parallel.ts) and runs the same jobs for real, with a host-time budget instead of
+// the cycle budget: every CPU runs `budgetNs` nanoseconds of host time (the jobs read the host's
+// monotonic clock in the parallel build). There seconds are host time (the start barrier's release
+// to the last task's end), lock wait/hold are host ns (timeUnit "ns"), makespanCycles and
+// schedulerSwitches are 0 and digest ""; figures are host-dependent and not reproducible (the notes
+// say so). CPU counts are limited to the host's cores.
+//
+// Memory sizing (page_fault1, tlb_flush1): timed mode bounds the pages a task can fault by its
+// cycle budget (a fault costs at least MIN_FAULT_CYCLES); a host-time budget bounds nothing, so
+// parallel mode sizes the machine for the whole region of every task (a task never has more than its
+// region's pages mapped: each loop munmaps it) and refuses, up front, a region times CPU count that
+// does not fit MAX_MEMORY (ConfigError). The iterations are not capped (maxiters stays 2^32 - 1), so
+// every CPU runs for the whole budget, as in timed mode.
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
@@ -23,6 +37,9 @@ import type { CostProfile } from "../cost/profile.js";
 import { DEFAULT_PROFILE } from "../cost/default-profile.js";
 import { MAX_CPUS } from "../options.js";
 import { era as eraByName, type Era } from "./eras.js";
+import type { Mmu } from "../mmu.js";
+import type { JobSpec } from "../sched/jobs.js";
+import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, withParallelMachine } from "./parallel.js";
 
 export const WIS_TESTCASES = ["brk1", "brk2", "page_fault1", "tlb_flush1"] as const;
 export type WisTestcase = (typeof WIS_TESTCASES)[number];
@@ -46,14 +63,18 @@ export interface WillItScaleOptions {
   eras?: (string | Era)[];
   /** CPU counts, one task per CPU; default [1, 2, 4, 8]. */
   cpus?: number[];
-  /** Virtual cycles every CPU runs its testcase for; default 20,000,000. */
+  /** timed: virtual cycles every CPU runs its testcase for; default 20,000,000. */
   budgetCycles?: number;
+  /** parallel: host-time budget of every CPU, in nanoseconds; default 20,000,000 (20 ms). */
+  budgetNs?: number;
   /** page_fault1's and tlb_flush1's region in bytes (page aligned, 4 KiB .. 1 GiB); default 128 MiB, will-it-scale's. */
   regionBytes?: number;
   /** Seed of the timed schedule (ties between equal clocks); default 1. */
   seed?: number;
-  /** Only "timed" so far. */
-  mode?: "timed";
+  /** "timed" (default: virtual time, deterministic, synchronous) or "parallel" (worker CPUs, host time: a Promise). */
+  mode?: "timed" | "parallel";
+  /** parallel: a job still running after this many ms is reported stuck (CpuStuckError); default 10 minutes. */
+  timeoutMs?: number;
   /** Cost profile (default the shipped one). */
   profile?: CostProfile;
   /** Use the debug build (invariants and lockdep checked; slower). */
@@ -87,19 +108,22 @@ export interface WisRun {
   syscalls: number;
   /** Page faults taken, summed. */
   faults: number;
-  /** Virtual time from start to the last task's end. */
+  /** Virtual time from start to the last task's end (timed; 0 in parallel mode). */
   makespanCycles: number;
+  /** parallel: host time from the start barrier's release to the last task's end, ns (null in timed mode). */
+  hostElapsedNs: number | null;
+  /** makespanCycles / the profile's clock (timed), or hostElapsedNs / 1e9 (parallel). */
   seconds: number;
-  /** Iterations per second of virtual time, all tasks together (will-it-scale's figure). */
+  /** Iterations per second of virtual (timed) or host (parallel) time, all tasks together (will-it-scale's figure). */
   iterationsPerSec: number;
   /** The same per task (the mean). */
   perTaskPerSec: number;
   /** Sleeps of every lock class per iteration (context switches). */
   contextSwitchesPerIteration: number;
   tlb: WisTlb;
-  /** Times the scheduler resumed a different CPU (engine detail, not a kernel context switch). */
+  /** Times the scheduler resumed a different CPU (engine detail, not a kernel context switch; 0 in parallel mode). */
   schedulerSwitches: number;
-  /** The schedule's digest (equal runs have equal digests). */
+  /** The schedule's digest (equal runs have equal digests; "" in parallel mode: no schedule is recorded). */
   digest: string;
   locks: RunLockStat[];
   /** The MM invariant checker's violations after the run ([] when clean; null when not checked). */
@@ -125,12 +149,19 @@ export interface WisScaling {
 
 export interface WillItScaleResult {
   experiment: "will-it-scale";
-  mode: "timed";
+  mode: "timed" | "parallel";
+  /** Unit of the lock statistics' wait and hold (fields named *Cycles): virtual cycles (timed) or host ns (parallel). */
+  timeUnit: "cycles" | "ns";
+  /** parallel: the host's cores (os.availableParallelism()); null in timed mode. */
+  hostCores: number | null;
+  /** The timed schedule's seed (no effect in parallel mode). */
   seed: number;
   testcases: WisTestcase[];
   modes: WisShape[];
   cpus: number[];
-  budgetCycles: number;
+  /** Every CPU's budget: virtual cycles (timed; null in parallel mode) or host ns (parallel; null in timed mode). */
+  budgetCycles: number | null;
+  budgetNs: number | null;
   regionBytes: number;
   /** Clock of the cost profile: cycles per nanosecond. */
   ghz: number;
@@ -162,7 +193,7 @@ export const WIS_NOTES: readonly string[] = [
 
 /** The fields every WisRun has (tests check the JSON has each). */
 export const WIS_RUN_FIELDS: readonly (keyof WisRun)[] = ["testcase", "shape", "era", "cpus", "tasks", "iterations", "syscalls", "faults",
-  "makespanCycles", "seconds", "iterationsPerSec", "perTaskPerSec", "contextSwitchesPerIteration", "tlb", "schedulerSwitches", "digest", "locks", "invariantViolations"];
+  "makespanCycles", "hostElapsedNs", "seconds", "iterationsPerSec", "perTaskPerSec", "contextSwitchesPerIteration", "tlb", "schedulerSwitches", "digest", "locks", "invariantViolations"];
 
 export const WIS_DEFAULT_CPUS = [1, 2, 4, 8];
 /** Spinlock with the lock on every brk, seed 002's rwsem, Lee Schermerhorn's skip, today's rwsem. */
@@ -191,16 +222,31 @@ function resolve(o: WillItScaleOptions) {
   const modes = list("modes", o.modes, WIS_SHAPES, WIS_SHAPES);
   const eras = (o.eras ?? WIS_DEFAULT_ERAS).map((e) => (typeof e === "string" ? eraByName(e) : eraByName(e.name, { locks: e.locks, mm: e.mm })));
   if (eras.length === 0) throw new ConfigError("eras: expected at least one era");
-  const cpus = o.cpus ?? WIS_DEFAULT_CPUS;
+  const mode = o.mode ?? "timed";
+  if (mode !== "timed" && mode !== "parallel") throw new ConfigError(`mode: "${String(mode)}" is not a mode of will-it-scale (timed, parallel)`);
+  const cpus = o.cpus ?? (mode === "parallel" ? parallelDefaultCpus(WIS_DEFAULT_CPUS) : WIS_DEFAULT_CPUS);
   if (!Array.isArray(cpus) || cpus.length === 0) throw new ConfigError("cpus: expected a non-empty list of CPU counts");
   for (const c of cpus) int("cpus", c, 1, MAX_CPUS);
-  const budgetCycles = int("budgetCycles", o.budgetCycles ?? WIS_DEFAULT_BUDGET, 1000, 1e12);
+  if (mode === "parallel" && o.budgetCycles !== undefined) throw new ConfigError("budgetCycles: a virtual-time budget; parallel mode takes budgetNs (host time)");
+  if (mode === "timed" && o.budgetNs !== undefined) throw new ConfigError("budgetNs: a host-time budget; timed mode takes budgetCycles (virtual time)");
+  const budgetCycles = mode === "timed" ? int("budgetCycles", o.budgetCycles ?? WIS_DEFAULT_BUDGET, 1000, 1e12) : null;
+  const budgetNs = mode === "parallel" ? int("budgetNs", o.budgetNs ?? WIS_DEFAULT_BUDGET, 1000, 1e12) : null;
   const regionBytes = int("regionBytes", o.regionBytes ?? WIS_DEFAULT_REGION, 4096, REGION_MAX);
   if (regionBytes % 4096 !== 0) throw new ConfigError(`regionBytes: ${regionBytes} is not a multiple of the page size (4096)`);
   const seed = o.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
-  if ((o.mode ?? "timed") !== "timed") throw new ConfigError(`mode: "${String(o.mode)}" is not available for will-it-scale yet (timed)`);
-  return { testcases, modes, eras, cpus: [...new Set(cpus)], budgetCycles, regionBytes, seed, debug: o.debug ?? false, check: o.check ?? true };
+  if (mode === "parallel") checkParallelCpus(cpus);
+  const timeoutMs = o.timeoutMs;
+  if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) throw new ConfigError(`timeoutMs: ${String(timeoutMs)} is not a positive number`);
+  if (mode === "parallel" && testcases.some((t) => t === "page_fault1" || t === "tlb_flush1")) {
+    const n = Math.max(...cpus);
+    if (BASE_MEMORY + n * (regionBytes + REGION_SLACK) > MAX_MEMORY) {
+      throw new ConfigError(`regionBytes: ${n} tasks of a ${regionBytes / (1 << 20)} MiB region do not fit the machine's ${MAX_MEMORY / (1 << 30)} GiB ` +
+        "in parallel mode (each task's whole region is provided for: a host-time budget does not bound the faults); use a smaller region");
+    }
+  }
+  return { testcases, modes, eras, cpus: [...new Set(cpus)], budgetCycles, budgetNs, regionBytes, seed, mode, timeoutMs,
+    debug: o.debug ?? false, check: o.check ?? true };
 }
 
 type Resolved = ReturnType<typeof resolve>;
@@ -210,27 +256,44 @@ const RUNNER_HEAP_PAGES = 16n;
 /** The fewest cycles a page fault costs in virtual time, for sizing the machine (a bound, not a figure). */
 const MIN_FAULT_CYCLES = 1000;
 const MAX_MEMORY = 3 * 1024 ** 3;
+/** What a run needs besides page_fault1's and tlb_flush1's pages. */
+const BASE_MEMORY = 64 << 20;
+/** Per task, above its pages: its page tables and what the loop allocates besides. */
+const REGION_SLACK = 1 << 20;
 
 /**
  * The machine's memory for a run: room for the pages page_fault1's and tlb_flush1's tasks can fault
  * within the budget (at most the region each; tlb_flush1's read after MADV_DONTNEED maps a fresh
  * zeroed page, kept until munmap: the emulator has no shared zero page), above the 64 MiB the rest needs. Frames past 64 MiB hold no
- * contents (the machine's backed memory), so a large machine costs only its mem_map.
+ * contents (the machine's backed memory), so a large machine costs only its mem_map. Timed mode
+ * bounds the pages by the cycle budget; parallel mode (a host-time budget) provides the whole region
+ * of every task (resolve refused what does not fit).
  */
 function memoryFor(r: Resolved, t: WisTestcase, n: number): number {
-  const base = 64 << 20;
+  const base = BASE_MEMORY;
   if (t !== "page_fault1" && t !== "tlb_flush1") return base;
-  const perTask = Math.min(r.regionBytes, Math.ceil(r.budgetCycles / MIN_FAULT_CYCLES) * 4096) + (1 << 20);
+  const pages = r.budgetCycles === null ? r.regionBytes : Math.min(r.regionBytes, Math.ceil(r.budgetCycles / MIN_FAULT_CYCLES) * 4096);
+  const perTask = pages + REGION_SLACK;
   return Math.min(MAX_MEMORY, base + n * perTask);
 }
 
 const JOBS: Record<WisTestcase, string> = { brk1: "wis_brk1", brk2: "wis_brk2", page_fault1: "wis_page_fault1", tlb_flush1: "wis_tlb_flush1" };
 
-/** One (testcase, shape, era, CPU count) run. */
-function runOne(r: Resolved, t: WisTestcase, shape: WisShape, e: Era, n: number, profile: CostProfile | undefined): WisRun {
-  const vm = VirtualMachine.create({ cpus: n, memory: memoryFor(r, t, n), debug: r.debug, locks: e.locks, mm: e.mm, ...(profile ? { profile } : {}) });
-  const x = vm.exports;
-  const model = new MmModel(vm.mmu);
+interface WisSetup {
+  model: MmModel;
+  outs: number[];
+  /** The run's jobs with a budget (cycles or ns), writing their reports to outs or (report false) none. */
+  jobs: (budget: bigint, report: boolean) => JobSpec[];
+}
+
+/**
+ * The runner and its tasks on a booted machine (timed or parallel), from the host thread, and the
+ * run's jobs: a parent whose heap has an anon_vma, then N children forked from it (processes) or N
+ * threads of it (threads). Leaves every CPU idle (the runner only samples: each job makes its task
+ * current). Throws MmemuError if the set-up fails.
+ */
+function setUp(mmu: Mmu, r: Resolved, t: WisTestcase, shape: WisShape, n: number, alloc: (bytes: number) => number): WisSetup {
+  const model = new MmModel(mmu);
   const parent = model.spawn({ cpu: 0 });
   const start = parent.brk(0n);
   if (parent.brk(start + RUNNER_HEAP_PAGES * 4096n) !== start + RUNNER_HEAP_PAGES * 4096n) throw new MmemuError("will-it-scale: the runner's heap could not grow");
@@ -242,40 +305,95 @@ function runOne(r: Resolved, t: WisTestcase, shape: WisShape, e: Era, n: number,
     tasks.push(c);
   }
   model.idle({ cpu: 0 }); // the runner only samples: every CPU idle, each job makes its task current
-  const outs = tasks.map(() => vm.alloc(constant(x, "WIS_OUT_SIZE")));
-  const budget = BigInt(r.budgetCycles);
-  const jobs = tasks.map((task, cpu) => ({ cpu, job: JOBS[t], args: [task.pid, t === "brk1" || t === "brk2" ? 0 : r.regionBytes, budget, 0xffff_ffff, outs[cpu]!] }));
-  const before = vm.mmu.lockStats();
-  const res = vm.run({ mode: "timed", seed: r.seed, jobs });
-  for (const c of res.cpus) {
-    if (c.result < 0n) {
-      throw new MmemuError(`will-it-scale: ${t}, ${shape}, era ${e.name}, ${n} CPUs: CPU ${c.cpu}'s job returned ${c.result} (a negative errno)` +
-        (c.result === -12n ? "; the machine ran out of memory: try a smaller --region-mib or --budget" : ""));
+  const outs = tasks.map(() => alloc(constant(mmu.exports, "WIS_OUT_SIZE")));
+  const region = t === "brk1" || t === "brk2" ? 0 : r.regionBytes;
+  const jobs = (budget: bigint, report: boolean) => tasks.map((task, cpu): JobSpec =>
+    ({ cpu, job: JOBS[t], args: [task.pid, region, budget, 0xffff_ffff, report ? outs[cpu]! : 0] }));
+  return { model, outs, jobs };
+}
+
+/** What a run measured besides the jobs' reports: timed from the virtual machine, parallel from the host. */
+interface WisMeasure {
+  results: bigint[];
+  locks: RunLockStat[];
+  /** Shootdowns received, summed over the CPUs (stats shootdownRecv + shootdownRemote of the run). */
+  received: number;
+  makespanCycles: number;
+  hostElapsedNs: number | null;
+  seconds: number;
+  schedulerSwitches: number;
+  digest: string;
+}
+
+/** The run's figures from the jobs' reports and m; runs the invariant checker (r.check). Throws MmemuError for a failed job. */
+function collect(mmu: Mmu, r: Resolved, t: WisTestcase, shape: WisShape, e: Era, n: number, s: WisSetup, m: WisMeasure,
+  read64: (addr: number) => bigint): WisRun {
+  const x = mmu.exports;
+  m.results.forEach((res, cpu) => {
+    if (res < 0n) {
+      throw new MmemuError(`will-it-scale: ${t}, ${shape}, era ${e.name}, ${n} CPUs: CPU ${cpu}'s job returned ${res} (a negative errno)` +
+        (res === -12n ? "; the machine ran out of memory: try a smaller --region-mib or --budget" : ""));
     }
-  }
-  const after = vm.mmu.lockStats();
-  const sum = (name: string) => outs.reduce((s, o) => s + Number(vm.read64(o + constant(x, name as "WIS_OUT_ITERATIONS"))), 0);
+  });
+  const sum = (name: string) => s.outs.reduce((acc, o) => acc + Number(read64(o + constant(x, name as "WIS_OUT_ITERATIONS"))), 0);
   const iterations = sum("WIS_OUT_ITERATIONS");
-  const makespan = Number(res.makespan);
-  const seconds = makespan / (vm.costs.ghz * 1e9);
-  const locks = lockStatDiff(before, after);
-  const sleeps = locks.reduce((s, l) => s + l.sleeps, 0);
+  const { seconds, locks } = m;
+  const sleeps = locks.reduce((acc, l) => acc + l.sleeps, 0);
   const flushes = sum("WIS_OUT_TLB_FLUSHES"), ipis = sum("WIS_OUT_TLB_IPIS");
-  const received = res.cpus.reduce((s, c) => s + Number(c.stats.shootdownRecv ?? 0n) + Number(c.stats.shootdownRemote ?? 0n), 0);
   let invariantViolations: string[] | null = null;
   if (r.check) {
-    for (let cpu = 0; cpu < n; cpu++) model.idle({ cpu });
-    invariantViolations = model.check().violations;
+    for (let cpu = 0; cpu < n; cpu++) s.model.idle({ cpu });
+    invariantViolations = s.model.check().violations;
   }
   const per = (v: number) => (iterations ? v / iterations : 0);
   const ips = seconds > 0 ? iterations / seconds : 0;
   return {
     testcase: t, shape, era: e.name, cpus: n, tasks: n, iterations, syscalls: sum("WIS_OUT_SYSCALLS"), faults: sum("WIS_OUT_FAULTS"),
-    makespanCycles: makespan, seconds, iterationsPerSec: ips, perTaskPerSec: ips / n,
+    makespanCycles: m.makespanCycles, hostElapsedNs: m.hostElapsedNs, seconds, iterationsPerSec: ips, perTaskPerSec: ips / n,
     contextSwitchesPerIteration: per(sleeps),
-    tlb: { flushes, ipis, received, flushesPerIteration: per(flushes), ipisPerIteration: per(ipis) },
-    schedulerSwitches: res.switches, digest: res.digest, locks, invariantViolations,
+    tlb: { flushes, ipis, received: m.received, flushesPerIteration: per(flushes), ipisPerIteration: per(ipis) },
+    schedulerSwitches: m.schedulerSwitches, digest: m.digest, locks, invariantViolations,
   };
+}
+
+/** One (testcase, shape, era, CPU count) run in virtual time. */
+function runOne(r: Resolved, t: WisTestcase, shape: WisShape, e: Era, n: number, profile: CostProfile | undefined): WisRun {
+  const vm = VirtualMachine.create({ cpus: n, memory: memoryFor(r, t, n), debug: r.debug, locks: e.locks, mm: e.mm, ...(profile ? { profile } : {}) });
+  const s = setUp(vm.mmu, r, t, shape, n, (b) => vm.alloc(b));
+  const before = vm.mmu.lockStats();
+  const res = vm.run({ mode: "timed", seed: r.seed, jobs: s.jobs(BigInt(r.budgetCycles!), true) });
+  const after = vm.mmu.lockStats();
+  const makespan = Number(res.makespan);
+  const received = res.cpus.reduce((acc, c) => acc + Number(c.stats.shootdownRecv ?? 0n) + Number(c.stats.shootdownRemote ?? 0n), 0);
+  return collect(vm.mmu, r, t, shape, e, n, s, {
+    results: res.cpus.map((c) => c.result), locks: lockStatDiff(before, after), received, makespanCycles: makespan, hostElapsedNs: null,
+    seconds: makespan / (vm.costs.ghz * 1e9), schedulerSwitches: res.switches, digest: res.digest,
+  }, (a) => vm.read64(a));
+}
+
+/** One (testcase, shape, era, CPU count) run on worker CPUs, for real, with the host-time budget (parallel.ts). */
+async function runOneParallel(r: Resolved, t: WisTestcase, shape: WisShape, e: Era, n: number): Promise<WisRun> {
+  return withParallelMachine({ cpus: n, memory: memoryFor(r, t, n), debug: r.debug, locks: e.locks, mm: e.mm, timeoutMs: r.timeoutMs }, async (pm) => {
+    const s = setUp(pm.mmu, r, t, shape, n, (b) => pm.alloc(b));
+    // Warm-up, unmeasured: the same jobs for a tenth of the budget without reports, so that each
+    // worker's JIT tier-up of the core is not in the figures (brk1's break and page_fault1's and
+    // tlb_flush1's regions end where they began; brk2's sbrk(page) leaves the break a page higher).
+    const warm = await pm.run(s.jobs(BigInt(Math.max(1000, Math.floor(r.budgetNs! / 10))), false));
+    for (const c of warm.cpus) {
+      if (c.result < 0n) throw new MmemuError(`will-it-scale: ${t}, ${shape}, era ${e.name}, ${n} CPUs: CPU ${c.cpu}'s warm-up returned ${c.result}`);
+    }
+    const shootdowns = () => Array.from({ length: n }, (_, cpu) => {
+      const st = pm.mmu.cpuStats(cpu);
+      return Number(st.shootdownRecv ?? 0n) + Number(st.shootdownRemote ?? 0n);
+    }).reduce((a, b) => a + b, 0);
+    const before = shootdowns();
+    const res = await pm.run(s.jobs(BigInt(r.budgetNs!), true));
+    const received = shootdowns() - before;
+    return collect(pm.mmu, r, t, shape, e, n, s, {
+      results: res.cpus.map((c) => c.result), locks: res.locks, received, makespanCycles: 0, hostElapsedNs: res.elapsedNs,
+      seconds: res.elapsedNs / 1e9, schedulerSwitches: 0, digest: "",
+    }, (a) => pm.read64(a));
+  });
 }
 
 /** Speedup against the smallest CPU count, per (testcase, shape, era). */
@@ -298,28 +416,77 @@ function scalingOf(r: Resolved, runs: WisRun[]): WisScaling[] {
 }
 
 /**
- * runWillItScale - run the experiment (synchronously; every run in virtual time). Throws ConfigError
- * for bad options (unknown testcase, mode or era; CPU counts outside 1..64; a bad budget, region or
- * seed) and MmemuError when a job fails (its negative errno named).
+ * runWillItScale - run the experiment. Timed mode (the default): synchronous, every run in virtual
+ * time. Throws ConfigError for bad options (unknown testcase, mode or era; CPU counts outside 1..64;
+ * a bad budget, region or seed) and MmemuError when a job fails (its negative errno named). Parallel
+ * mode (options.mode "parallel"): returns a Promise of the same result, every run on worker CPUs with
+ * the host-time budget; bad options (a CPU count above the host's cores, a region times CPU count
+ * that does not fit the machine, budgetCycles among them) throw the ConfigError before any machine
+ * is made; it rejects with MmemuError for a failed job, CpuDiedError / CpuStuckError for a dead or
+ * stuck worker.
  */
-export function runWillItScale(options: WillItScaleOptions = {}): WillItScaleResult {
+export function runWillItScale(options: WillItScaleOptions & { mode: "parallel" }): Promise<WillItScaleResult>;
+export function runWillItScale(options?: WillItScaleOptions & { mode?: "timed" }): WillItScaleResult;
+export function runWillItScale(options?: WillItScaleOptions): WillItScaleResult | Promise<WillItScaleResult>;
+export function runWillItScale(options: WillItScaleOptions = {}): WillItScaleResult | Promise<WillItScaleResult> {
   const r = resolve(options);
   const total = r.testcases.length * r.modes.length * r.eras.length * r.cpus.length;
+  const label = (t: WisTestcase, s: WisShape, e: Era, n: number) => `${t}, ${s}, era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`;
+  if (r.mode === "parallel") {
+    return (async () => {
+      const runs: WisRun[] = [];
+      for (const t of r.testcases) {
+        for (const s of r.modes) {
+          for (const e of r.eras) {
+            for (const n of r.cpus) {
+              runs.push(await runOneParallel(r, t, s, e, n));
+              options.onProgress?.(runs.length, total, label(t, s, e, n));
+            }
+          }
+        }
+      }
+      return finish(r, options, runs);
+    })();
+  }
   const runs: WisRun[] = [];
   for (const t of r.testcases) {
     for (const s of r.modes) {
       for (const e of r.eras) {
         for (const n of r.cpus) {
           runs.push(runOne(r, t, s, e, n, options.profile));
-          options.onProgress?.(runs.length, total, `${t}, ${s}, era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`);
+          options.onProgress?.(runs.length, total, label(t, s, e, n));
         }
       }
     }
   }
+  return finish(r, options, runs);
+}
+
+/** The parallel notes: PARALLEL_NOTE, the budget and units, then the timed notes that still apply. */
+export const WIS_PARALLEL_NOTES: readonly string[] = [
+  PARALLEL_NOTE,
+  "every CPU runs its testcase for the same host-time budget (budgetNs; the jobs read the host's monotonic clock); " +
+    "throughput = iterations / the run's host time (the start barrier's release to the last task's end); lock wait and " +
+    "hold are host nanoseconds (timeUnit), measured with two clock reads per acquisition and one per release inside the run; " +
+    "makespanCycles and schedulerSwitches are 0 and digest is empty; the seed has no effect; every CPU first runs its " +
+    "testcase unmeasured for a tenth of the budget (the workers' JIT tier-up)",
+  "the emulated CPUs are worker threads running the core's Wasm, as many as the host has cores at most: a system call " +
+    "costs the emulator's instructions, not a kernel's, and the host's cores, caches and scheduler decide who contends; " +
+    "compare eras and shapes on the same host and run, not with history",
+  "page_fault1 and tlb_flush1: the machine is sized for every task's whole region (a host-time budget does not bound the " +
+    "faults), so region x CPUs must fit 3 GiB",
+  WIS_NOTES[2]!,
+  WIS_NOTES[3]!,
+  WIS_NOTES[4]!,
+];
+
+function finish(r: Resolved, options: WillItScaleOptions, runs: WisRun[]): WillItScaleResult {
   const profile = options.profile ?? DEFAULT_PROFILE;
-  return { experiment: "will-it-scale", mode: "timed", seed: r.seed, testcases: r.testcases, modes: r.modes, cpus: r.cpus,
-    budgetCycles: r.budgetCycles, regionBytes: r.regionBytes, ghz: profile.ghz, profile: profile.description ?? "", eras: r.eras, runs,
-    scaling: scalingOf(r, runs), notes: [...WIS_NOTES] };
+  const parallel = r.mode === "parallel";
+  return { experiment: "will-it-scale", mode: r.mode, timeUnit: parallel ? "ns" : "cycles", hostCores: parallel ? hostCores() : null,
+    seed: r.seed, testcases: r.testcases, modes: r.modes, cpus: r.cpus,
+    budgetCycles: r.budgetCycles, budgetNs: r.budgetNs, regionBytes: r.regionBytes, ghz: profile.ghz, profile: profile.description ?? "", eras: r.eras, runs,
+    scaling: scalingOf(r, runs), notes: [...(parallel ? WIS_PARALLEL_NOTES : WIS_NOTES)] };
 }
 
 /** Whether every run passed the invariant checker (or was not checked). */
@@ -339,9 +506,12 @@ export function formatWillItScale(res: WillItScaleResult, table: (h: string[], r
       run.invariantViolations === null ? "-" : run.invariantViolations.length === 0 ? "ok" : "FAIL"];
   });
   const mib = res.regionBytes / (1 << 20);
-  const head = `will-it-scale: ${f(res.budgetCycles)} cycles per CPU, region ${Number.isInteger(mib) ? `${mib} MiB` : `${f(res.regionBytes)} bytes`}, ` +
-    `timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
-  const t = table(["testcase", "shape", "era", "cpus", "iterations/s", "per task/s", "efficiency", "ctxsw/iter", "av cont", "mmap_sem cont",
+  const region = `region ${Number.isInteger(mib) ? `${mib} MiB` : `${f(res.regionBytes)} bytes`}`;
+  const head = res.mode === "parallel"
+    ? `will-it-scale: ${f(res.budgetNs ?? 0)} ns of host time per CPU, ${region}, ` +
+      `parallel (worker threads, host time on ${res.hostCores ?? "?"} cores: not reproducible)`
+    : `will-it-scale: ${f(res.budgetCycles ?? 0)} cycles per CPU, ${region}, timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
+  const t = table(["testcase", "shape", "era", "cpus", res.mode === "parallel" ? "iterations/s (host)" : "iterations/s", "per task/s", "efficiency", "ctxsw/iter", "av cont", "mmap_sem cont",
     "flushes/iter", "IPIs/iter", "mm check"], rows);
   return `${head}\n\n${t}\n\nnotes:\n${res.notes.map((n) => `  - ${n}`).join("\n")}`;
 }

@@ -1,5 +1,6 @@
 // The will-it-scale section of the HTML report (src/report/html.ts): configuration (mode, seed,
-// testcases, shapes, budget, region, eras, cost profile), the per-run summary table, the scaling
+// testcases, shapes, budget, region, eras, cost profile; the title and the mode line state timed or
+// parallel mode, and the time unit: virtual cycles or host ns), the per-run summary table, the scaling
 // table, and per testcase and shape:
 //   - throughput (iterations/s, all tasks) vs CPU count, one line per era, linear or log y;
 //   - context switches (sleeps of every lock class) per iteration, bars per CPU count and era;
@@ -14,6 +15,8 @@ import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionCo
 const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
 const idPart = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "_");
 const cpuWord = (c: number) => `${c} CPU${c === 1 ? "" : "s"}`;
+/** Unit of the lock wait and hold figures (fields named *Cycles): virtual cycles, or host ns in parallel mode. */
+const timeUnit = (r: { timeUnit?: string }) => (r.timeUnit === "ns" ? "ns" : "cycles");
 
 /** Checks the fields the section draws; a ReportError names the first that is missing. */
 function check(r: unknown): WillItScaleResult {
@@ -36,16 +39,19 @@ function config(r: WillItScaleResult): string {
   const mib = r.regionBytes / (1 << 20);
   const rows: [string, string][] = [
     ["experiment", "will-it-scale"],
-    ["mode", r.mode === "timed" ? `timed: deterministic virtual time from the cost model (cycles converted at ${r.ghz} GHz); the same options and seed give the same figures` : String(r.mode)],
-    ["seed", String(r.seed)],
+    ["mode", r.mode === "timed" ? `timed: deterministic virtual time from the cost model (cycles converted at ${r.ghz} GHz); the same options and seed give the same figures`
+      : r.mode === "parallel" ? `parallel: one worker thread per emulated CPU on a host of ${String(r.hostCores ?? "?")} cores, real contention; ` +
+        "iterations/s are per second of host time and lock wait and hold are host ns; figures are host-dependent and vary from run to run (not reproducible from the seed)"
+        : String(r.mode)],
+    ["seed", r.mode === "parallel" ? `${String(r.seed)} (no effect in parallel mode)` : String(r.seed)],
     ["testcases", (Array.isArray(r.testcases) ? r.testcases : []).join(", ")],
     ["shapes", (Array.isArray(r.modes) ? r.modes : []).map((m) => m === "threads" ? "threads (N threads of one process: one mm, one mmap_sem)"
       : "processes (N processes forked from one parent: their heaps share its anon_vma lock)").join("; ")],
-    ["budget", `${f(r.budgetCycles)} virtual cycles per CPU`],
+    ["budget", r.mode === "parallel" ? `${f(r.budgetNs ?? NaN)} ns of host time per CPU` : `${f(r.budgetCycles ?? NaN)} virtual cycles per CPU`],
     ["region", `${Number.isInteger(mib) ? `${mib} MiB` : `${f(r.regionBytes)} bytes`} (page_fault1, tlb_flush1)`],
     ["CPU counts", r.cpus.join(", ") + " (one task per CPU)"],
     ["eras", r.eras.map((e) => String(e?.name)).join(", ")],
-    ["cost profile", `${String(r.profile || "(unnamed)")}, ${r.ghz} GHz`],
+    ...(r.mode === "parallel" ? [] : [["cost profile", `${String(r.profile || "(unnamed)")}, ${r.ghz} GHz`] as [string, string]]),
   ];
   return `<dl class="config">${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`;
 }
@@ -53,6 +59,7 @@ function config(r: WillItScaleResult): string {
 const lockOf = (run: WisRun, cls: string) => run.locks.find((l) => l?.class === cls);
 
 function summaryTable(r: WillItScaleResult): string {
+  const u = timeUnit(r);
   const rows = r.runs.map((run) => {
     const av = lockOf(run, "anon_vma"), ms = lockOf(run, "mmap_sem");
     return [run.testcase, run.shape, run.era, String(run.cpus), f(run.iterations), f(run.iterationsPerSec), f(run.perTaskPerSec),
@@ -60,7 +67,7 @@ function summaryTable(r: WillItScaleResult): string {
       ms ? f(ms.wait?.avgCycles) : "-", f(run.tlb?.flushesPerIteration, 2), f(run.tlb?.ipisPerIteration, 2), f(run.faults)];
   });
   return `<div class="scroll">${htmlTable(["testcase", "shape", "era", "CPUs", "iterations", "iterations/s", "per task/s", "context switches/iteration",
-    "anon_vma contentions", "anon_vma avg wait (cycles)", "mmap_sem contentions", "mmap_sem avg wait (cycles)", "TLB flushes/iteration",
+    "anon_vma contentions", `anon_vma avg wait (${u})`, "mmap_sem contentions", `mmap_sem avg wait (${u})`, "TLB flushes/iteration",
     "shootdown IPIs/iteration", "page faults"], rows, [false, false, false, ...Array<boolean>(12).fill(true)])}</div>`;
 }
 
@@ -72,12 +79,13 @@ function scalingTable(r: WillItScaleResult): string {
 }
 
 function lockTable(r: WillItScaleResult): string {
+  const u = timeUnit(r);
   const rows = r.runs.flatMap((run) => run.locks.map((l) => [run.testcase, run.shape, run.era, String(run.cpus), String(l.class), f(l.acquisitions),
     f(l.readAcquisitions), f(l.writeAcquisitions), f(l.contentions), f(l.spins), f(l.sleeps), f(l.handoffs), f(l.steals),
     f(l.wait?.avgCycles, 1), f(l.wait?.maxCycles), f(l.hold?.avgCycles, 1)]));
   return `<details><summary>Lock statistics per run and class (every figure)</summary><div class="scroll">` +
     htmlTable(["testcase", "shape", "era", "CPUs", "class", "acquisitions", "read", "write", "contentions", "spins", "sleeps (context switches)",
-      "handoffs", "steals", "wait avg (cycles)", "wait max (cycles)", "hold avg (cycles)"], rows, [false, false, false, ...Array<boolean>(13).fill(true)]) +
+      "handoffs", "steals", `wait avg (${u})`, `wait max (${u})`, `hold avg (${u})`], rows, [false, false, false, ...Array<boolean>(13).fill(true)]) +
     `</div></details>`;
 }
 
@@ -132,7 +140,7 @@ export function willItScaleSection(result: unknown, ctx: SectionContext): string
   const charts = pairs.map(([t, s]) => `<h4>${escapeHtml(`${t}, ${s}`)}</h4>` + throughputChart(r, p, ctx.charts.yScale, t, s, eras, cpus) +
     ctxswChart(r, p, t, s, eras, cpus)).join("");
   return `<section id="${escapeHtml(p)}" data-experiment="will-it-scale">` +
-    `<h2>will-it-scale: brk, page-fault and TLB-flush testcases per era, shape and CPU count</h2>` + config(r) +
+    `<h2>will-it-scale: brk, page-fault and TLB-flush testcases per era, shape and CPU count (${escapeHtml(String(r.mode))} mode)</h2>` + config(r) +
     (failed.length ? `<p class="fail">MM invariant violations after ${failed.length} run(s): ${escapeHtml(failed.map((x) => `${x.testcase}/${x.shape}/${x.era}/${x.cpus}`).join(", "))}</p>`
       : r.runs.some((x) => Array.isArray(x.invariantViolations)) ? `<p class="ok">MM invariant checks passed after every run.</p>` : "") +
     `<h3>Charts</h3>` + charts + ipiChart(r, p, eras, cpus) +

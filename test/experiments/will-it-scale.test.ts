@@ -89,14 +89,15 @@ describe("experiment will-it-scale", () => {
     expect(() => runWillItScale({ regionBytes: 5000 })).toThrow(/page size/);
     expect(() => runWillItScale({ budgetCycles: 10 })).toThrow(/budgetCycles/);
     expect(() => runWillItScale({ seed: -1 })).toThrow(/seed/);
-    expect(() => runWillItScale({ mode: "parallel" as "timed" })).toThrow(/not available/);
+    expect(() => runWillItScale({ mode: "bogus" as "timed" })).toThrow(/"bogus" is not a mode of will-it-scale \(timed, parallel\)/);
+    expect(() => runWillItScale({ budgetNs: 1_000_000 })).toThrow(/budgetNs: a host-time budget/);
   });
 
   it("CLI: one line and exit 2 for bad values; --help; a tiny --json --out run", async () => {
     const err = vi.spyOn(console, "error").mockImplementation(() => {});
     const log = vi.spyOn(console, "log").mockImplementation(() => {});
     vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-    for (const bad of [["--test", "brk3"], ["--era", "2.6.99"], ["--cpus", "0"], ["--cpus", "1,65"], ["--seed", "x"], ["--mode", "parallel"],
+    for (const bad of [["--test", "brk3"], ["--era", "2.6.99"], ["--cpus", "0"], ["--cpus", "1,65"], ["--seed", "x"], ["--mode", "bogus"],
       ["--budget", "5"], ["--region-mib", "0"], ["--region-mib", "2048"], ["--bogus"]]) {
       err.mockClear();
       expect(await main(["experiment", "will-it-scale", ...bad]), bad.join(" ")).toBe(2);

@@ -2,11 +2,12 @@
 // toggles and comes back, 2 iterations per brk pair; brk2 keeps one heap vma that expands and
 // contracts; page_fault1 faults exactly region/4096 pages per loop and leaves no vma; tlb_flush1
 // flushes one page per iteration, with IPIs to the other threads' CPUs in threads mode; the job's
-// argument checks.
+// argument checks; in the parallel build, the host-time budget clock (WIS_OUT_CLOCK in ns) and maxiters.
 import { describe, it, expect } from "vitest";
 import { VirtualMachine } from "../../src/sched/virtual-machine.js";
 import { MmModel, type Process } from "../../src/mm/process.js";
 import { constant } from "../../src/core/abi.js";
+import { withParallelMachine } from "../../src/experiments/parallel.js";
 
 function setup(cpus: number, threads: boolean) {
   const vm = VirtualMachine.create({ cpus, memory: "32MiB", debug: true });
@@ -138,5 +139,33 @@ describe("will-it-scale jobs", () => {
     expect(r.cpus[0]!.result).toBe(-3n); // -ESRCH
     const busy = vm.run({ mode: "timed", seed: 1, jobs: [{ cpu: 1, job: "wis_brk1", args: [tasks[0]!.pid, 0, BIG, 2, 0] }] });
     expect(busy.cpus[0]!.result).toBe(-16n); // -EBUSY: the parent is current on CPU 0
+  });
+});
+
+describe("will-it-scale jobs, parallel build (host-time budget)", () => {
+  it("run until the host clock passes the budget in ns (WIS_OUT_CLOCK), or maxiters", async () => {
+    await withParallelMachine({ cpus: 1, memory: "32MiB" }, async (pm) => {
+      const x = pm.mmu.exports;
+      const model = new MmModel(pm.mmu);
+      const p = model.spawn({ cpu: 0 });
+      model.idle({ cpu: 0 });
+      const out = pm.alloc(constant(x, "WIS_OUT_SIZE"));
+      const field = (f: string) => Number(pm.read64(out + constant(x, f as "WIS_OUT_ITERATIONS")));
+      const budgetNs = 2_000_000;
+      for (const job of ["wis_brk1", "wis_page_fault1"]) {
+        const region = job === "wis_brk1" ? 0 : 8 * 4096;
+        const r = await pm.run([{ cpu: 0, job, args: [p.pid, region, budgetNs, 0xffff_ffff, out] }]);
+        expect(r.cpus[0]!.result, job).toBeGreaterThan(0n);
+        expect(field("WIS_OUT_ITERATIONS"), job).toBe(Number(r.cpus[0]!.result));
+        // host ns since the job began: past the budget, within the job's own host time
+        expect(field("WIS_OUT_CLOCK"), job).toBeGreaterThanOrEqual(budgetNs);
+        expect(field("WIS_OUT_CLOCK"), job).toBeLessThanOrEqual(r.cpus[0]!.endNs - r.cpus[0]!.startNs);
+      }
+      // maxiters still bounds a run whose budget is far away (1000 s)
+      const r = await pm.run([{ cpu: 0, job: "wis_brk2", args: [p.pid, 0, 1e12, 10, out] }]);
+      expect(r.cpus[0]!.result).toBe(10n);
+      expect(field("WIS_OUT_CLOCK")).toBeLessThan(1e12);
+      for (const v of model.check().violations) expect.fail(v);
+    });
   });
 });
