@@ -19,6 +19,7 @@
 // and hold are nanoseconds (timeUnit "ns"), makespanCycles and schedulerSwitches are 0 and digest is "";
 // figures are host-dependent and not reproducible (the notes say so). CPU counts are limited to the
 // host's cores.
+import { harnessTasks } from "./harness.js";
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
@@ -184,8 +185,6 @@ function resolve(o: Aim9BrkOptions) {
   return { eras, cpus: [...cpus], shape, workload, loops, seed, mode, debug: o.debug ?? false, timeoutMs };
 }
 
-/** Pages of heap the parent has before the test (the harness's malloc arena); the first one touched. */
-const HARNESS_HEAP_PAGES = 16n;
 
 interface Aim9Setup {
   tasks: Process[];
@@ -201,16 +200,9 @@ interface Aim9Setup {
  */
 function setUp(mmu: Mmu, r: ReturnType<typeof resolve>, n: number, alloc: (bytes: number) => number): Aim9Setup {
   const model = new MmModel(mmu);
-  const parent = model.spawn({ cpu: 0 });
-  const start = parent.brk(0n);
-  if (parent.brk(start + HARNESS_HEAP_PAGES * 4096n) !== start + HARNESS_HEAP_PAGES * 4096n) throw new MmemuError("aim9-brk: the harness heap could not grow");
-  if (parent.write(start, 1) !== 0) throw new MmemuError("aim9-brk: the harness heap could not be touched");
-  const tasks: Process[] = [parent];
-  for (let k = 1; k < n; k++) {
-    const t = r.shape === "processes" ? parent.fork() : parent.thread({ homeCpu: k });
-    if (typeof t === "number") throw new MmemuError(`aim9-brk: ${r.shape === "processes" ? "fork" : "clone"} failed (${t})`);
-    tasks.push(t);
-  }
+  const h = harnessTasks(model, { experiment: "aim9-brk", shape: r.shape, count: n - 1, firstCpu: 1 });
+  const parent = h.parent;
+  const tasks: Process[] = [parent, ...h.tasks];
   const base = r.shape === "threads" ? parent.brk(0n) : 0n;
   const heapBefore = tasks.map((t) => t.brk(0n, { cpu: 0 }));
   // Leave CPU 0 with the parent current (the others idle): the job makes each task current on its CPU.

@@ -28,6 +28,7 @@
 // region's pages mapped: each loop munmaps it) and refuses, up front, a region times CPU count that
 // does not fit MAX_MEMORY (ConfigError). The iterations are not capped (maxiters stays 2^32 - 1), so
 // every CPU runs for the whole budget, as in timed mode.
+import { harnessTasks } from "./harness.js";
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
@@ -251,8 +252,6 @@ function resolve(o: WillItScaleOptions) {
 
 type Resolved = ReturnType<typeof resolve>;
 
-/** Pages of heap the runner has before the test (its malloc arena); the first one touched. */
-const RUNNER_HEAP_PAGES = 16n;
 /** The fewest cycles a page fault costs in virtual time, for sizing the machine (a bound, not a figure). */
 const MIN_FAULT_CYCLES = 1000;
 const MAX_MEMORY = 3 * 1024 ** 3;
@@ -294,16 +293,7 @@ interface WisSetup {
  */
 function setUp(mmu: Mmu, r: Resolved, t: WisTestcase, shape: WisShape, n: number, alloc: (bytes: number) => number): WisSetup {
   const model = new MmModel(mmu);
-  const parent = model.spawn({ cpu: 0 });
-  const start = parent.brk(0n);
-  if (parent.brk(start + RUNNER_HEAP_PAGES * 4096n) !== start + RUNNER_HEAP_PAGES * 4096n) throw new MmemuError("will-it-scale: the runner's heap could not grow");
-  if (parent.write(start, 1) !== 0) throw new MmemuError("will-it-scale: the runner's heap could not be touched");
-  const tasks: Process[] = [];
-  for (let k = 0; k < n; k++) {
-    const c = shape === "processes" ? parent.fork({ cpu: 0 }) : parent.thread({ homeCpu: k });
-    if (typeof c === "number") throw new MmemuError(`will-it-scale: ${shape === "processes" ? "fork" : "clone"} failed (${c})`);
-    tasks.push(c);
-  }
+  const { tasks } = harnessTasks(model, { experiment: "will-it-scale", shape, count: n, firstCpu: 0 });
   model.idle({ cpu: 0 }); // the runner only samples: every CPU idle, each job makes its task current
   const outs = tasks.map(() => alloc(constant(mmu.exports, "WIS_OUT_SIZE")));
   const region = t === "brk1" || t === "brk2" ? 0 : r.regionBytes;
