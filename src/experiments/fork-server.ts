@@ -145,6 +145,8 @@ export const FORK_SERVER_DEFAULT_CPUS: readonly number[] = [1, 2, 4, 8];
 export const FORK_SERVER_DEFAULT_BUDGET = 200_000_000;
 /** Default host-time budget per CPU in parallel mode: 20,000,000 ns (20 ms). */
 export const FORK_SERVER_DEFAULT_BUDGET_NS = 20_000_000;
+/** parallel: the least unmeasured warm-up per run, host ns (100 ms): the JIT's tier-up takes longer than a short warm-up. */
+export const FORK_SERVER_MIN_WARMUP_NS = 100_000_000;
 /** The largest size seed (15 bits of the job's parameter word). */
 export const FORK_SERVER_SIZE_SEED_MAX = 32767;
 
@@ -180,7 +182,7 @@ export const FORK_SERVER_PARALLEL_NOTES: readonly string[] = [
     "(budgetNs; the jobs read the host's monotonic clock); throughput = ops / the makespan (the latest CPU's final budget clock); " +
     "makespanCycles and lock wait/hold are host nanoseconds (timeUnit), lock times measured with two clock reads per " +
     "acquisition and one per release inside the run; digest is empty; the seed only picks the message sizes; every CPU first " +
-    "runs its job unmeasured for a tenth of the budget (the workers' JIT tier-up)",
+    "runs its job unmeasured for a tenth of the budget, at least 100 ms (the JIT's tier-up)",
   "the emulated CPUs are worker threads running the core's Wasm, as many as the host has cores at most: the host's cores, " +
     "caches and scheduler decide who contends; compare eras on the same host and run",
   FORK_SERVER_NOTES[3]!,
@@ -347,9 +349,11 @@ async function runOneParallel(r: Resolved, e: Era, n: number): Promise<ForkServe
   return withParallelMachine({ cpus: n, memory: "32MiB", debug: r.debug, locks: e.locks, mm: e.mm,
     ...(r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {}) }, async (pm) => {
     const s = setUp(pm.mmu, r, n, (b) => pm.alloc(b));
-    // Warm-up, unmeasured: the same jobs for a tenth of the budget without reports, so that each
-    // worker's JIT tier-up of the core is not in the figures (every child exits again).
-    const warmBudget = BigInt(Math.max(1000, Math.floor(r.budgetNs! / 10)));
+    // Warm-up, unmeasured: the same jobs for a tenth of the budget (at least FORK_SERVER_MIN_WARMUP_NS)
+    // without reports, so that the JIT's tier-up of the core is not in the figures (every child exits
+    // again). Measured here: with a 2 ms warm-up, the same era at 1 CPU ran 6.8k, then 24k, then 38k
+    // messages/s in successive runs of one process (the tier-up outlives a short warm-up).
+    const warmBudget = BigInt(Math.max(FORK_SERVER_MIN_WARMUP_NS, Math.floor(r.budgetNs! / 10)));
     const warm = await pm.run(s.jobs(warmBudget, false));
     for (const cr of warm.cpus) if (cr.result < 0n) throw new MmemuError(`fork-server: era ${e.name}, ${n} CPUs: CPU ${cr.cpu}'s warm-up returned ${cr.result}`);
     const res = await pm.run(s.jobs(BigInt(r.budgetNs!), true));
