@@ -44,11 +44,11 @@ export {
 } from "./experiments/rmap-locks.js";
 export {
   runForkServer, formatForkServer, forkServerOk, FORK_SERVER_RUN_FIELDS, FORK_SERVER_DEFAULT_ERAS, FORK_SERVER_DEFAULT_CPUS,
-  FORK_SERVER_DEFAULT_BUDGET, type ForkServerOptions, type ForkServerResult, type ForkServerRun, type ForkServerRatio, type ForkServerWorkload,
+  FORK_SERVER_DEFAULT_BUDGET, FORK_SERVER_DEFAULT_BUDGET_NS, type ForkServerOptions, type ForkServerResult, type ForkServerRun, type ForkServerRatio, type ForkServerWorkload,
 } from "./experiments/fork-server.js";
 export {
   runHistory, formatHistory, historyVerdict, HISTORY, HISTORY_IDS, HISTORY_ROW_FIELDS, HISTORY_DEFAULT_CPUS, HISTORY_DEFAULT_BUDGET,
-  type HistoryOptions, type HistoryResult, type HistoryRow, type HistoryComparison, type HistoryMeasurement, type HistoryVerdict, type HistoryWorkload,
+  HISTORY_DEFAULT_BUDGET_NS, type HistoryOptions, type HistoryResult, type HistoryRow, type HistoryComparison, type HistoryMeasurement, type HistoryVerdict, type HistoryWorkload,
 } from "./experiments/history.js";
 export {
   ParallelMachine, withParallelMachine, checkParallelCpus, parallelDefaultCpus, hostCores, PARALLEL_NOTE,

@@ -48,8 +48,8 @@ export const JOB_AIM9_PAGE: u32 = 9;       // (pid, loops, base, out aim9 report
 export const JOB_PTE_RACY: u32 = 10;       // (pte u64*, n): the planted race on a PTE (vcpu_jobs.ts)
 export const JOB_RMAP_WALKER: u32 = 11;    // (pid, va, npages, budget cycles, maxops, out report* or 0): lib/rmap_storm.ts
 export const JOB_RMAP_WRITER: u32 = 12;    // (pid, pages, budget cycles, maxops, out report* or 0): lib/rmap_storm.ts
-export const JOB_FORK_SERVER: u32 = 17;    // (pid, heap va, params FS_*, budget cycles, maxops, out report* or 0): lib/fork_server.ts
-export const JOB_AIM7_FORK: u32 = 18;      // (pid, budget cycles, maxops, out report* or 0): lib/fork_server.ts
+export const JOB_FORK_SERVER: u32 = 17;    // (pid, heap va, params FS_*, budget cycles (host ns: parallel build), maxops, out report* or 0): lib/fork_server.ts
+export const JOB_AIM7_FORK: u32 = 18;      // (pid, budget cycles (host ns: parallel build), maxops, out report* or 0): lib/fork_server.ts
 // will-it-scale testcases (lib/will_it_scale.ts), each (pid, region bytes, budget cycles, maxiters, out report* or 0);
 // region is page_fault1's and tlb_flush1's mapping (page aligned, <= 1 GiB), ignored by brk1 and brk2.
 export const JOB_WIS_BRK1: u32 = 13;

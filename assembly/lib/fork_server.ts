@@ -28,15 +28,29 @@
 // aim7_fork (AIM7 fork_test), as the task pid on this CPU: fork(2); the child runs (a context switch)
 // and exits at once; the parent's wait4 returns (a context switch back). One fork + exit = one op.
 //
-// Both run until this CPU's virtual clock reaches `budget` cycles (checked before each op) or `maxops`
-// ops (the bound in the parallel build, where no clock advances). Every child has exited and been
-// released when the job returns, on success and on error (no task, mm or anon_vma is left behind).
+// Message sizes: with a non-zero size seed in params (bits 49..63), each message draws its touched
+// heap pages uniformly from 1..2*touch-1 and its buffer pages from 1..2*buf-1 (the same means; 0 stays
+// 0), from a xorshift32 seeded from the size seed and pid (so CPUs differ), kept in a local of the job
+// (locals survive a preemption point; no Wasm global). Real mail varies in size (MOSBENCH's exim
+// delivers messages of varied sizes); identical messages let the daemons' identical loops phase-lock
+// into a stagger in deterministic virtual time and stop contending. Size seed 0: every message the same.
+// The touched pages run on from a cursor through the heap (mod heap pages): with fixed sizes the
+// message's first page is message x touch, as before; a message drawing more pages than the heap has
+// writes some twice (no second COW fault). The draw is x mod n (a bias below 2^-17 for n < 2^16).
+//
+// Both run until their budget clock reaches `budget` (checked before each op) or `maxops` ops. The
+// budget clock is this CPU's virtual clock in cycles in the virtual build, and host nanoseconds since
+// the job began in the parallel build (lock_clock: env.now_ns, one monotonic clock for every worker),
+// as lib/rmap_storm.ts. Every child has exited and been released when the job returns, on success and
+// on error (no task, mm or anon_vma is left behind).
 //
 // Simplifications (README "Differences"): no wait queue, SIGCHLD or zombie: the exiting child
 // switches straight back to its parent (the scheduler's pick when the parent sleeps in wait4) and
 // the switch away from the dead child releases it (release_task: the reap). No SMTP, no files: exim's
 // spool and mailbox writes are the anonymous buffer. Children run on their parent's CPU only.
 import { ENOMEM, EINVAL } from "../errno";
+import { lock_clock } from "../locking/lock_stat";
+import { VIRTUAL } from "../kernel/sched_config";
 import { PC_VCLOCK, PC_STATS } from "../layout";
 import { this_cpu, STAT_PF } from "../percpu";
 import { task_fork, task_exit, context_switch, current_task } from "../kernel/task";
@@ -51,15 +65,19 @@ import { ACC_WRITE } from "../arch/x86/pgtable_types";
 //
 //   63          49 48 47            32 31            16 15             0
 //  +--------------+--+----------------+----------------+----------------+
-//  | 0 (reserved) |D | heap pages     | buffer pages   | touch pages    |
+//  | size seed    |D | heap pages     | buffer pages   | touch pages    |
 //  +--------------+--+----------------+----------------+----------------+
+//   size seed: 15 bits; 0 = every message touch and buffer pages; else sizes vary (see above).
 //   D: deliver (the child forks a grandchild that does the buffer work).
-//   touch <= heap pages (heap pages may be 0 only with touch 0); buffer pages <= FS_MAX_BUF_PAGES.
+//   touch <= heap pages (heap pages may be 0 only with touch 0); buffer pages <= FS_MAX_BUF_PAGES
+//   (the mean: a message's buffer may reach 2 x buffer pages - 1 with varying sizes).
 export const FS_TOUCH_SHIFT: u32 = 0;
 export const FS_BUF_SHIFT: u32 = 16;
 export const FS_HEAP_SHIFT: u32 = 32;
 export const FS_DELIVER: u64 = <u64>1 << 48;
-export const FS_PARAMS_MASK: u64 = (<u64>1 << 49) - 1;
+export const FS_SIZE_SEED_SHIFT: u32 = 49;
+export const FS_SIZE_SEED_MAX: u32 = 0x7fff;
+export const FS_PARAMS_MASK: u64 = 0xffff_ffff_ffff_ffff;
 export const FS_MAX_BUF_PAGES: u32 = 512;
 
 // The report (out, 8-aligned kernel memory, optional): FS_OUT_SIZE bytes, written by the job.
@@ -67,7 +85,7 @@ export const FS_MAX_BUF_PAGES: u32 = 512;
 //   +8  forks          +16 exits (every fork's child exited and was released)
 //   +24 page faults taken on this CPU during the job (STAT_PF)
 //   +32 user stores    +40 mmaps    +48 munmaps
-//   +56 this CPU's virtual clock at the end (cycles)
+//   +56 the budget clock at the end (virtual cycles; host ns since the job began in the parallel build)
 export const FS_OUT_OPS: u32 = 0;
 export const FS_OUT_FORKS: u32 = 8;
 export const FS_OUT_EXITS: u32 = 16;
@@ -83,6 +101,48 @@ export const FS_OUT_SIZE: u32 = 64;
   return load<u64>(this_cpu() + PC_VCLOCK);
 }
 
+// The budget clock's origin for a job starting now: 0 in the virtual build (vcpu_set_job reset the
+// CPU's clock), the host's clock (ns) in the parallel build.
+// @ts-ignore: decorator
+@inline function budget_start(): u64 {
+  return VIRTUAL ? 0 : lock_clock();
+}
+
+/** The budget clock (see the top of this file): virtual cycles, or host ns since start. */
+// @ts-ignore: decorator
+@inline function budget_clock(start: u64): u64 {
+  return VIRTUAL ? vclock() : lock_clock() - start;
+}
+
+/**
+ * fs_size_rng_init - the message-size generator's first state for size seed seed (1..FS_SIZE_SEED_MAX)
+ * and task pid: a xorshift32 state, never 0. Holds nothing; pure.
+ */
+export function fs_size_rng_init(seed: u32, pid: u32): u32 {
+  let x = (seed * 0x9e3779b1) ^ (pid * 0x85ebca6b) ^ 0x6a09e667;
+  if (x == 0) x = 1;
+  for (let i = 0; i < 4; i++) x = fs_xorshift32(x);
+  return x;
+}
+
+/** fs_xorshift32 - Marsaglia's xorshift32 step (13, 17, 5): the next state of x (non-zero stays non-zero). */
+// @ts-ignore: decorator
+@inline export function fs_xorshift32(x: u32): u32 {
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return x;
+}
+
+/**
+ * fs_draw - a message's size for mean m drawn with the generator's state x: uniform in 1..2m-1
+ * (mean m); 0 for m 0. Holds nothing; pure.
+ */
+// @ts-ignore: decorator
+@inline function fs_draw(x: u32, m: u32): u32 {
+  return m == 0 ? 0 : 1 + x % (2 * m - 1);
+}
+
 // @ts-ignore: decorator
 @inline function pf_count(): u64 {
   return load<u64>(this_cpu() + PC_STATS + (<usize>STAT_PF << 3));
@@ -90,7 +150,6 @@ export const FS_OUT_SIZE: u32 = 64;
 
 /** fork_server_params_ok - whether params is a valid packed parameter word (see the diagram above). */
 export function fork_server_params_ok(params: u64): bool {
-  if ((params & ~FS_PARAMS_MASK) != 0) return false;
   const touch = <u32>((params >> FS_TOUCH_SHIFT) & 0xffff);
   const buf = <u32>((params >> FS_BUF_SHIFT) & 0xffff);
   const heap = <u32>((params >> FS_HEAP_SHIFT) & 0xffff);
@@ -146,7 +205,7 @@ function buffer_work(mm: usize, buf: u32, tag: u32): i64 {
   return <i64>buf;
 }
 
-function write_report(out: usize, ops: u64, forks: u64, exits: u64, faults: u64, stores: u64, mmaps: u64, munmaps: u64): void {
+function write_report(out: usize, ops: u64, forks: u64, exits: u64, faults: u64, stores: u64, mmaps: u64, munmaps: u64, clock: u64): void {
   if (out == 0) return;
   store<u64>(out + FS_OUT_OPS, ops);
   store<u64>(out + FS_OUT_FORKS, forks);
@@ -155,13 +214,13 @@ function write_report(out: usize, ops: u64, forks: u64, exits: u64, faults: u64,
   store<u64>(out + FS_OUT_STORES, stores);
   store<u64>(out + FS_OUT_MMAPS, mmaps);
   store<u64>(out + FS_OUT_MUNMAPS, munmaps);
-  store<u64>(out + FS_OUT_CLOCK, vclock());
+  store<u64>(out + FS_OUT_CLOCK, clock);
 }
 
 /**
  * job_fork_server - the exim-like daemon loop (see the top of this file) as the task pid, made current
- * on this CPU, over the heap at heap_va (params: the packed word above), until this CPU's virtual
- * clock reaches budget or maxops messages are done. out: the report above, or 0. Holds nothing on
+ * on this CPU, over the heap at heap_va (params: the packed word above), until this CPU's budget
+ * clock (virtual cycles; host ns in the parallel build) reaches budget or maxops messages are done. out: the report above, or 0. Holds nothing on
  * entry or return; leaves pid current and every child exited and released.
  * Returns the messages done, or a negative errno: -ESRCH / -EBUSY entering pid, -EINVAL for bad
  * params or a kernel thread, -ENOMEM from fork or mmap, a user store's error (-EFAULT: the heap is
@@ -173,22 +232,33 @@ export function job_fork_server(pid: u32, heap_va: u64, params: u64, budget: u64
   const buf = <u32>((params >> FS_BUF_SHIFT) & 0xffff);
   const heap_pages = <u64>((params >> FS_HEAP_SHIFT) & 0xffff);
   const deliver = (params & FS_DELIVER) != 0;
+  const size_seed = <u32>(params >> FS_SIZE_SEED_SHIFT);
   const t = enter_task(pid);
   if (t < 0) return t;
   const daemon = <usize>t;
   if (load<u32>(daemon + TASK_MM) == 0) return -EINVAL;
   const faults0 = pf_count();
+  const start = budget_start();
   // Locals survive a preemption point (the virtual build's Asyncify saves them with the stack).
   let ops: u64 = 0, forks: u64 = 0, exits: u64 = 0, stores: u64 = 0, buffers: u64 = 0;
   let err: i64 = 0;
-  while (ops < <u64>maxops && vclock() < budget) {
+  let rng: u32 = size_seed != 0 ? fs_size_rng_init(size_seed, pid) : 0;
+  let cursor: u64 = 0; // the next message's first heap page (before mod heap pages)
+  while (ops < <u64>maxops && budget_clock(start) < budget) {
+    let mtouch = touch, mbuf = buf;
+    if (rng != 0) {
+      rng = fs_xorshift32(rng);
+      mtouch = fs_draw(rng, touch);
+      rng = fs_xorshift32(rng);
+      mbuf = fs_draw(rng, buf);
+    }
     const c = fork_child(daemon);
     if (c < 0) { err = c; break; }
     forks++;
     const child = <usize>c;
     const mm = <usize>load<u32>(child + TASK_MM);
-    for (let i: u32 = 0; i < touch && err == 0; i++) {
-      const page = (ops * <u64>touch + <u64>i) % heap_pages;
+    for (let i: u32 = 0; i < mtouch && err == 0; i++) {
+      const page = (cursor + <u64>i) % heap_pages;
       const r = user_access(heap_va + (page << 12), ACC_WRITE, <u32>ops + 1);
       if (r < 0) err = r;
       else stores++;
@@ -199,25 +269,26 @@ export function job_fork_server(pid: u32, heap_va: u64, params: u64, budget: u64
       else {
         forks++;
         const gc = <usize>g;
-        const b = buffer_work(<usize>load<u32>(gc + TASK_MM), buf, <u32>ops + 1);
+        const b = buffer_work(<usize>load<u32>(gc + TASK_MM), mbuf, <u32>ops + 1);
         if (b < 0) err = b;
-        else if (buf != 0) { stores += <u64>b; buffers++; }
+        else if (mbuf != 0) { stores += <u64>b; buffers++; }
         const r = reap_child(gc, child);
         if (r < 0 && err == 0) err = r;
         if (r >= 0) exits++;
       }
     } else if (err == 0) {
-      const b = buffer_work(mm, buf, <u32>ops + 1);
+      const b = buffer_work(mm, mbuf, <u32>ops + 1);
       if (b < 0) err = b;
-      else if (buf != 0) { stores += <u64>b; buffers++; }
+      else if (mbuf != 0) { stores += <u64>b; buffers++; }
     }
+    cursor += <u64>mtouch;
     const r = reap_child(child, daemon);
     if (r < 0) { if (err == 0) err = r; break; }
     exits++;
     if (err != 0) break;
     ops++;
   }
-  write_report(out, ops, forks, exits, pf_count() - faults0, stores, buffers, buffers);
+  write_report(out, ops, forks, exits, pf_count() - faults0, stores, buffers, buffers, budget_clock(start));
   if (current_task() != daemon) context_switch(daemon);
   return err != 0 ? err : <i64>ops;
 }
@@ -226,7 +297,7 @@ export function job_fork_server(pid: u32, heap_va: u64, params: u64, budget: u64
  * job_aim7_fork - AIM7 fork_test as the task pid, made current on this CPU: fork(2), the child runs
  * and exits at once, the parent's wait4(2) returns; until this CPU's virtual clock reaches budget or
  * maxops forks are done. out: the report above (stores, mmaps, munmaps 0), or 0. Holds nothing on
- * entry or return; leaves pid current and every child released.
+ * entry or return; leaves pid current and every child released. The budget clock as fork_server's.
  * Returns the fork + exit pairs done, or a negative errno: -ESRCH / -EBUSY entering pid, -EINVAL for
  * a kernel thread, -ENOMEM from fork.
  */
@@ -236,9 +307,10 @@ export function job_aim7_fork(pid: u32, budget: u64, maxops: u32, out: usize): i
   const parent = <usize>t;
   if (load<u32>(parent + TASK_MM) == 0) return -EINVAL;
   const faults0 = pf_count();
+  const start = budget_start();
   let ops: u64 = 0, forks: u64 = 0, exits: u64 = 0;
   let err: i64 = 0;
-  while (ops < <u64>maxops && vclock() < budget) {
+  while (ops < <u64>maxops && budget_clock(start) < budget) {
     const c = fork_child(parent);
     if (c < 0) { err = c; break; }
     forks++;
@@ -247,6 +319,6 @@ export function job_aim7_fork(pid: u32, budget: u64, maxops: u32, out: usize): i
     exits++;
     ops++;
   }
-  write_report(out, ops, forks, exits, pf_count() - faults0, 0, 0, 0);
+  write_report(out, ops, forks, exits, pf_count() - faults0, 0, 0, 0, budget_clock(start));
   return err != 0 ? err : <i64>ops;
 }

@@ -21,8 +21,19 @@
 // every CPU goes idle, the MM invariant checker runs, and the live task_struct, mm_struct, anon_vma and
 // anon_vma_chain objects are compared with those before the run (a child left behind is a violation).
 //
+// Message sizes (varySizes, default true): each message draws its COW-touched pages uniformly from
+// 1..2*touchPages-1 and its buffer pages from 1..2*bufferPages-1 (the same means), from a generator
+// seeded by the size seed ((seed mod 32767) + 1, so each run's seed picks its sizes) and the daemon's
+// pid (so CPUs differ). Identical messages let the daemons' identical loops phase-lock into a stagger
+// in deterministic virtual time and stop contending; real mail varies (MOSBENCH's exim delivers
+// messages of varied sizes). varySizes false: every message the same (size seed 0).
+//
 // Deterministic: the same options give the same result object (and JSON), bit for bit. Host time is
-// not part of the result.
+// not part of the result. Parallel mode (mode: "parallel", asynchronous) sets up the same tree on a
+// machine of worker CPUs (src/experiments/parallel.ts) and runs the same jobs for real with a host-time
+// budget (budgetNs: the jobs read the host's monotonic clock in the parallel build), after an
+// unmeasured warm-up of a tenth of it; makespanCycles and lock wait/hold are then host ns (timeUnit),
+// digest is "" and the figures are host-dependent; the invariant and leak checks run as in timed mode.
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
@@ -32,6 +43,9 @@ import type { CostProfile } from "../cost/profile.js";
 import { DEFAULT_PROFILE } from "../cost/default-profile.js";
 import { MAX_CPUS } from "../options.js";
 import { era as eraByName, type Era } from "./eras.js";
+import type { Mmu } from "../mmu.js";
+import type { JobSpec } from "../sched/jobs.js";
+import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, withParallelMachine } from "./parallel.js";
 
 export type ForkServerWorkload = "exim" | "fork_test";
 
@@ -42,11 +56,16 @@ export interface ForkServerOptions {
   eras?: (string | Era)[];
   /** CPU counts, one daemon per CPU; default [1, 2, 4, 8]. */
   cpus?: number[];
-  /** Virtual cycles every CPU runs (checked before each op); default FORK_SERVER_DEFAULT_BUDGET. */
+  /** timed: virtual cycles every CPU runs (checked before each op); default FORK_SERVER_DEFAULT_BUDGET. */
   budgetCycles?: number;
-  /** Seed of the timed schedule; default 1. */
+  /** parallel: host-time budget of every CPU, in nanoseconds; default FORK_SERVER_DEFAULT_BUDGET_NS. */
+  budgetNs?: number;
+  /** Seed of the timed schedule and of the message sizes; default 1. */
   seed?: number;
-  mode?: "timed";
+  /** "timed" (default: virtual time, deterministic, synchronous) or "parallel" (worker CPUs, host time: a Promise). */
+  mode?: "timed" | "parallel";
+  /** parallel: a job still running after this many ms is reported stuck (CpuStuckError); default 10 minutes. */
+  timeoutMs?: number;
   profile?: CostProfile;
   /** Use the debug build (invariants and lockdep checked; slower). */
   debug?: boolean;
@@ -59,6 +78,8 @@ export interface ForkServerOptions {
   bufferPages?: number;
   /** exim: the child forks again to deliver (MOSBENCH's second fork); default false: one fork per message. */
   deliver?: boolean;
+  /** exim: message sizes vary around touchPages and bufferPages (see the top of this file); default true. */
+  varySizes?: boolean;
 }
 
 export interface ForkServerRun {
@@ -74,11 +95,13 @@ export interface ForkServerRun {
   faults: number;
   /** Sleeps of every lock class (a waiter gave up its CPU) per op. */
   contextSwitchesPerOp: number;
-  /** Virtual time from start to the last CPU's end. */
+  /** Time from start to the last CPU's end: virtual cycles, or host ns in parallel mode (timeUnit). */
   makespanCycles: number;
   seconds: number;
-  /** The schedule's digest (equal runs have equal digests). */
+  /** The schedule's digest (equal runs have equal digests); "" in parallel mode. */
   digest: string;
+  /** parallel: host time of the run, the start barrier's release to the last CPU's end, ns (null in timed mode). */
+  hostElapsedNs: number | null;
   /** The MM checker's findings and any object left behind (empty: clean; null: not checked). */
   invariantViolations: string[] | null;
   locks: RunLockStat[];
@@ -88,12 +111,18 @@ export interface ForkServerRatio { cpus: number; era: string; baseline: string; 
 
 export interface ForkServerResult {
   experiment: "fork-server";
-  mode: "timed";
+  mode: "timed" | "parallel";
+  /** Unit of makespanCycles and the lock wait/hold (fields named *Cycles): virtual cycles (timed) or host ns (parallel). */
+  timeUnit: "cycles" | "ns";
+  /** parallel: the host's cores (os.availableParallelism()); null in timed mode. */
+  hostCores: number | null;
   workload: ForkServerWorkload;
   seed: number;
   cpus: number[];
   ghz: number;
-  budgetCycles: number;
+  /** Every CPU's budget: virtual cycles (timed; null in parallel mode) or host ns (parallel; null in timed mode). */
+  budgetCycles: number | null;
+  budgetNs: number | null;
   eras: Era[];
   runs: ForkServerRun[];
   /** Each era's ops/s against the first listed era, per CPU count. */
@@ -104,6 +133,9 @@ export interface ForkServerResult {
   touchPages: number;
   bufferPages: number;
   deliver: boolean;
+  /** Whether message sizes vary (exim), and the size seed the jobs got (0: every message the same). */
+  varySizes: boolean;
+  sizeSeed: number;
   profile: string;
 }
 
@@ -111,9 +143,15 @@ export const FORK_SERVER_DEFAULT_ERAS: readonly string[] = ["2.6.34", "3.0", "3.
 export const FORK_SERVER_DEFAULT_CPUS: readonly number[] = [1, 2, 4, 8];
 /** Default budget per CPU: 200,000,000 cycles (67 ms at 3 GHz): the default exim run (5 eras x 1,2,4,8 CPUs) takes about 45 s of host time here. */
 export const FORK_SERVER_DEFAULT_BUDGET = 200_000_000;
+/** Default host-time budget per CPU in parallel mode: 20,000,000 ns (20 ms). */
+export const FORK_SERVER_DEFAULT_BUDGET_NS = 20_000_000;
+/** parallel: the least unmeasured warm-up per run, host ns (100 ms): the JIT's tier-up takes longer than a short warm-up. */
+export const FORK_SERVER_MIN_WARMUP_NS = 100_000_000;
+/** The largest size seed (15 bits of the job's parameter word). */
+export const FORK_SERVER_SIZE_SEED_MAX = 32767;
 
 export const FORK_SERVER_RUN_FIELDS: readonly (keyof ForkServerRun)[] = ["era", "cpus", "workload", "ops", "opsPerSec", "forks", "exits",
-  "faults", "contextSwitchesPerOp", "makespanCycles", "seconds", "digest", "invariantViolations", "locks"];
+  "faults", "contextSwitchesPerOp", "makespanCycles", "seconds", "digest", "hostElapsedNs", "invariantViolations", "locks"];
 
 export const FORK_SERVER_NOTES: readonly string[] = [
   "timed mode: deterministic virtual time from the cost model; the same options and seed give the same figures",
@@ -128,6 +166,28 @@ export const FORK_SERVER_NOTES: readonly string[] = [
   "contextSwitchesPerOp counts lock sleeps only; every op also has two task switches (to the child and back), charged as ctx_switch",
 ];
 
+/** The note on message sizes (exim), varying or fixed. */
+export function forkServerSizeNote(varySizes: boolean, sizeSeed: number): string {
+  return varySizes
+    ? `exim message sizes vary: each message touches 1..2*touchPages-1 heap pages and 1..2*bufferPages-1 buffer pages (uniform, ` +
+      `the same means), drawn per daemon from size seed ${sizeSeed} ((seed mod 32767) + 1) and its pid; fixed sizes let the ` +
+      `daemons' identical loops phase-lock into a stagger in virtual time`
+    : "exim message sizes fixed (--fixed-sizes): every message touches touchPages heap pages and bufferPages buffer pages";
+}
+
+/** The parallel notes: PARALLEL_NOTE, the budget and units, then the timed notes that still apply. */
+export const FORK_SERVER_PARALLEL_NOTES: readonly string[] = [
+  PARALLEL_NOTE,
+  "every CPU runs one daemon (a child of one master: one fork tree, one root anon_vma lock) for the same host-time budget " +
+    "(budgetNs; the jobs read the host's monotonic clock); throughput = ops / the makespan (the latest CPU's final budget clock); " +
+    "makespanCycles and lock wait/hold are host nanoseconds (timeUnit), lock times measured with two clock reads per " +
+    "acquisition and one per release inside the run; digest is empty; the seed only picks the message sizes; every CPU first " +
+    "runs its job unmeasured for a tenth of the budget, at least 100 ms (the JIT's tier-up)",
+  "the emulated CPUs are worker threads running the core's Wasm, as many as the host has cores at most: the host's cores, " +
+    "caches and scheduler decide who contends; compare eras on the same host and run",
+  FORK_SERVER_NOTES[3]!,
+];
+
 function int(what: string, v: unknown, lo: number, hi: number): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(`${what}: ${String(v)} is out of range (${lo}..${hi})`);
   return v;
@@ -140,19 +200,29 @@ function resolve(o: ForkServerOptions) {
   const names = o.eras ?? [...FORK_SERVER_DEFAULT_ERAS];
   if (!Array.isArray(names) || names.length === 0) throw new ConfigError("eras: expected at least one era");
   const eras = names.map((e) => (typeof e === "string" ? eraByName(e) : eraByName(e.name, { locks: e.locks, mm: e.mm })));
-  const cpus = o.cpus ?? FORK_SERVER_DEFAULT_CPUS;
+  const cpus = o.cpus ?? (o.mode === "parallel" ? parallelDefaultCpus(FORK_SERVER_DEFAULT_CPUS) : FORK_SERVER_DEFAULT_CPUS);
   if (!Array.isArray(cpus) || cpus.length === 0) throw new ConfigError("cpus: expected a non-empty list of CPU counts");
   for (const c of cpus) int("cpus", c, 1, MAX_CPUS);
-  const budgetCycles = int("budgetCycles", o.budgetCycles ?? FORK_SERVER_DEFAULT_BUDGET, 1000, 1e12);
+  const mode = o.mode ?? "timed";
+  if (mode !== "timed" && mode !== "parallel") throw new ConfigError(`mode: "${String(mode)}" is not a mode of fork-server (timed, parallel)`);
+  if (mode === "parallel" && o.budgetCycles !== undefined) throw new ConfigError("budgetCycles: a virtual-time budget; parallel mode takes budgetNs (host time)");
+  if (mode === "timed" && o.budgetNs !== undefined) throw new ConfigError("budgetNs: a host-time budget; timed mode takes budgetCycles (virtual time)");
+  const budgetCycles = mode === "timed" ? int("budgetCycles", o.budgetCycles ?? FORK_SERVER_DEFAULT_BUDGET, 1000, 1e12) : null;
+  const budgetNs = mode === "parallel" ? int("budgetNs", o.budgetNs ?? FORK_SERVER_DEFAULT_BUDGET_NS, 1000, 1e12) : null;
   const seed = o.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
-  if ((o.mode ?? "timed") !== "timed") throw new ConfigError(`mode: "${String(o.mode)}" is not available for fork-server yet (timed)`);
+  const timeoutMs = o.timeoutMs === undefined ? undefined : int("timeoutMs", o.timeoutMs, 1, 1e9);
   const heapPages = int("heapPages", o.heapPages ?? 32, 1, 4096);
   const touchPages = int("touchPages", o.touchPages ?? 4, 0, heapPages);
   const bufferPages = int("bufferPages", o.bufferPages ?? 4, 0, 512);
   const deliver = o.deliver ?? false;
   if (typeof deliver !== "boolean") throw new ConfigError("deliver: expected true or false");
-  return { workload, eras, cpus: [...cpus], budgetCycles, seed, debug: o.debug ?? false, heapPages, touchPages, bufferPages, deliver };
+  const varySizes = o.varySizes ?? true;
+  if (typeof varySizes !== "boolean") throw new ConfigError("varySizes: expected true or false");
+  const sizeSeed = varySizes ? (seed % FORK_SERVER_SIZE_SEED_MAX) + 1 : 0;
+  if (mode === "parallel") checkParallelCpus(cpus);
+  return { workload, eras, cpus: [...cpus], mode, budgetCycles, budgetNs, timeoutMs, seed, debug: o.debug ?? false, heapPages, touchPages,
+    bufferPages, deliver, varySizes, sizeSeed };
 }
 
 type Resolved = ReturnType<typeof resolve>;
@@ -174,17 +244,30 @@ function liveObjects(x: CoreExports): Record<string, number> {
 }
 
 /** The fork-server job's packed parameter word (assembly/lib/fork_server.ts diagram). */
-export function forkServerParams(x: CoreExports, o: { heapPages: number; touchPages: number; bufferPages: number; deliver: boolean }): bigint {
+/** sizeSeed: 0 (every message the same; the default) or 1..32767 (sizes vary); the caller validates it. */
+export function forkServerParams(x: CoreExports, o: { heapPages: number; touchPages: number; bufferPages: number; deliver: boolean; sizeSeed?: number }): bigint {
   const heapShift = BigInt(constant(x, "FS_HEAP_SHIFT"));
   return BigInt(o.touchPages) << BigInt(constant(x, "FS_TOUCH_SHIFT")) | BigInt(o.bufferPages) << BigInt(constant(x, "FS_BUF_SHIFT")) |
-    BigInt(o.heapPages) << heapShift | (o.deliver ? 1n << (heapShift + 16n) : 0n);
+    BigInt(o.heapPages) << heapShift | (o.deliver ? 1n << (heapShift + 16n) : 0n) |
+    BigInt(o.sizeSeed ?? 0) << BigInt(constant(x, "FS_SIZE_SEED_SHIFT"));
 }
 
-/** One (era, CPU count) run. */
-function runOne(r: Resolved, e: Era, n: number, profile: CostProfile | undefined): ForkServerRun {
-  const vm = VirtualMachine.create({ cpus: n, memory: "32MiB", debug: r.debug, locks: e.locks, mm: e.mm, ...(profile ? { profile } : {}) });
-  const x = vm.exports;
-  const model = new MmModel(vm.mmu);
+interface ForkSetup {
+  model: MmModel;
+  outs: number[];
+  live0: Record<string, number>;
+  /** The run's jobs with a budget (cycles or ns), writing their reports to outs or (report false) none. */
+  jobs: (budget: bigint, report: boolean) => JobSpec[];
+}
+
+/**
+ * The fork tree on a booted machine (timed or parallel), from the host thread: the master, its heap
+ * and two more touched mappings, one daemon per CPU; every CPU left idle. Throws MmemuError when the
+ * set-up fails.
+ */
+function setUp(mmu: Mmu, r: Resolved, n: number, alloc: (bytes: number) => number): ForkSetup {
+  const x = mmu.exports;
+  const model = new MmModel(mmu);
   const master = model.spawn({ cpu: 0 });
   const heap = master.brk(0n);
   const heapEnd = heap + BigInt(r.heapPages) * 4096n;
@@ -206,54 +289,120 @@ function runOne(r: Resolved, e: Era, n: number, profile: CostProfile | undefined
   model.idle({ cpu: 0 }); // every CPU idle: each job makes its daemon current on its own CPU
   const live0 = liveObjects(x);
   const outSize = constant(x, "FS_OUT_SIZE");
-  const outs = daemons.map(() => vm.alloc(outSize));
-  const budget = BigInt(r.budgetCycles);
+  const outs = daemons.map(() => alloc(outSize));
   const maxops = 0xffff_ffff;
   const params = forkServerParams(x, r);
-  const jobs = daemons.map((d, cpu) => r.workload === "exim"
-    ? { cpu, job: "fork_server", args: [d.pid, heap, params, budget, maxops, outs[cpu]!] }
-    : { cpu, job: "aim7_fork", args: [d.pid, budget, maxops, outs[cpu]!] });
-  const before = vm.mmu.lockStats();
-  const res = vm.run({ mode: "timed", seed: r.seed, jobs });
-  for (const cr of res.cpus) {
-    if (cr.result < 0n) throw new MmemuError(`fork-server: era ${e.name}, ${n} CPUs: CPU ${cr.cpu}'s ${cr.job} job returned ${cr.result} (a negative errno)`);
-  }
-  const after = vm.mmu.lockStats();
-  const sum = (name: string) => outs.reduce((s, o) => s + Number(vm.read64(o + constant(x, name as keyof CoreExports))), 0);
-  const ops = sum("FS_OUT_OPS");
-  const locks = lockStatDiff(before, after);
-  const sleeps = locks.reduce((s, l) => s + l.sleeps, 0);
-  for (let cpu = 0; cpu < n; cpu++) model.idle({ cpu });
-  const violations = model.check().violations;
-  const live1 = liveObjects(x);
-  for (const k of LEAK_CACHES) {
-    if (live1[k] !== live0[k]) violations.push(`${k}: ${live1[k]! - live0[k]!} object(s) left behind by the run (${live0[k]} live before, ${live1[k]} after)`);
-  }
-  const makespan = Number(res.makespan);
-  const seconds = makespan / (vm.costs.ghz * 1e9);
-  return {
-    era: e.name, cpus: n, workload: r.workload, ops, opsPerSec: seconds > 0 ? ops / seconds : 0,
-    forks: sum("FS_OUT_FORKS"), exits: sum("FS_OUT_EXITS"), faults: sum("FS_OUT_FAULTS"),
-    contextSwitchesPerOp: ops ? sleeps / ops : 0, makespanCycles: makespan, seconds, digest: res.digest,
-    invariantViolations: violations, locks,
-  };
+  const jobs = (budget: bigint, report: boolean) => daemons.map((d, cpu): JobSpec => {
+    const out = report ? outs[cpu]! : 0;
+    return r.workload === "exim"
+      ? { cpu, job: "fork_server", args: [d.pid, heap, params, budget, maxops, out] }
+      : { cpu, job: "aim7_fork", args: [d.pid, budget, maxops, out] };
+  });
+  return { model, outs, live0, jobs };
 }
 
 /**
- * runForkServer - run the experiment (synchronously; every run in virtual time). Takes the options
- * above; returns the result with one run per (era, CPU count), eras outer. Throws ConfigError for bad
- * options and MmemuError when a job fails (its negative errno named).
+ * The run's figures from the jobs' reports and results, then the invariant and leak checks (every CPU
+ * idled). makespan: virtual cycles or host ns; toSeconds converts it. Throws MmemuError for a job's
+ * negative result.
  */
-export function runForkServer(options: ForkServerOptions = {}): ForkServerResult {
+function collect(mmu: Mmu, r: Resolved, e: Era, n: number, s: ForkSetup, m: { results: bigint[]; locks: RunLockStat[]; makespan: number;
+  toSeconds: (t: number) => number; digest: string; hostElapsedNs: number | null }, read64: (addr: number) => bigint): ForkServerRun {
+  const x = mmu.exports;
+  m.results.forEach((res, cpu) => {
+    if (res < 0n) {
+      throw new MmemuError(`fork-server: era ${e.name}, ${n} CPUs: CPU ${cpu}'s ${r.workload === "exim" ? "fork_server" : "aim7_fork"} job returned ${res} (a negative errno)`);
+    }
+  });
+  const sum = (name: string) => s.outs.reduce((t, o) => t + Number(read64(o + constant(x, name as keyof CoreExports))), 0);
+  const ops = sum("FS_OUT_OPS");
+  const sleeps = m.locks.reduce((t, l) => t + l.sleeps, 0);
+  for (let cpu = 0; cpu < n; cpu++) s.model.idle({ cpu });
+  const violations = s.model.check().violations;
+  const live1 = liveObjects(x);
+  for (const k of LEAK_CACHES) {
+    if (live1[k] !== s.live0[k]) violations.push(`${k}: ${live1[k]! - s.live0[k]!} object(s) left behind by the run (${s.live0[k]} live before, ${live1[k]} after)`);
+  }
+  const seconds = m.toSeconds(m.makespan);
+  return {
+    era: e.name, cpus: n, workload: r.workload, ops, opsPerSec: seconds > 0 ? ops / seconds : 0,
+    forks: sum("FS_OUT_FORKS"), exits: sum("FS_OUT_EXITS"), faults: sum("FS_OUT_FAULTS"),
+    contextSwitchesPerOp: ops ? sleeps / ops : 0, makespanCycles: m.makespan, seconds, digest: m.digest, hostElapsedNs: m.hostElapsedNs,
+    invariantViolations: violations, locks: m.locks,
+  };
+}
+
+/** One (era, CPU count) run in virtual time. */
+function runOne(r: Resolved, e: Era, n: number, profile: CostProfile | undefined): ForkServerRun {
+  const vm = VirtualMachine.create({ cpus: n, memory: "32MiB", debug: r.debug, locks: e.locks, mm: e.mm, ...(profile ? { profile } : {}) });
+  const s = setUp(vm.mmu, r, n, (b) => vm.alloc(b));
+  const before = vm.mmu.lockStats();
+  const res = vm.run({ mode: "timed", seed: r.seed, jobs: s.jobs(BigInt(r.budgetCycles!), true) });
+  const after = vm.mmu.lockStats();
+  const ghz = vm.costs.ghz;
+  return collect(vm.mmu, r, e, n, s, { results: res.cpus.map((cr) => cr.result), locks: lockStatDiff(before, after),
+    makespan: Number(res.makespan), toSeconds: (cycles) => cycles / (ghz * 1e9), digest: res.digest, hostElapsedNs: null }, (a) => vm.read64(a));
+}
+
+/** One (era, CPU count) run on worker CPUs, for real, with the host-time budget (parallel.ts). */
+async function runOneParallel(r: Resolved, e: Era, n: number): Promise<ForkServerRun> {
+  return withParallelMachine({ cpus: n, memory: "32MiB", debug: r.debug, locks: e.locks, mm: e.mm,
+    ...(r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {}) }, async (pm) => {
+    const s = setUp(pm.mmu, r, n, (b) => pm.alloc(b));
+    // Warm-up, unmeasured: the same jobs for a tenth of the budget (at least FORK_SERVER_MIN_WARMUP_NS)
+    // without reports, so that the JIT's tier-up of the core is not in the figures (every child exits
+    // again). Measured here: with a 2 ms warm-up, the same era at 1 CPU ran 6.8k, then 24k, then 38k
+    // messages/s in successive runs of one process (the tier-up outlives a short warm-up).
+    const warmBudget = BigInt(Math.max(FORK_SERVER_MIN_WARMUP_NS, Math.floor(r.budgetNs! / 10)));
+    const warm = await pm.run(s.jobs(warmBudget, false));
+    for (const cr of warm.cpus) if (cr.result < 0n) throw new MmemuError(`fork-server: era ${e.name}, ${n} CPUs: CPU ${cr.cpu}'s warm-up returned ${cr.result}`);
+    const res = await pm.run(s.jobs(BigInt(r.budgetNs!), true));
+    // the makespan: the latest CPU's final budget clock (host ns since its job began)
+    let makespan = 0;
+    for (const o of s.outs) makespan = Math.max(makespan, Number(pm.read64(o + constant(pm.mmu.exports, "FS_OUT_CLOCK"))));
+    return collect(pm.mmu, r, e, n, s, { results: res.cpus.map((cr) => cr.result), locks: res.locks, makespan,
+      toSeconds: (ns) => ns / 1e9, digest: "", hostElapsedNs: res.elapsedNs }, (a) => pm.read64(a));
+  });
+}
+
+/**
+ * runForkServer - run the experiment. Timed mode (the default): synchronous, every run in virtual time;
+ * returns the result with one run per (era, CPU count), eras outer; throws ConfigError for bad options
+ * and MmemuError when a job fails (its negative errno named). Parallel mode (options.mode "parallel"):
+ * returns a Promise of the same result, every run on worker CPUs with the host-time budget; bad options
+ * (a CPU count above the host's cores among them) throw the ConfigError before any machine is made; it
+ * rejects with MmemuError for a failed job, CpuDiedError / CpuStuckError for a dead or stuck worker.
+ */
+export function runForkServer(options: ForkServerOptions & { mode: "parallel" }): Promise<ForkServerResult>;
+export function runForkServer(options?: ForkServerOptions & { mode?: "timed" }): ForkServerResult;
+export function runForkServer(options?: ForkServerOptions): ForkServerResult | Promise<ForkServerResult>;
+export function runForkServer(options: ForkServerOptions = {}): ForkServerResult | Promise<ForkServerResult> {
   const r = resolve(options);
   const total = r.eras.length * r.cpus.length;
+  const label = (e: Era, n: number) => `${r.workload}, era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`;
+  if (r.mode === "parallel") {
+    return (async () => {
+      const runs: ForkServerRun[] = [];
+      for (const e of r.eras) {
+        for (const n of r.cpus) {
+          runs.push(await runOneParallel(r, e, n));
+          options.onProgress?.(runs.length, total, label(e, n));
+        }
+      }
+      return finish(r, options, runs);
+    })();
+  }
   const runs: ForkServerRun[] = [];
   for (const e of r.eras) {
     for (const n of r.cpus) {
       runs.push(runOne(r, e, n, options.profile));
-      options.onProgress?.(runs.length, total, `${r.workload}, era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`);
+      options.onProgress?.(runs.length, total, label(e, n));
     }
   }
+  return finish(r, options, runs);
+}
+
+function finish(r: Resolved, options: ForkServerOptions, runs: ForkServerRun[]): ForkServerResult {
   const profile = options.profile ?? DEFAULT_PROFILE;
   const base = r.eras[0]!.name;
   const ratios: ForkServerRatio[] = [];
@@ -264,9 +413,14 @@ export function runForkServer(options: ForkServerOptions = {}): ForkServerResult
       ratios.push({ cpus: n, era: e.name, baseline: base, throughputRatio: b.opsPerSec ? x.opsPerSec / b.opsPerSec : 0 });
     }
   }
-  return { experiment: "fork-server", mode: "timed", workload: r.workload, seed: r.seed, cpus: r.cpus, ghz: profile.ghz,
-    budgetCycles: r.budgetCycles, eras: r.eras, runs, ratios, notes: [...FORK_SERVER_NOTES], heapPages: r.heapPages,
-    touchPages: r.touchPages, bufferPages: r.bufferPages, deliver: r.deliver, profile: profile.description ?? "" };
+  const parallel = r.mode === "parallel";
+  const notes = [...(parallel ? FORK_SERVER_PARALLEL_NOTES : FORK_SERVER_NOTES)];
+  if (r.workload === "exim") notes.push(forkServerSizeNote(r.varySizes, r.sizeSeed));
+  return { experiment: "fork-server", mode: r.mode, timeUnit: parallel ? "ns" : "cycles", hostCores: parallel ? hostCores() : null,
+    workload: r.workload, seed: r.seed, cpus: r.cpus, ghz: profile.ghz,
+    budgetCycles: r.budgetCycles, budgetNs: r.budgetNs, eras: r.eras, runs, ratios, notes, heapPages: r.heapPages,
+    touchPages: r.touchPages, bufferPages: r.bufferPages, deliver: r.deliver, varySizes: r.varySizes, sizeSeed: r.sizeSeed,
+    profile: profile.description ?? "" };
 }
 
 /** Whether every run is clean (no invariant violation, no object left behind, every fork's child exited). */
@@ -285,11 +439,14 @@ export function formatForkServer(res: ForkServerResult, table: (h: string[], row
       run.invariantViolations === null ? "-" : run.invariantViolations.length === 0 && run.forks === run.exits ? "ok" : "FAIL"];
   });
   const what = res.workload === "exim"
-    ? `exim-like: ${res.touchPages} COW pages of ${res.heapPages}, ${res.bufferPages}-page buffer${res.deliver ? ", deliver fork" : ""} per message`
+    ? `exim-like: ${res.varySizes ? "mean " : ""}${res.touchPages} COW pages of ${res.heapPages}, ${res.varySizes ? "mean " : ""}${res.bufferPages}-page buffer` +
+      `${res.deliver ? ", deliver fork" : ""} per message${res.varySizes ? ` (sizes vary, size seed ${res.sizeSeed})` : " (fixed sizes)"}`
     : "AIM7 fork_test: fork, the child exits, the parent waits";
-  const head = `fork-server: ${what}; ${f(res.budgetCycles)} cycles per CPU, timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
+  const head = res.mode === "parallel"
+    ? `fork-server: ${what}; ${f(res.budgetNs ?? 0)} ns of host time per CPU, parallel (worker threads, host time on ${res.hostCores ?? "?"} cores: not reproducible)`
+    : `fork-server: ${what}; ${f(res.budgetCycles ?? 0)} cycles per CPU, timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
   const t = table(["era", "cpus", res.workload === "exim" ? "messages" : "forks", "ops/s", "faults", "ctxsw/op", "av cont", "av sleeps",
-    "av handoffs", "av steals", "av wait cyc", "check"], rows);
+    "av handoffs", "av steals", res.timeUnit === "ns" ? "av wait ns" : "av wait cyc", "check"], rows);
   const ratioRows = res.ratios.map((q) => [q.era, String(q.cpus), `${f(q.throughputRatio, 3)}x`]);
   const rt = ratioRows.length ? `\n\nthroughput against ${res.ratios[0]!.baseline}:\n` + table(["era", "cpus", "ops/s ratio"], ratioRows) : "";
   return `${head}\n\n${t}${rt}\n\nnotes:\n${res.notes.map((n) => `  - ${n}`).join("\n")}`;

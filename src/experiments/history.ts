@@ -18,12 +18,19 @@
 //     disagrees if the emulator shows no change (|m| < 2%) or the opposite one.
 //
 // Deterministic: the same options give the same result object (and JSON), bit for bit.
+//
+// Parallel mode (mode: "parallel", asynchronous): the same comparisons from the sub-experiments'
+// parallel modes (worker CPUs, host time, src/experiments/parallel.ts) at CPU counts up to the host's
+// cores (default: the host's core count, when it is at least 2); the fork-server runs take a host-time
+// budget (budgetNs). The verdict rule is the same, but the figures are host time on this machine's few
+// cores, not comparable in size with history's 32-80-core machines; the result's notes say so.
 import { aim9Ok, runAim9Brk, type Aim9BrkResult } from "./aim9-brk.js";
 import { forkServerOk, runForkServer, type ForkServerResult } from "./fork-server.js";
 import { ConfigError } from "../core/errors.js";
 import type { CostProfile } from "../cost/profile.js";
 import { DEFAULT_PROFILE } from "../cost/default-profile.js";
 import { MAX_CPUS } from "../options.js";
+import { checkParallelCpus, hostCores, PARALLEL_NOTE } from "./parallel.js";
 
 export type HistoryWorkload = "aim9-brk" | "exim" | "fork_test";
 
@@ -148,11 +155,16 @@ export interface HistoryOptions {
   cpus?: number[];
   /** AIM9 loops per task for the aim9-brk comparisons; default 1. */
   loops?: number;
-  /** Virtual-time budget per CPU of the fork-server runs, in cycles; default HISTORY_DEFAULT_BUDGET. */
+  /** timed: virtual-time budget per CPU of the fork-server runs, in cycles; default HISTORY_DEFAULT_BUDGET. */
   budgetCycles?: number;
-  /** Seed of every timed schedule; default 1. */
+  /** parallel: host-time budget per CPU of the fork-server runs, in ns; default HISTORY_DEFAULT_BUDGET_NS. */
+  budgetNs?: number;
+  /** Seed of every timed schedule (and of fork-server's message sizes); default 1. */
   seed?: number;
-  mode?: "timed";
+  /** "timed" (default: virtual time, deterministic, synchronous) or "parallel" (worker CPUs, host time: a Promise). */
+  mode?: "timed" | "parallel";
+  /** parallel: a job still running after this many ms is reported stuck (CpuStuckError); default 10 minutes. */
+  timeoutMs?: number;
   profile?: CostProfile;
   debug?: boolean;
   onProgress?: (done: number, total: number, label: string) => void;
@@ -179,7 +191,11 @@ export interface HistoryRow extends HistoryComparison {
 
 export interface HistoryResult {
   experiment: "history";
-  mode: "timed";
+  mode: "timed" | "parallel";
+  /** Unit of the sub-experiments' times: virtual cycles (timed) or host ns (parallel). */
+  timeUnit: "cycles" | "ns";
+  /** parallel: the host's cores (os.availableParallelism()); null in timed mode. */
+  hostCores: number | null;
   seed: number;
   cpus: number[];
   ghz: number;
@@ -199,6 +215,8 @@ export const HISTORY_ROW_FIELDS: readonly (keyof HistoryRow)[] = ["id", "title",
 export const HISTORY_DEFAULT_CPUS = [8, 32];
 /** The fork-server runs' budget per CPU (virtual cycles): 13 ms of virtual time, about a minute for the default run. */
 export const HISTORY_DEFAULT_BUDGET = 40_000_000;
+/** parallel: the fork-server runs' host-time budget per CPU, in ns (20 ms). */
+export const HISTORY_DEFAULT_BUDGET_NS = 20_000_000;
 
 export const HISTORY_NOTES: readonly string[] = [
   "timed mode: deterministic virtual time from the cost model; the same options and seed give the same figures",
@@ -210,6 +228,15 @@ export const HISTORY_NOTES: readonly string[] = [
     "critical sections are shorter than a real kernel's, so contention effects come out larger (src/experiments/README.md)",
 ];
 
+/** The parallel notes: what the figures are, and why their sizes do not compare with history's. */
+export const HISTORY_PARALLEL_NOTES: readonly string[] = [
+  PARALLEL_NOTE,
+  "parallel figures are host time on this machine's few cores (hostCores), measured with the sub-experiments' parallel modes " +
+    "(aim9-brk's loops, fork-server's host-time budget budgetNs); they are not comparable in size with history's 32 to 80-core " +
+    "machines: a verdict here says whether a change shows on a handful of real cores, not whether the emulator reproduces history's size",
+  HISTORY_NOTES[2]!,
+];
+
 function resolve(o: HistoryOptions) {
   if (o === null || typeof o !== "object") throw new ConfigError("history: expected an options object");
   const ids = o.comparisons ?? [...HISTORY_IDS];
@@ -217,7 +244,12 @@ function resolve(o: HistoryOptions) {
   for (const id of ids) {
     if (!HISTORY_IDS.includes(id)) throw new ConfigError(`comparisons: unknown comparison "${String(id)}" (comparisons: ${HISTORY_IDS.join(", ")})`);
   }
-  const cpus = o.cpus ?? HISTORY_DEFAULT_CPUS;
+  const mode = o.mode ?? "timed";
+  if (mode !== "timed" && mode !== "parallel") throw new ConfigError(`mode: "${String(mode)}" is not a mode of history (timed, parallel)`);
+  if (mode === "parallel" && o.cpus === undefined && hostCores() < 2) {
+    throw new ConfigError(`cpus: parallel mode needs at least 2 CPUs and this host has ${hostCores()} core (use timed mode)`);
+  }
+  const cpus = o.cpus ?? (mode === "parallel" ? [hostCores()] : HISTORY_DEFAULT_CPUS);
   if (!Array.isArray(cpus) || cpus.length === 0) throw new ConfigError("cpus: expected a non-empty list of CPU counts");
   for (const c of cpus) {
     // one CPU has no contention: every comparison would read "no change"
@@ -225,9 +257,10 @@ function resolve(o: HistoryOptions) {
   }
   const seed = o.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
-  const mode = o.mode ?? "timed";
-  if (mode !== "timed") throw new ConfigError(`mode: "${String(mode)}" is not available for history (timed: history needs the deterministic cost model)`);
-  return { comparisons: HISTORY.filter((c) => ids.includes(c.id)), cpus: [...new Set(cpus)], seed, loops: o.loops ?? 1 };
+  if (mode === "parallel" && o.budgetCycles !== undefined) throw new ConfigError("budgetCycles: a virtual-time budget; parallel mode takes budgetNs (host time)");
+  if (mode === "timed" && o.budgetNs !== undefined) throw new ConfigError("budgetNs: a host-time budget; timed mode takes budgetCycles (virtual time)");
+  if (mode === "parallel") checkParallelCpus(cpus);
+  return { comparisons: HISTORY.filter((c) => ids.includes(c.id)), cpus: [...new Set(cpus)], seed, loops: o.loops ?? 1, mode };
 }
 
 /** The eras one workload needs, in era order. */
@@ -237,16 +270,43 @@ const erasFor = (cs: readonly HistoryComparison[], w: HistoryWorkload) => [...ne
 interface Figures { opsPerSec: number; ctxswPerOp: number }
 
 /**
- * Run the comparisons (synchronously, virtual time): each workload once per era it needs and CPU
- * count, then one row per comparison. Throws ConfigError for bad options and MmemuError when a run fails.
+ * Run the comparisons. Timed mode (the default): synchronous, virtual time: each workload once per era
+ * it needs and CPU count, then one row per comparison; throws ConfigError for bad options and
+ * MmemuError when a run fails. Parallel mode (options.mode "parallel"): returns a Promise of the same
+ * result from the sub-experiments' parallel modes; bad options (a CPU count above the host's cores
+ * among them) throw the ConfigError before any machine is made; it rejects as the sub-experiments do.
  */
-export function runHistory(options: HistoryOptions = {}): HistoryResult {
+export function runHistory(options: HistoryOptions & { mode: "parallel" }): Promise<HistoryResult>;
+export function runHistory(options?: HistoryOptions & { mode?: "timed" }): HistoryResult;
+export function runHistory(options?: HistoryOptions): HistoryResult | Promise<HistoryResult>;
+export function runHistory(options: HistoryOptions = {}): HistoryResult | Promise<HistoryResult> {
   const r = resolve(options);
   const aimEras = erasFor(r.comparisons, "aim9-brk"), eximEras = erasFor(r.comparisons, "exim"), forkEras = erasFor(r.comparisons, "fork_test");
   const total = (aimEras.length + eximEras.length + forkEras.length) * r.cpus.length;
   let base = 0;
   const progress = (label: string) => (done: number) => options.onProgress?.(base + done, total, `${label}: ${done}`);
-  const common = { cpus: r.cpus, seed: r.seed, mode: "timed" as const, ...(options.profile ? { profile: options.profile } : {}), debug: options.debug ?? false };
+  const debug = options.debug ?? false;
+  if (r.mode === "parallel") {
+    const budgetNs = options.budgetNs ?? HISTORY_DEFAULT_BUDGET_NS;
+    const common = { cpus: r.cpus, seed: r.seed, mode: "parallel" as const, debug, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) };
+    return (async () => {
+      let aim9: Aim9BrkResult | null = null;
+      if (aimEras.length) {
+        aim9 = await runAim9Brk({ ...common, eras: aimEras, shape: "processes", workload: "brk_test", loops: r.loops, onProgress: (d) => progress("aim9-brk")(d) });
+        base += aimEras.length * r.cpus.length;
+      }
+      const fork = async (workload: "exim" | "fork_test", eras: string[]) => {
+        if (eras.length === 0) return null;
+        const res = await runForkServer({ ...common, workload, eras, budgetNs, onProgress: (d) => progress(workload)(d) });
+        base += eras.length * r.cpus.length;
+        return res;
+      };
+      const exim = await fork("exim", eximEras);
+      const forkTest = await fork("fork_test", forkEras);
+      return assemble(r, options, aim9, exim, forkTest);
+    })();
+  }
+  const common = { cpus: r.cpus, seed: r.seed, mode: "timed" as const, ...(options.profile ? { profile: options.profile } : {}), debug };
   const fork = (workload: "exim" | "fork_test", eras: string[]) => {
     if (eras.length === 0) return null;
     const res = runForkServer({ ...common, workload, eras, budgetCycles: options.budgetCycles ?? HISTORY_DEFAULT_BUDGET,
@@ -261,7 +321,12 @@ export function runHistory(options: HistoryOptions = {}): HistoryResult {
   }
   const exim = fork("exim", eximEras);
   const forkTest = fork("fork_test", forkEras);
+  return assemble(r, options, aim9, exim, forkTest);
+}
 
+/** The rows and verdicts from the sub-experiments' results (either mode). */
+function assemble(r: ReturnType<typeof resolve>, options: HistoryOptions, aim9: Aim9BrkResult | null, exim: ForkServerResult | null,
+  forkTest: ForkServerResult | null): HistoryResult {
   const figures = (w: HistoryWorkload, era: string, cpus: number): Figures => {
     if (w === "aim9-brk") {
       const run = aim9!.runs.find((x) => x.era === era && x.cpus === cpus)!;
@@ -281,10 +346,12 @@ export function runHistory(options: HistoryOptions = {}): HistoryResult {
     }),
   }));
   const profile = options.profile ?? DEFAULT_PROFILE;
-  return { experiment: "history", mode: "timed", seed: r.seed, cpus: r.cpus, ghz: profile.ghz, profile: profile.description ?? "",
+  const parallel = r.mode === "parallel";
+  return { experiment: "history", mode: r.mode, timeUnit: parallel ? "ns" : "cycles", hostCores: parallel ? hostCores() : null,
+    seed: r.seed, cpus: r.cpus, ghz: profile.ghz, profile: profile.description ?? "",
     rows, measurements: { aim9Brk: aim9, exim, forkTest },
     ok: (aim9 === null || aim9Ok(aim9)) && (exim === null || forkServerOk(exim)) && (forkTest === null || forkServerOk(forkTest)),
-    notes: [...HISTORY_NOTES] };
+    notes: [...(parallel ? HISTORY_PARALLEL_NOTES : HISTORY_NOTES)] };
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%` : "-");
@@ -295,7 +362,10 @@ export function formatHistory(res: HistoryResult, table: (h: string[], rows: str
   const rows = res.rows.flatMap((row) => row.measured.map((m) => [row.id, `${row.before} -> ${row.after}`,
     `${pct(row.historical.change)}${row.historical.cores ? ` (${row.historical.cores} cores)` : ""}`, String(m.cpus), pct(m.change),
     `${f(m.beforeContextSwitchesPerOp, 3)} -> ${f(m.afterContextSwitchesPerOp, 3)}`, m.verdict]));
-  const head = `history: kernel lock regressions against the emulator, timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
+  const head = res.mode === "parallel"
+    ? `history: kernel lock regressions against the emulator, parallel (worker threads, host time on ${res.hostCores ?? "?"} cores: ` +
+      "not reproducible, not comparable in size with history's 32-80-core machines)"
+    : `history: kernel lock regressions against the emulator, timed (virtual time at ${res.ghz} GHz), seed ${res.seed}`;
   const t = table(["comparison", "eras", "history", "cpus", "emulator", "ctxsw/op", "verdict"], rows);
   const sources = res.rows.map((row) => `  ${row.id}: ${row.title}\n    history: ${row.historical.text} (${row.historical.workload}); ` +
     `source: ${row.source}\n    emulator: ${row.workloadNote}`).join("\n");

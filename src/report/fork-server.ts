@@ -12,6 +12,8 @@ import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionCo
 
 const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
 const cpuText = (n: number) => `${n} CPU${n === 1 ? "" : "s"}`;
+/** Unit of makespan and the lock wait and hold figures (fields named *Cycles): virtual cycles, or host ns in parallel mode. */
+const timeUnit = (r: { timeUnit?: string }) => (r.timeUnit === "ns" ? "ns" : "cycles");
 
 /** Checks the fields the section draws; a ReportError names the first that is missing. */
 function check(r: unknown): ForkServerResult {
@@ -42,9 +44,11 @@ const opName = (r: ForkServerResult) => (r.workload === "exim" ? "messages" : "f
 
 function workloadText(r: ForkServerResult): string {
   if (r.workload === "exim") {
-    return `exim-like fork server (MOSBENCH exim): per message the daemon forks a child, which writes ${r.touchPages} of the ` +
-      `${r.heapPages} COW-shared heap pages (a COW fault each), mmaps, touches and munmaps a ${r.bufferPages}-page buffer` +
-      `${r.deliver ? " in a grandchild it forks to deliver" : ""}, and exits; the daemon reaps it`;
+    const vary = r.varySizes === true;
+    return `exim-like fork server (MOSBENCH exim): per message the daemon forks a child, which writes ${vary ? "on average " : ""}${r.touchPages} of the ` +
+      `${r.heapPages} COW-shared heap pages (a COW fault each), mmaps, touches and munmaps a ${vary ? "mean " : ""}${r.bufferPages}-page buffer` +
+      `${r.deliver ? " in a grandchild it forks to deliver" : ""}, and exits; the daemon reaps it; ` +
+      (vary ? `message sizes vary (uniform 1..2x-1 around the means, size seed ${String(r.sizeSeed)})` : "every message the same size (fixed sizes)");
   }
   return "AIM7 fork_test: fork, the child exits at once, the parent waits";
 }
@@ -52,11 +56,14 @@ function workloadText(r: ForkServerResult): string {
 function config(r: ForkServerResult): string {
   const rows: [string, string][] = [
     ["experiment", "fork-server"],
-    ["mode", r.mode === "timed" ? `timed: deterministic virtual time from the cost model (cycles converted at ${r.ghz} GHz); the same options and seed give the same figures` : String(r.mode)],
-    ["seed", String(r.seed)],
+    ["mode", r.mode === "timed" ? `timed: deterministic virtual time from the cost model (cycles converted at ${r.ghz} GHz); the same options and seed give the same figures`
+      : r.mode === "parallel" ? `parallel: one worker thread per emulated CPU on a host of ${String(r.hostCores ?? "?")} cores, real contention; ` +
+        "figures are host time (ns) and host-dependent, not reproducible from the seed"
+        : String(r.mode)],
+    ["seed", r.mode === "parallel" ? `${String(r.seed)} (picks the message sizes only in parallel mode)` : String(r.seed)],
     ["workload", workloadText(r)],
     ["shape", "one daemon per CPU, all forked from one master: one fork tree, whose anon_vmas share the master's root anon_vma lock (2.6.34+)"],
-    ["budget", `${f(r.budgetCycles)} virtual cycles per CPU`],
+    ["budget", r.mode === "parallel" ? `${f(r.budgetNs ?? NaN)} ns of host time per CPU` : `${f(r.budgetCycles ?? NaN)} virtual cycles per CPU`],
     ["CPU counts", r.cpus.join(", ")],
     ["eras", r.eras.map((e) => String(e?.name)).join(", ")],
     ["cost profile", `${String(r.profile || "(unnamed)")}, ${r.ghz} GHz`],
@@ -74,6 +81,7 @@ const lockOf = (run: ForkServerRun, cls: string) => run.locks.find((l) => l?.cla
 const clean = (run: ForkServerRun) => Array.isArray(run.invariantViolations) && run.invariantViolations.length === 0 && run.forks === run.exits;
 
 function summaryTable(r: ForkServerResult): string {
+  const u = timeUnit(r);
   const rows = r.runs.map((run) => {
     const av = lockOf(run, "anon_vma");
     return [run.era, String(run.cpus), f(run.ops), f(run.opsPerSec), f(run.forks), f(run.exits), f(run.faults), f(run.contextSwitchesPerOp, 3),
@@ -82,7 +90,7 @@ function summaryTable(r: ForkServerResult): string {
   });
   const num = [false, ...Array<boolean>(13).fill(true), false];
   return `<div class="scroll">${htmlTable(["era", "CPUs", opName(r), "ops/s", "forks", "exits", "page faults", "context switches/op",
-    "anon_vma contentions", "anon_vma sleeps", "anon_vma handoffs", "anon_vma steals", "anon_vma avg wait (cycles)", "anon_vma max wait (cycles)",
+    "anon_vma contentions", "anon_vma sleeps", "anon_vma handoffs", "anon_vma steals", `anon_vma avg wait (${u})`, `anon_vma max wait (${u})`,
     "MM check"], rows, num)}</div>`;
 }
 
@@ -94,12 +102,13 @@ function ratiosTable(r: ForkServerResult): string {
 }
 
 function lockTable(r: ForkServerResult): string {
+  const u = timeUnit(r);
   const rows = r.runs.flatMap((run) => run.locks.map((l) => [run.era, String(run.cpus), String(l.class), f(l.acquisitions), f(l.readAcquisitions),
     f(l.writeAcquisitions), f(l.contentions), f(l.spins), f(l.sleeps), f(l.wakeups), f(l.handoffs), f(l.steals), f(l.wait?.avgCycles, 1),
     f(l.wait?.maxCycles), f(l.hold?.avgCycles, 1), f(l.fairness, 2)]));
   return `<details><summary>Lock statistics per run and class (every figure)</summary><div class="scroll">` +
     htmlTable(["era", "CPUs", "class", "acquisitions", "read", "write", "contentions", "spins", "sleeps (context switches)", "wake-ups", "handoffs",
-      "steals", "wait avg (cycles)", "wait max (cycles)", "hold avg (cycles)", "fairness (max/min per CPU)"],
+      "steals", `wait avg (${u})`, `wait max (${u})`, `hold avg (${u})`, "fairness (max/min per CPU)"],
     rows, [false, ...Array<boolean>(15).fill(true)]) + `</div></details>`;
 }
 
@@ -130,7 +139,7 @@ export function forkServerSection(result: unknown, ctx: SectionContext): string 
   const p = ctx.idPrefix, eras = eraOrder(r), cpus = cpuOrder(r);
   const failed = r.runs.filter((x) => x.invariantViolations !== null && !clean(x));
   return `<section id="${escapeHtml(p)}" data-experiment="fork-server">` +
-    `<h2>fork-server: ${escapeHtml(r.workload)} per era and CPU count</h2>` + config(r) +
+    `<h2>fork-server: ${escapeHtml(r.workload)} per era and CPU count (${escapeHtml(String(r.mode))} mode)</h2>` + config(r) +
     (failed.length ? `<p class="fail">MM check failed in ${failed.length} run(s): ${escapeHtml(failed.map((x) => `${x.era}/${x.cpus}: ${(x.invariantViolations ?? []).join("; ") || "forks != exits"}`).join(", "))}</p>`
       : `<p class="ok">MM checks passed: the invariant checker is clean and no task, mm, vma or anon_vma is left behind, after every run.</p>`) +
     `<h3>Charts</h3>` + throughputChart(r, p, ctx.charts.yScale, eras, cpus) + ctxswChart(r, p, eras, cpus) +

@@ -60,8 +60,12 @@ export function historySection(result: unknown, ctx: SectionContext): string {
   const counts = { agrees: 0, "direction only": 0, disagrees: 0 } as Record<string, number>;
   for (const row of r.rows) for (const m of row.measured) counts[m.verdict] = (counts[m.verdict] ?? 0) + 1;
   return `<section id="${escapeHtml(p)}" data-experiment="history">` +
-    `<h2>history: kernel lock regressions against the emulator</h2>` +
-    `<dl class="config"><dt>mode</dt><dd>${escapeHtml(`${r.mode}: deterministic virtual time (cycles at ${r.ghz} GHz), seed ${r.seed}`)}</dd>` +
+    `<h2>history: kernel lock regressions against the emulator (${escapeHtml(String(r.mode))} mode)</h2>` +
+    `<dl class="config"><dt>mode</dt><dd>${escapeHtml(r.mode === "parallel"
+      ? `parallel: the sub-experiments' parallel modes, one worker thread per emulated CPU on a host of ${String(r.hostCores ?? "?")} cores; ` +
+        "figures are host time (ns), host-dependent and not reproducible; host time on this machine's few cores is not comparable in size " +
+        "with history's 32-80-core machines (the verdict rule is the same)"
+      : `${r.mode}: deterministic virtual time (cycles at ${r.ghz} GHz), seed ${r.seed}`)}</dd>` +
     `<dt>CPU counts</dt><dd>${escapeHtml(r.cpus.join(", "))}</dd><dt>cost profile</dt><dd>${escapeHtml(r.profile || "(unnamed)")}</dd>` +
     `<dt>verdicts</dt><dd>${escapeHtml(`${counts.agrees} agree, ${counts["direction only"]} agree in direction only, ${counts.disagrees} disagree`)}</dd></dl>` +
     changeChart(r, p) + `<h3>Comparisons</h3>` + rowsTable(r) + `<h3>Sources</h3>` + sourcesTable(r) +

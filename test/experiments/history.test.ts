@@ -77,7 +77,8 @@ describe("experiment history", () => {
     expect(() => runHistory({ cpus: [1] })).toThrow(/out of range/);
     expect(() => runHistory({ cpus: [65] })).toThrow(/out of range/);
     expect(() => runHistory({ seed: -1 })).toThrow(ConfigError);
-    expect(() => runHistory({ mode: "parallel" as "timed" })).toThrow(/not available/);
+    expect(() => runHistory({ mode: "bogus" as "timed" })).toThrow(/not a mode of history \(timed, parallel\)/);
+    expect(() => runHistory({ budgetNs: 1e6 })).toThrow(/budgetCycles/);
   });
 
   it("CLI: --help, errors exit 2, JSON and the report with its chart", async () => {
@@ -86,7 +87,7 @@ describe("experiment history", () => {
     vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     expect(await main(["experiment", "history", "--help"])).toBe(0);
     expect(String(log.mock.calls.at(-1)![0])).toMatch(/--only LIST[\s\S]*fork_test-3.8-rwsem/);
-    for (const bad of [["--only", "nope"], ["--cpus", "1"], ["--mode", "parallel"], ["--era", "3.0"], ["--bogus"], ["--report", ""]]) {
+    for (const bad of [["--only", "nope"], ["--cpus", "1"], ["--mode", "bogus"], ["--mode", "parallel", "--cpus", "99"], ["--era", "3.0"], ["--bogus"], ["--report", ""]]) {
       expect(await main(["experiment", "history", ...bad]), bad.join(" ")).toBe(2);
     }
     const dir = mkdtempSync(join(tmpdir(), "mmemu-history-"));

@@ -81,6 +81,47 @@ describe("fork-server jobs", () => {
     expect(model.check().violations).toEqual([]);
   });
 
+  it("varying sizes: each message draws 1..2*touch-1 heap pages (a COW fault each); CPUs differ; the same size seed gives the same sizes", () => {
+    const { vm, x, heap, daemons, outs, field } = setup(2);
+    const touch = 3;
+    const params = forkServerParams(x, { heapPages: HEAP_PAGES, touchPages: touch, bufferPages: 0, deliver: false, sizeSeed: 77 });
+    // the generator restarts with every job: k messages touch the first k sizes of each CPU's sequence
+    const cumulative: number[][] = [[0], [0]];
+    for (let k = 1; k <= 12; k++) {
+      const r = vm.run({ mode: "timed", seed: 1, jobs: daemons.map((d, cpu) => ({ cpu, job: "fork_server", args: [d.pid, heap, params, 1n << 60n, k, outs[cpu]!] })) });
+      for (let cpu = 0; cpu < 2; cpu++) {
+        expect(r.cpus[cpu]!.result).toBe(BigInt(k));
+        expect(field(outs[cpu]!, "FS_OUT_FAULTS")).toBe(field(outs[cpu]!, "FS_OUT_STORES"));
+        expect(field(outs[cpu]!, "FS_OUT_MMAPS")).toBe(0); // buffer 0 stays 0
+        cumulative[cpu]!.push(field(outs[cpu]!, "FS_OUT_STORES"));
+      }
+    }
+    const sizes = cumulative.map((c) => c.slice(1).map((v, i) => v - c[i]!));
+    for (const sz of sizes) {
+      for (const t of sz) { expect(t).toBeGreaterThanOrEqual(1); expect(t).toBeLessThanOrEqual(2 * touch - 1); }
+      expect(new Set(sz).size).toBeGreaterThan(1); // they vary
+    }
+    expect(sizes[0]).not.toEqual(sizes[1]); // seeded with the pid: CPUs differ
+  });
+
+  it("varying sizes: over many messages the means are touch and buffer pages", () => {
+    const { vm, x, heap, daemons, outs, field, model, live } = setup(1);
+    const before = live();
+    const msgs = 300;
+    for (const [touch, buf] of [[4, 0], [0, 3]] as const) {
+      const params = forkServerParams(x, { heapPages: HEAP_PAGES, touchPages: touch, bufferPages: buf, deliver: false, sizeSeed: 12345 });
+      const r = vm.run({ mode: "timed", seed: 1, jobs: [{ cpu: 0, job: "fork_server", args: [daemons[0]!.pid, heap, params, 1n << 60n, msgs, outs[0]!] }] });
+      expect(r.cpus[0]!.result).toBe(BigInt(msgs));
+      const mean = field(outs[0]!, "FS_OUT_STORES") / msgs;
+      expect(Math.abs(mean - (touch + buf)), `touch ${touch}, buffer ${buf}: mean ${mean}`).toBeLessThan(0.35); // sd of the mean ~0.1
+      expect(field(outs[0]!, "FS_OUT_FAULTS")).toBe(field(outs[0]!, "FS_OUT_STORES"));
+      expect(field(outs[0]!, "FS_OUT_MMAPS")).toBe(buf ? msgs : 0);
+    }
+    model.idle({ cpu: 0 });
+    expect(live()).toEqual(before);
+    expect(model.check().violations).toEqual([]);
+  });
+
   it("stops at the virtual-time budget", () => {
     const { vm, x, heap, daemons, outs, field } = setup(1);
     const params = forkServerParams(x, { heapPages: HEAP_PAGES, touchPages: 2, bufferPages: 2, deliver: false });
@@ -116,7 +157,7 @@ describe("fork-server jobs", () => {
     expect(x.vcpu_set_job(0, job, pid, heap + 1n, ok, 1000n, 1n, 0n)).toBe(-22); // unaligned heap
     expect(x.vcpu_set_job(0, job, pid, heap, forkServerParams(x, { heapPages: 2, touchPages: 3, bufferPages: 1, deliver: false }), 1000n, 1n, 0n)).toBe(-22);
     expect(x.vcpu_set_job(0, job, pid, heap, forkServerParams(x, { heapPages: 2, touchPages: 1, bufferPages: 513, deliver: false }), 1000n, 1n, 0n)).toBe(-22);
-    expect(x.vcpu_set_job(0, job, pid, heap, ok | (1n << 60n), 1000n, 1n, 0n)).toBe(-22); // reserved bits
+    expect(x.vcpu_set_job(0, job, pid, heap, ok | (1n << 60n), 1000n, 1n, 0n)).toBe(0); // bits 49..63: a size seed
     expect(x.vcpu_set_job(0, job, pid, heap, ok, 1000n, 1n, 12345n)).toBe(-22); // out not kernel memory
     expect(x.vcpu_set_job(0, constant(x, "JOB_AIM7_FORK"), pid, 1000n, 1n << 33n, 0n, 0n, 0n)).toBe(-22); // maxops above u32
     const r = vm.run({ mode: "timed", seed: 1, jobs: [{ cpu: 0, job: "aim7_fork", args: [9999, 1n << 40n, 1, outs[0]!] }] });
