@@ -286,8 +286,7 @@ async function runOneParallel(r: ReturnType<typeof resolve>, e: Era, n: number):
     const s = setUp(pm.mmu, r, n, (b) => pm.alloc(b));
     // Warm-up, unmeasured: one loop per task (the heap ends where it began), so that each worker's
     // JIT tier-up of the core is not in the figures.
-    const warm = await pm.run(s.tasks.map((t, cpu) => ({ cpu, job: jobName(r), args: [t.pid, 1, s.base, 0] })));
-    for (const c of warm.cpus) if (c.result !== 1n) throw new MmemuError(`aim9-brk: era ${e.name}, ${n} CPUs: CPU ${c.cpu}'s warm-up loop returned ${c.result}`);
+    await pm.warmUp(s.tasks.map((t, cpu) => ({ cpu, job: jobName(r), args: [t.pid, 1, s.base, 0] })), `aim9-brk: era ${e.name}, ${n} CPUs`);
     const res = await pm.run(s.tasks.map((t, cpu) => ({ cpu, job: jobName(r), args: [t.pid, r.loops, s.base, s.outs[cpu]!] })));
     return collect(pm.mmu, r, e, n, s, {
       results: res.cpus.map((c) => c.result), makespanCycles: 0, hostElapsedNs: res.elapsedNs, seconds: res.elapsedNs / 1e9,

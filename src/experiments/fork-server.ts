@@ -32,7 +32,7 @@
 // not part of the result. Parallel mode (mode: "parallel", asynchronous) sets up the same tree on a
 // machine of worker CPUs (src/experiments/parallel.ts) and runs the same jobs for real with a host-time
 // budget (budgetNs: the jobs read the host's monotonic clock in the parallel build), after an
-// unmeasured warm-up of a tenth of it; makespanCycles and lock wait/hold are then host ns (timeUnit),
+// unmeasured warm-up of a tenth of it (at least 100 ms); makespanCycles and lock wait/hold are then host ns (timeUnit),
 // digest is "" and the figures are host-dependent; the invariant and leak checks run as in timed mode.
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
@@ -45,7 +45,7 @@ import { MAX_CPUS } from "../options.js";
 import { era as eraByName, type Era } from "./eras.js";
 import type { Mmu } from "../mmu.js";
 import type { JobSpec } from "../sched/jobs.js";
-import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, withParallelMachine } from "./parallel.js";
+import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, warmupBudgetNs, withParallelMachine } from "./parallel.js";
 
 export type ForkServerWorkload = "exim" | "fork_test";
 
@@ -145,8 +145,6 @@ export const FORK_SERVER_DEFAULT_CPUS: readonly number[] = [1, 2, 4, 8];
 export const FORK_SERVER_DEFAULT_BUDGET = 200_000_000;
 /** Default host-time budget per CPU in parallel mode: 20,000,000 ns (20 ms). */
 export const FORK_SERVER_DEFAULT_BUDGET_NS = 20_000_000;
-/** parallel: the least unmeasured warm-up per run, host ns (100 ms): the JIT's tier-up takes longer than a short warm-up. */
-export const FORK_SERVER_MIN_WARMUP_NS = 100_000_000;
 /** The largest size seed (15 bits of the job's parameter word). */
 export const FORK_SERVER_SIZE_SEED_MAX = 32767;
 
@@ -349,13 +347,8 @@ async function runOneParallel(r: Resolved, e: Era, n: number): Promise<ForkServe
   return withParallelMachine({ cpus: n, memory: "32MiB", debug: r.debug, locks: e.locks, mm: e.mm,
     ...(r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {}) }, async (pm) => {
     const s = setUp(pm.mmu, r, n, (b) => pm.alloc(b));
-    // Warm-up, unmeasured: the same jobs for a tenth of the budget (at least FORK_SERVER_MIN_WARMUP_NS)
-    // without reports, so that the JIT's tier-up of the core is not in the figures (every child exits
-    // again). Measured here: with a 2 ms warm-up, the same era at 1 CPU ran 6.8k, then 24k, then 38k
-    // messages/s in successive runs of one process (the tier-up outlives a short warm-up).
-    const warmBudget = BigInt(Math.max(FORK_SERVER_MIN_WARMUP_NS, Math.floor(r.budgetNs! / 10)));
-    const warm = await pm.run(s.jobs(warmBudget, false));
-    for (const cr of warm.cpus) if (cr.result < 0n) throw new MmemuError(`fork-server: era ${e.name}, ${n} CPUs: CPU ${cr.cpu}'s warm-up returned ${cr.result}`);
+    // Warm-up, unmeasured, without reports (parallel.ts); every child exits again.
+    await pm.warmUp(s.jobs(warmupBudgetNs(r.budgetNs!), false), `fork-server: era ${e.name}, ${n} CPUs`);
     const res = await pm.run(s.jobs(BigInt(r.budgetNs!), true));
     // the makespan: the latest CPU's final budget clock (host ns since its job began)
     let makespan = 0;

@@ -28,6 +28,11 @@
 // acquisition and one per release, CONFIG_LOCK_STAT's cost, paid inside the measured run): their wait and hold figures are
 // nanoseconds although lock-diff.ts names the fields *Cycles; the run says so (timeUnit: "ns").
 //
+// Warm-up: each run first runs its jobs unmeasured (warmUp), so that the workers' JIT tier-up of the
+// core is not in the figures. A budget job warms up for warmupBudgetNs(budget): a tenth of the
+// budget, at least PARALLEL_MIN_WARMUP_NS (fork-server measured 6.8k, then 24k, then 38k messages/s in
+// successive runs of one era at 1 CPU after a 2 ms warm-up: the tier-up outlives a short one).
+//
 // Not reproducible: the figures depend on the host (its cores, its load, the other threads of the
 // process, the JIT). Nothing here is deterministic, and no digest or seed applies.
 import { availableParallelism } from "node:os";
@@ -45,6 +50,14 @@ export const PARALLEL_NOTE =
 
 /** Default time a worker may take for one job before it is reported stuck and terminated: 10 minutes. */
 export const PARALLEL_DEFAULT_TIMEOUT_MS = 600_000;
+
+/** The least unmeasured warm-up of a budget job, host ns (100 ms). */
+export const PARALLEL_MIN_WARMUP_NS = 100_000_000;
+
+/** The warm-up budget of a job whose measured budget is budgetNs: a tenth of it, at least PARALLEL_MIN_WARMUP_NS. */
+export function warmupBudgetNs(budgetNs: number): bigint {
+  return BigInt(Math.max(PARALLEL_MIN_WARMUP_NS, Math.floor(budgetNs / 10)));
+}
 
 /** The host's cores as Node counts them (os.availableParallelism()): the most CPUs parallel mode runs. */
 export function hostCores(): number {
@@ -155,6 +168,15 @@ export class ParallelMachine {
   /** The u64 at addr (8-byte aligned), read atomically; for job reports after run(). */
   read64(addr: number): bigint {
     return this.mem.read64(addr);
+  }
+
+  /**
+   * warmUp - run jobs once, unmeasured (see the top of this file), before the measured run. Throws
+   * MmemuError naming `what` and the CPU when a job returns a negative errno; rejects as run() does.
+   */
+  async warmUp(jobs: JobSpec[], what: string): Promise<void> {
+    const warm = await this.run(jobs);
+    for (const c of warm.cpus) if (c.result < 0n) throw new MmemuError(`${what}: CPU ${c.cpu}'s warm-up returned ${c.result}`);
   }
 
   /**

@@ -37,7 +37,7 @@ import { MAX_CPUS } from "../options.js";
 import { era as eraByName, type Era } from "./eras.js";
 import type { Mmu } from "../mmu.js";
 import type { JobSpec } from "../sched/jobs.js";
-import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, withParallelMachine } from "./parallel.js";
+import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, warmupBudgetNs, withParallelMachine } from "./parallel.js";
 
 /** The era every configuration starts from (its other locks and switches). */
 export const RMAP_LOCKS_BASE_ERA = "3.16";
@@ -371,11 +371,8 @@ async function runOneParallel(r: ReturnType<typeof resolve>, c: RmapLockConfig, 
   const e = configEra(c);
   return withParallelMachine({ cpus: n, memory: "32MiB", debug: r.debug, locks: e.locks, mm: e.mm, timeoutMs: r.timeoutMs }, async (pm) => {
     const s = setUp(pm.mmu, r, tree, n, (b) => pm.alloc(b));
-    // Warm-up, unmeasured: the same jobs for a tenth of the budget without reports, so that each
-    // worker's JIT tier-up of the core is not in the figures (the writers' children exit again).
-    const warmBudget = BigInt(Math.max(1000, Math.floor(r.budgetNs! / 10)));
-    const warm = await pm.run(s.jobs(warmBudget, false));
-    for (const cr of warm.cpus) if (cr.result < 0n) throw new MmemuError(`rmap-locks: ${c.name}, ${n} CPUs: CPU ${cr.cpu}'s warm-up returned ${cr.result}`);
+    // Warm-up, unmeasured, without reports (parallel.ts); the writers' children exit again.
+    await pm.warmUp(s.jobs(warmupBudgetNs(r.budgetNs!), false), `rmap-locks: ${c.name}, ${n} CPUs`);
     const res = await pm.run(s.jobs(BigInt(r.budgetNs!), true));
     return collect(pm.mmu, r, c, tree, n, s, { results: res.cpus.map((cr) => cr.result), locks: res.locks,
       toSeconds: (ns) => ns / 1e9, schedulerSwitches: 0, digest: "", hostElapsedNs: res.elapsedNs }, (a) => pm.read64(a));
@@ -430,7 +427,7 @@ export const RMAP_LOCKS_PARALLEL_NOTES: readonly string[] = [
     "operations done / the role's elapsed host time; walkerCycles, writerCycles and lock wait/hold are host nanoseconds " +
     "(timeUnit), lock times measured with two clock reads per acquisition and one per release inside the run; " +
     "schedulerSwitches is 0 and digest is empty; the seed has no effect; every CPU first runs its job unmeasured for a " +
-    "tenth of the budget (the workers' JIT tier-up)",
+    "tenth of the budget, at least 100 ms (the workers' JIT tier-up)",
   "the emulated CPUs are worker threads running the core's Wasm, as many as the host has cores at most: the host's " +
     "cores, caches and scheduler decide who contends; compare configurations on the same host and run",
   RMAP_LOCKS_NOTES[3]!,

@@ -40,7 +40,7 @@ import { MAX_CPUS } from "../options.js";
 import { era as eraByName, type Era } from "./eras.js";
 import type { Mmu } from "../mmu.js";
 import type { JobSpec } from "../sched/jobs.js";
-import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, withParallelMachine } from "./parallel.js";
+import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, warmupBudgetNs, withParallelMachine } from "./parallel.js";
 
 export const WIS_TESTCASES = ["brk1", "brk2", "page_fault1", "tlb_flush1"] as const;
 export type WisTestcase = (typeof WIS_TESTCASES)[number];
@@ -365,13 +365,9 @@ function runOne(r: Resolved, t: WisTestcase, shape: WisShape, e: Era, n: number,
 async function runOneParallel(r: Resolved, t: WisTestcase, shape: WisShape, e: Era, n: number): Promise<WisRun> {
   return withParallelMachine({ cpus: n, memory: memoryFor(r, t, n), debug: r.debug, locks: e.locks, mm: e.mm, timeoutMs: r.timeoutMs }, async (pm) => {
     const s = setUp(pm.mmu, r, t, shape, n, (b) => pm.alloc(b));
-    // Warm-up, unmeasured: the same jobs for a tenth of the budget without reports, so that each
-    // worker's JIT tier-up of the core is not in the figures (brk1's break and page_fault1's and
-    // tlb_flush1's regions end where they began; brk2's sbrk(page) leaves the break a page higher).
-    const warm = await pm.run(s.jobs(BigInt(Math.max(1000, Math.floor(r.budgetNs! / 10))), false));
-    for (const c of warm.cpus) {
-      if (c.result < 0n) throw new MmemuError(`will-it-scale: ${t}, ${shape}, era ${e.name}, ${n} CPUs: CPU ${c.cpu}'s warm-up returned ${c.result}`);
-    }
+    // Warm-up, unmeasured, without reports (parallel.ts): brk1's break and page_fault1's and
+    // tlb_flush1's regions end where they began; brk2's sbrk(page) leaves the break a page higher.
+    await pm.warmUp(s.jobs(warmupBudgetNs(r.budgetNs!), false), `will-it-scale: ${t}, ${shape}, era ${e.name}, ${n} CPUs`);
     const shootdowns = () => Array.from({ length: n }, (_, cpu) => {
       const st = pm.mmu.cpuStats(cpu);
       return Number(st.shootdownRecv ?? 0n) + Number(st.shootdownRemote ?? 0n);
@@ -459,7 +455,7 @@ export const WIS_PARALLEL_NOTES: readonly string[] = [
     "throughput = iterations / the run's host time (the start barrier's release to the last task's end); lock wait and " +
     "hold are host nanoseconds (timeUnit), measured with two clock reads per acquisition and one per release inside the run; " +
     "makespanCycles and schedulerSwitches are 0 and digest is empty; the seed has no effect; every CPU first runs its " +
-    "testcase unmeasured for a tenth of the budget (the workers' JIT tier-up)",
+    "testcase unmeasured for a tenth of the budget, at least 100 ms (the workers' JIT tier-up)",
   "the emulated CPUs are worker threads running the core's Wasm, as many as the host has cores at most: a system call " +
     "costs the emulator's instructions, not a kernel's, and the host's cores, caches and scheduler decide who contends; " +
     "compare eras and shapes on the same host and run, not with history",
