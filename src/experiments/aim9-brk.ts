@@ -20,6 +20,7 @@
 // figures are host-dependent and not reproducible (the notes say so). CPU counts are limited to the
 // host's cores.
 import { harnessTasks } from "./harness.js";
+import { runGrid, type ExperimentOptions } from "./grid.js";
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
@@ -36,7 +37,7 @@ import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, withP
 export type Aim9Workload = "brk_test" | "page_test";
 export type Aim9Shape = "processes" | "threads";
 
-export interface Aim9BrkOptions {
+export interface Aim9BrkOptions extends ExperimentOptions {
   /** Era names or eras (with overrides from eras.ts era()); default every era. */
   eras?: (string | Era)[];
   /** CPU counts, one task per CPU; default [1, 2, 4, 8]. */
@@ -49,16 +50,6 @@ export interface Aim9BrkOptions {
   loops?: number;
   /** Seed of the timed schedule (ties between equal clocks); default 1. */
   seed?: number;
-  /** "timed" (default: virtual time, deterministic, synchronous) or "parallel" (worker CPUs, host time: a Promise). */
-  mode?: "timed" | "parallel";
-  /** parallel: a job still running after this many ms is reported stuck (CpuStuckError); default 10 minutes. */
-  timeoutMs?: number;
-  /** Cost profile (default the shipped one). */
-  profile?: CostProfile;
-  /** Use the debug build (invariants and lockdep checked; slower). */
-  debug?: boolean;
-  /** Called after each run with how many of the total are done. */
-  onProgress?: (done: number, total: number, label: string) => void;
 }
 
 /** Lock statistics of one class over one run (lock-diff.ts), with the per-sbrk rates. */
@@ -312,28 +303,12 @@ export function runAim9Brk(options?: Aim9BrkOptions & { mode?: "timed" }): Aim9B
 export function runAim9Brk(options?: Aim9BrkOptions): Aim9BrkResult | Promise<Aim9BrkResult>;
 export function runAim9Brk(options: Aim9BrkOptions = {}): Aim9BrkResult | Promise<Aim9BrkResult> {
   const r = resolve(options);
-  const total = r.eras.length * r.cpus.length;
-  const label = (e: Era, n: number) => `era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`;
-  if (r.mode === "parallel") {
-    return (async () => {
-      const runs: Aim9Run[] = [];
-      for (const e of r.eras) {
-        for (const n of r.cpus) {
-          runs.push(await runOneParallel(r, e, n));
-          options.onProgress?.(runs.length, total, label(e, n));
-        }
-      }
-      return finish(r, options, runs);
-    })();
-  }
-  const runs: Aim9Run[] = [];
-  for (const e of r.eras) {
-    for (const n of r.cpus) {
-      runs.push(runOne(r, e, n, options.profile));
-      options.onProgress?.(runs.length, total, label(e, n));
-    }
-  }
-  return finish(r, options, runs);
+  return runGrid({
+    mode: r.mode, points: r.eras.flatMap((e) => r.cpus.map((n) => ({ e, n }))),
+    label: ({ e, n }) => `era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`,
+    timed: ({ e, n }) => runOne(r, e, n, options.profile), parallel: ({ e, n }) => runOneParallel(r, e, n),
+    onProgress: options.onProgress, finish: (runs) => finish(r, options, runs),
+  });
 }
 
 /** The parallel notes: PARALLEL_NOTE first, then the timed notes that still apply (AIM9_NOTES[2] on). */

@@ -34,6 +34,7 @@
 // budget (budgetNs: the jobs read the host's monotonic clock in the parallel build), after an
 // unmeasured warm-up of a tenth of it (at least 100 ms); makespanCycles and lock wait/hold are then host ns (timeUnit),
 // digest is "" and the figures are host-dependent; the invariant and leak checks run as in timed mode.
+import { runGrid, type ExperimentOptions } from "./grid.js";
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
@@ -49,7 +50,7 @@ import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, warmu
 
 export type ForkServerWorkload = "exim" | "fork_test";
 
-export interface ForkServerOptions {
+export interface ForkServerOptions extends ExperimentOptions {
   /** exim (the MOSBENCH-like fork server, default) or fork_test (AIM7). */
   workload?: ForkServerWorkload;
   /** Era names or eras (with overrides from eras.ts era()); default FORK_SERVER_DEFAULT_ERAS. */
@@ -62,14 +63,6 @@ export interface ForkServerOptions {
   budgetNs?: number;
   /** Seed of the timed schedule and of the message sizes; default 1. */
   seed?: number;
-  /** "timed" (default: virtual time, deterministic, synchronous) or "parallel" (worker CPUs, host time: a Promise). */
-  mode?: "timed" | "parallel";
-  /** parallel: a job still running after this many ms is reported stuck (CpuStuckError); default 10 minutes. */
-  timeoutMs?: number;
-  profile?: CostProfile;
-  /** Use the debug build (invariants and lockdep checked; slower). */
-  debug?: boolean;
-  onProgress?: (done: number, total: number, label: string) => void;
   /** exim: pages of the master's heap (COW-shared by the whole tree); default 32. */
   heapPages?: number;
   /** exim: heap pages each message's child writes (a COW fault each); default 4. */
@@ -371,28 +364,12 @@ export function runForkServer(options?: ForkServerOptions & { mode?: "timed" }):
 export function runForkServer(options?: ForkServerOptions): ForkServerResult | Promise<ForkServerResult>;
 export function runForkServer(options: ForkServerOptions = {}): ForkServerResult | Promise<ForkServerResult> {
   const r = resolve(options);
-  const total = r.eras.length * r.cpus.length;
-  const label = (e: Era, n: number) => `${r.workload}, era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`;
-  if (r.mode === "parallel") {
-    return (async () => {
-      const runs: ForkServerRun[] = [];
-      for (const e of r.eras) {
-        for (const n of r.cpus) {
-          runs.push(await runOneParallel(r, e, n));
-          options.onProgress?.(runs.length, total, label(e, n));
-        }
-      }
-      return finish(r, options, runs);
-    })();
-  }
-  const runs: ForkServerRun[] = [];
-  for (const e of r.eras) {
-    for (const n of r.cpus) {
-      runs.push(runOne(r, e, n, options.profile));
-      options.onProgress?.(runs.length, total, label(e, n));
-    }
-  }
-  return finish(r, options, runs);
+  return runGrid({
+    mode: r.mode, points: r.eras.flatMap((e) => r.cpus.map((n) => ({ e, n }))),
+    label: ({ e, n }) => `${r.workload}, era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`,
+    timed: ({ e, n }) => runOne(r, e, n, options.profile), parallel: ({ e, n }) => runOneParallel(r, e, n),
+    onProgress: options.onProgress, finish: (runs) => finish(r, options, runs),
+  });
 }
 
 function finish(r: Resolved, options: ForkServerOptions, runs: ForkServerRun[]): ForkServerResult {

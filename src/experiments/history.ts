@@ -27,10 +27,10 @@
 import { aim9Ok, runAim9Brk, type Aim9BrkResult } from "./aim9-brk.js";
 import { forkServerOk, runForkServer, type ForkServerResult } from "./fork-server.js";
 import { ConfigError } from "../core/errors.js";
-import type { CostProfile } from "../cost/profile.js";
 import { DEFAULT_PROFILE } from "../cost/default-profile.js";
 import { MAX_CPUS } from "../options.js";
 import { checkParallelCpus, hostCores, PARALLEL_NOTE } from "./parallel.js";
+import type { ExperimentOptions } from "./grid.js";
 
 export type HistoryWorkload = "aim9-brk" | "exim" | "fork_test";
 
@@ -148,7 +148,7 @@ export function historyVerdict(h: number, m: number): { verdict: HistoryVerdict;
   return { verdict: "direction only", explanation: `${both}: same direction, ${size > 1 ? `${size.toFixed(1)}x history's effect` : `${(1 / size).toFixed(1)}x smaller than history's`} (log throughput ratio)` };
 }
 
-export interface HistoryOptions {
+export interface HistoryOptions extends ExperimentOptions {
   /** Comparison ids (HISTORY_IDS); default all. */
   comparisons?: string[];
   /** CPU counts the emulator runs each comparison at; default [8, 32]. */
@@ -161,13 +161,6 @@ export interface HistoryOptions {
   budgetNs?: number;
   /** Seed of every timed schedule (and of fork-server's message sizes); default 1. */
   seed?: number;
-  /** "timed" (default: virtual time, deterministic, synchronous) or "parallel" (worker CPUs, host time: a Promise). */
-  mode?: "timed" | "parallel";
-  /** parallel: a job still running after this many ms is reported stuck (CpuStuckError); default 10 minutes. */
-  timeoutMs?: number;
-  profile?: CostProfile;
-  debug?: boolean;
-  onProgress?: (done: number, total: number, label: string) => void;
 }
 
 /** One comparison at one CPU count. */

@@ -25,6 +25,7 @@
 // the whole run as in timed mode. There walkerCycles/writerCycles and the lock wait/hold figures are
 // host nanoseconds (timeUnit "ns"), schedulerSwitches is 0 and digest ""; figures are host-dependent
 // and not reproducible (the notes say so). CPU counts are limited to the host's cores.
+import { runGrid, type ExperimentOptions } from "./grid.js";
 import { emptyRunLockStat, lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
@@ -69,7 +70,7 @@ export const RMAP_LOCK_CONFIG_NAMES: readonly string[] = RMAP_LOCK_CONFIGS.map((
 
 export interface RmapTree { width: number; depth: number }
 
-export interface RmapLocksOptions {
+export interface RmapLocksOptions extends ExperimentOptions {
   /** Configuration names (RMAP_LOCK_CONFIG_NAMES); default all eight. */
   configs?: string[];
   /** CPU counts (walkers + writers); default [2, 4, 8]. */
@@ -88,15 +89,8 @@ export interface RmapLocksOptions {
   budgetNs?: number;
   /** Seed of the timed schedule; default 1. */
   seed?: number;
-  /** "timed" (default: virtual time, deterministic, synchronous) or "parallel" (worker CPUs, host time: a Promise). */
-  mode?: "timed" | "parallel";
-  /** parallel: a job still running after this many ms is reported stuck (CpuStuckError); default 10 minutes. */
-  timeoutMs?: number;
-  profile?: CostProfile;
-  debug?: boolean;
   /** Run the MM invariant checker after each run (default true); its violations go in the run. */
   check?: boolean;
-  onProgress?: (done: number, total: number, label: string) => void;
 }
 
 /** Lock statistics of one class over one run (lock-diff.ts). */
@@ -392,32 +386,12 @@ export function runRmapLocks(options?: RmapLocksOptions & { mode?: "timed" }): R
 export function runRmapLocks(options?: RmapLocksOptions): RmapLocksResult | Promise<RmapLocksResult>;
 export function runRmapLocks(options: RmapLocksOptions = {}): RmapLocksResult | Promise<RmapLocksResult> {
   const r = resolve(options);
-  const total = r.configs.length * r.trees.length * r.cpus.length;
-  const label = (c: RmapLockConfig, t: RmapTree, n: number) => `${c.name}, tree ${t.width}x${t.depth}, ${n} CPUs`;
-  if (r.mode === "parallel") {
-    return (async () => {
-      const runs: RmapLocksRun[] = [];
-      for (const c of r.configs) {
-        for (const t of r.trees) {
-          for (const n of r.cpus) {
-            runs.push(await runOneParallel(r, c, t, n));
-            options.onProgress?.(runs.length, total, label(c, t, n));
-          }
-        }
-      }
-      return finish(r, options, runs);
-    })();
-  }
-  const runs: RmapLocksRun[] = [];
-  for (const c of r.configs) {
-    for (const t of r.trees) {
-      for (const n of r.cpus) {
-        runs.push(runOne(r, c, t, n, options.profile));
-        options.onProgress?.(runs.length, total, label(c, t, n));
-      }
-    }
-  }
-  return finish(r, options, runs);
+  return runGrid({
+    mode: r.mode, points: r.configs.flatMap((c) => r.trees.flatMap((t) => r.cpus.map((n) => ({ c, t, n })))),
+    label: ({ c, t, n }) => `${c.name}, tree ${t.width}x${t.depth}, ${n} CPUs`,
+    timed: ({ c, t, n }) => runOne(r, c, t, n, options.profile), parallel: ({ c, t, n }) => runOneParallel(r, c, t, n),
+    onProgress: options.onProgress, finish: (runs) => finish(r, options, runs),
+  });
 }
 
 /** The parallel notes: PARALLEL_NOTE, the budget and units, then the timed notes that still apply. */

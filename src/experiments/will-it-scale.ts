@@ -29,9 +29,10 @@
 // does not fit MAX_MEMORY (ConfigError). The iterations are not capped (maxiters stays 2^32 - 1), so
 // every CPU runs for the whole budget, as in timed mode.
 import { harnessTasks } from "./harness.js";
+import { runGrid, type ExperimentOptions } from "./grid.js";
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
-import { MmModel, type Process } from "../mm/process.js";
+import { MmModel } from "../mm/process.js";
 import { constant } from "../core/abi.js";
 import { ConfigError, MmemuError } from "../core/errors.js";
 import type { CostProfile } from "../cost/profile.js";
@@ -55,7 +56,7 @@ export const WIS_DESCRIPTIONS: Readonly<Record<WisTestcase, string>> = {
   tlb_flush1: "TLB flush: per page of the region, write, madvise(MADV_DONTNEED) that page, read it back (1 iteration each); munmap",
 };
 
-export interface WillItScaleOptions {
+export interface WillItScaleOptions extends ExperimentOptions {
   /** Testcases; default all four. */
   testcases?: WisTestcase[];
   /** processes (forked from one parent) and/or threads of one process; default both. */
@@ -72,18 +73,8 @@ export interface WillItScaleOptions {
   regionBytes?: number;
   /** Seed of the timed schedule (ties between equal clocks); default 1. */
   seed?: number;
-  /** "timed" (default: virtual time, deterministic, synchronous) or "parallel" (worker CPUs, host time: a Promise). */
-  mode?: "timed" | "parallel";
-  /** parallel: a job still running after this many ms is reported stuck (CpuStuckError); default 10 minutes. */
-  timeoutMs?: number;
-  /** Cost profile (default the shipped one). */
-  profile?: CostProfile;
-  /** Use the debug build (invariants and lockdep checked; slower). */
-  debug?: boolean;
   /** Run the MM invariant checker (src/mm/check.ts) after each run; default true. */
   check?: boolean;
-  /** Called after each run with how many of the total are done. */
-  onProgress?: (done: number, total: number, label: string) => void;
 }
 
 export interface WisTlb {
@@ -416,36 +407,12 @@ export function runWillItScale(options?: WillItScaleOptions & { mode?: "timed" }
 export function runWillItScale(options?: WillItScaleOptions): WillItScaleResult | Promise<WillItScaleResult>;
 export function runWillItScale(options: WillItScaleOptions = {}): WillItScaleResult | Promise<WillItScaleResult> {
   const r = resolve(options);
-  const total = r.testcases.length * r.modes.length * r.eras.length * r.cpus.length;
-  const label = (t: WisTestcase, s: WisShape, e: Era, n: number) => `${t}, ${s}, era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`;
-  if (r.mode === "parallel") {
-    return (async () => {
-      const runs: WisRun[] = [];
-      for (const t of r.testcases) {
-        for (const s of r.modes) {
-          for (const e of r.eras) {
-            for (const n of r.cpus) {
-              runs.push(await runOneParallel(r, t, s, e, n));
-              options.onProgress?.(runs.length, total, label(t, s, e, n));
-            }
-          }
-        }
-      }
-      return finish(r, options, runs);
-    })();
-  }
-  const runs: WisRun[] = [];
-  for (const t of r.testcases) {
-    for (const s of r.modes) {
-      for (const e of r.eras) {
-        for (const n of r.cpus) {
-          runs.push(runOne(r, t, s, e, n, options.profile));
-          options.onProgress?.(runs.length, total, label(t, s, e, n));
-        }
-      }
-    }
-  }
-  return finish(r, options, runs);
+  return runGrid({
+    mode: r.mode, points: r.testcases.flatMap((t) => r.modes.flatMap((s) => r.eras.flatMap((e) => r.cpus.map((n) => ({ t, s, e, n }))))),
+    label: ({ t, s, e, n }) => `${t}, ${s}, era ${e.name}, ${n} CPU${n === 1 ? "" : "s"}`,
+    timed: ({ t, s, e, n }) => runOne(r, t, s, e, n, options.profile), parallel: ({ t, s, e, n }) => runOneParallel(r, t, s, e, n),
+    onProgress: options.onProgress, finish: (runs) => finish(r, options, runs),
+  });
 }
 
 /** The parallel notes: PARALLEL_NOTE, the budget and units, then the timed notes that still apply. */

@@ -3,7 +3,7 @@
 import { describe, it, expect } from "vitest";
 import { RmapWorld, BASE, PAGE } from "./rmap_helpers.js";
 
-const A_BIT = 1n << 5n, D_BIT = 1n << 6n, RW_BIT = 1n << 1n;
+const D_BIT = 1n << 6n, RW_BIT = 1n << 1n;
 
 function file(w: RmapWorld, pages: number): number {
   const m = Number(w.mmu.call("cpu_address_space_create", 0, pages));

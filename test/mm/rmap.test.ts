@@ -150,8 +150,7 @@ describe("2.6.25 design (mm_config MMC_AV_2625)", () => {
   });
 });
 
-const A_BIT = 1n << 5n, D_BIT = 1n << 6n, RW_BIT = 1n << 1n, P_BIT = 1n;
-const pfnOf = (pte: bigint) => Number((pte & 0x000f_ffff_ffff_f000n) >> 12n);
+const A_BIT = 1n << 5n, P_BIT = 1n;
 
 /** A parent with one anonymous page at BASE and a forked child: both map it; CPU 0 runs the parent, CPU 1 the child. */
 function forked(opts: Parameters<typeof RmapWorld.create>[0] = {}) {
