@@ -40,7 +40,7 @@
 //
 // Both run until their budget clock reaches `budget` (checked before each op) or `maxops` ops. The
 // budget clock is this CPU's virtual clock in cycles in the virtual build, and host nanoseconds since
-// the job began in the parallel build (lock_clock: env.now_ns, one monotonic clock for every worker),
+// the job began in the parallel build (lib/job_clock.ts: env.now_ns, one monotonic clock for every worker),
 // as lib/rmap_storm.ts. Every child has exited and been released when the job returns, on success and
 // on error (no task, mm or anon_vma is left behind).
 //
@@ -48,11 +48,8 @@
 // switches straight back to its parent (the scheduler's pick when the parent sleeps in wait4) and
 // the switch away from the dead child releases it (release_task: the reap). No SMTP, no files: exim's
 // spool and mailbox writes are the anonymous buffer. Children run on their parent's CPU only.
+import { job_clock_start, job_clock, job_faults } from "./job_clock";
 import { ENOMEM, EINVAL } from "../errno";
-import { lock_clock } from "../locking/lock_stat";
-import { VIRTUAL } from "../kernel/sched_config";
-import { PC_VCLOCK, PC_STATS } from "../layout";
-import { this_cpu, STAT_PF } from "../percpu";
 import { task_fork, task_exit, context_switch, current_task } from "../kernel/task";
 import { enter_task } from "../kernel/syscalls";
 import { syscall_charge } from "../kernel/mm_charge";
@@ -96,24 +93,6 @@ export const FS_OUT_MUNMAPS: u32 = 48;
 export const FS_OUT_CLOCK: u32 = 56;
 export const FS_OUT_SIZE: u32 = 64;
 
-// @ts-ignore: decorator
-@inline function vclock(): u64 {
-  return load<u64>(this_cpu() + PC_VCLOCK);
-}
-
-// The budget clock's origin for a job starting now: 0 in the virtual build (vcpu_set_job reset the
-// CPU's clock), the host's clock (ns) in the parallel build.
-// @ts-ignore: decorator
-@inline function budget_start(): u64 {
-  return VIRTUAL ? 0 : lock_clock();
-}
-
-/** The budget clock (see the top of this file): virtual cycles, or host ns since start. */
-// @ts-ignore: decorator
-@inline function budget_clock(start: u64): u64 {
-  return VIRTUAL ? vclock() : lock_clock() - start;
-}
-
 /**
  * fs_size_rng_init - the message-size generator's first state for size seed seed (1..FS_SIZE_SEED_MAX)
  * and task pid: a xorshift32 state, never 0. Holds nothing; pure.
@@ -141,11 +120,6 @@ export function fs_size_rng_init(seed: u32, pid: u32): u32 {
 // @ts-ignore: decorator
 @inline function fs_draw(x: u32, m: u32): u32 {
   return m == 0 ? 0 : 1 + x % (2 * m - 1);
-}
-
-// @ts-ignore: decorator
-@inline function pf_count(): u64 {
-  return load<u64>(this_cpu() + PC_STATS + (<usize>STAT_PF << 3));
 }
 
 /** fork_server_params_ok - whether params is a valid packed parameter word (see the diagram above). */
@@ -237,14 +211,14 @@ export function job_fork_server(pid: u32, heap_va: u64, params: u64, budget: u64
   if (t < 0) return t;
   const daemon = <usize>t;
   if (load<u32>(daemon + TASK_MM) == 0) return -EINVAL;
-  const faults0 = pf_count();
-  const start = budget_start();
+  const faults0 = job_faults();
+  const start = job_clock_start();
   // Locals survive a preemption point (the virtual build's Asyncify saves them with the stack).
   let ops: u64 = 0, forks: u64 = 0, exits: u64 = 0, stores: u64 = 0, buffers: u64 = 0;
   let err: i64 = 0;
   let rng: u32 = size_seed != 0 ? fs_size_rng_init(size_seed, pid) : 0;
   let cursor: u64 = 0; // the next message's first heap page (before mod heap pages)
-  while (ops < <u64>maxops && budget_clock(start) < budget) {
+  while (ops < <u64>maxops && job_clock(start) < budget) {
     let mtouch = touch, mbuf = buf;
     if (rng != 0) {
       rng = fs_xorshift32(rng);
@@ -288,7 +262,7 @@ export function job_fork_server(pid: u32, heap_va: u64, params: u64, budget: u64
     if (err != 0) break;
     ops++;
   }
-  write_report(out, ops, forks, exits, pf_count() - faults0, stores, buffers, buffers, budget_clock(start));
+  write_report(out, ops, forks, exits, job_faults() - faults0, stores, buffers, buffers, job_clock(start));
   if (current_task() != daemon) context_switch(daemon);
   return err != 0 ? err : <i64>ops;
 }
@@ -306,11 +280,11 @@ export function job_aim7_fork(pid: u32, budget: u64, maxops: u32, out: usize): i
   if (t < 0) return t;
   const parent = <usize>t;
   if (load<u32>(parent + TASK_MM) == 0) return -EINVAL;
-  const faults0 = pf_count();
-  const start = budget_start();
+  const faults0 = job_faults();
+  const start = job_clock_start();
   let ops: u64 = 0, forks: u64 = 0, exits: u64 = 0;
   let err: i64 = 0;
-  while (ops < <u64>maxops && budget_clock(start) < budget) {
+  while (ops < <u64>maxops && job_clock(start) < budget) {
     const c = fork_child(parent);
     if (c < 0) { err = c; break; }
     forks++;
@@ -319,6 +293,6 @@ export function job_aim7_fork(pid: u32, budget: u64, maxops: u32, out: usize): i
     exits++;
     ops++;
   }
-  write_report(out, ops, forks, exits, pf_count() - faults0, 0, 0, 0, budget_clock(start));
+  write_report(out, ops, forks, exits, job_faults() - faults0, 0, 0, 0, job_clock(start));
   return err != 0 ? err : <i64>ops;
 }

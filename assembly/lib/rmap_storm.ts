@@ -24,13 +24,11 @@
 // monotonic clock for every worker): there `budget` is a host-time budget in ns.
 // The writer's mmap and munmap charge their system-call entry/exit (sys_mmap, sys_munmap); its fork
 // and exit, and the walker's walks, charge none (they are not system calls here).
+import { job_clock_start, job_clock } from "./job_clock";
 import { ESRCH, EFAULT, EAGAIN, ENOMEM } from "../errno";
-import { PC_VCLOCK } from "../layout";
-import { this_cpu, smp_processor_id } from "../percpu";
+import { smp_processor_id } from "../percpu";
 import { MM_MMAP_SEM } from "../mm/mm_types";
 import { lock_acquire, lock_release, MODE_READ, MODE_WRITE } from "../locking/lock";
-import { lock_clock } from "../locking/lock_stat";
-import { VIRTUAL } from "../kernel/sched_config";
 import { get_task_mm, mmput } from "../mm/mm_struct";
 import { find_vma, vm_start } from "../mm/vma";
 import { pte_present } from "../mm/pgtable";
@@ -67,19 +65,6 @@ export const RMAP_OUT_MMAPS: u32 = 24;
 export const RMAP_OUT_MUNMAPS: u32 = 32;
 export const RMAP_OUT_CLOCK: u32 = 40;
 export const RMAP_OUT_SIZE: u32 = 48;
-
-// The budget clock's origin for a job starting now: 0 in the virtual build (the CPU's clock was reset
-// by vcpu_set_job; nothing is charged before the job's first check), the host's clock otherwise.
-// @ts-ignore: decorator
-@inline function storm_start(): u64 {
-  return VIRTUAL ? 0 : lock_clock();
-}
-
-/** The budget clock (see the top of this file): virtual cycles, or host ns since start. */
-// @ts-ignore: decorator
-@inline function storm_clock(start: u64): u64 {
-  return VIRTUAL ? load<u64>(this_cpu() + PC_VCLOCK) : lock_clock() - start;
-}
 
 /**
  * referenced_from_fault - seed 003's caller on page va of mm: under mmap_sem (read), hold the page
@@ -124,8 +109,8 @@ export function job_rmap_walker(pid: u32, va: u64, npages: u32, budget: u64, max
   // Walkers start at different pages (a stride apart) so they meet on the lock, not on one page.
   const first = <u64>smp_processor_id() * 7;
   let ops: u64 = 0, referenced: u64 = 0, lockless: u64 = 0, migrated: u64 = 0, skipped: u64 = 0;
-  const start = storm_start();
-  while (ops < <u64>maxops && storm_clock(start) < budget) {
+  const start = job_clock_start();
+  while (ops < <u64>maxops && job_clock(start) < budget) {
     const addr = va + (((first + ops) % <u64>npages) << 12);
     if (ops % RMAP_MIGRATE_EVERY == RMAP_MIGRATE_EVERY - 1) {
       const r = page_op(pid, addr, PAGEOP_MIGRATE);
@@ -146,7 +131,7 @@ export function job_rmap_walker(pid: u32, va: u64, npages: u32, budget: u64, max
     store<u64>(out + RMAP_OUT_LOCKLESS, lockless);
     store<u64>(out + RMAP_OUT_MIGRATED, migrated);
     store<u64>(out + RMAP_OUT_SKIPPED, skipped);
-    store<u64>(out + RMAP_OUT_CLOCK, storm_clock(start));
+    store<u64>(out + RMAP_OUT_CLOCK, job_clock(start));
   }
   return <i64>ops;
 }
@@ -161,8 +146,8 @@ export function job_rmap_walker(pid: u32, va: u64, npages: u32, budget: u64, max
 export function job_rmap_writer(pid: u32, pages: u32, budget: u64, maxops: u32, out: usize): i64 {
   const len = <u64>(pages == 0 ? 1 : pages) << 12;
   let forks: u64 = 0, exits: u64 = 0, mmaps: u64 = 0, munmaps: u64 = 0;
-  const start = storm_start();
-  while (forks + exits + mmaps + munmaps < <u64>maxops && storm_clock(start) < budget) {
+  const start = job_clock_start();
+  while (forks + exits + mmaps + munmaps < <u64>maxops && job_clock(start) < budget) {
     let t = enter_task(pid);
     if (t < 0) return t;
     const child = do_fork(<usize>t, 0);
@@ -193,7 +178,7 @@ export function job_rmap_writer(pid: u32, pages: u32, budget: u64, maxops: u32, 
     store<u64>(out + RMAP_OUT_EXITS, exits);
     store<u64>(out + RMAP_OUT_MMAPS, mmaps);
     store<u64>(out + RMAP_OUT_MUNMAPS, munmaps);
-    store<u64>(out + RMAP_OUT_CLOCK, storm_clock(start));
+    store<u64>(out + RMAP_OUT_CLOCK, job_clock(start));
   }
   return <i64>ops;
 }

@@ -16,7 +16,7 @@
 //   - the loops are bounded: each job runs until its budget clock reaches `budget` or it has done
 //     `maxiters` iterations, where will-it-scale runs forever and samples. The budget clock is the CPU's
 //     virtual clock in cycles in the virtual build (vcpu_set_job reset it to 0), and host nanoseconds
-//     since the job began in the parallel build (lock_clock: env.now_ns, one monotonic clock for every
+//     since the job began in the parallel build (lib/job_clock.ts: env.now_ns, one monotonic clock for every
 //     worker), as in lib/rmap_storm.ts: there `budget` is a host-time budget in ns, so every CPU runs
 //     for the same host time. The bound is checked where an iteration is counted
 //     (before each brk pair; before each page of page_fault1 and tlb_flush1). A page_fault1 or
@@ -34,16 +34,14 @@
 // Virtual time: every system call charges its entry and exit (syscall_charge in sys_brk, sys_mmap,
 // sys_munmap, sys_madvise) plus what the core charges inside it (kernel/mm_charge.ts); user stores
 // charge their faults and page walks.
+import { job_clock_start, job_clock, job_faults } from "./job_clock";
 import { enter_task, current_mm } from "../kernel/syscalls";
 import { sys_brk, sys_mmap, sys_munmap, PROT_READ, PROT_WRITE, MAP_PRIVATE, MAP_ANONYMOUS } from "../mm/mmap";
 import { sys_madvise, MADV_DONTNEED } from "../mm/madvise";
 import { user_access } from "../arch/x86/mm_fault";
 import { ACC_WRITE } from "../arch/x86/pgtable_types";
 import { tlb_flush_stat, NR_TLB_CAUSES, TFS_FLUSHES, TFS_IPIS } from "../arch/x86/mm_tlb";
-import { this_cpu, smp_processor_id, STAT_PF } from "../percpu";
-import { PC_VCLOCK, PC_STATS } from "../layout";
-import { lock_clock } from "../locking/lock_stat";
-import { VIRTUAL } from "../kernel/sched_config";
+import { smp_processor_id } from "../percpu";
 import { ENOMEM, EINVAL, EIO } from "../errno";
 
 export const WIS_PAGE: u64 = 4096;
@@ -77,24 +75,6 @@ export const WIS_BRK2: u32 = 1;
 export const WIS_PAGE_FAULT1: u32 = 2;
 export const WIS_TLB_FLUSH1: u32 = 3;
 
-// The budget clock's origin for a job starting now: 0 in the virtual build (the CPU's clock was reset
-// by vcpu_set_job; nothing is charged before the job's first check), the host's clock otherwise.
-// @ts-ignore: decorator
-@inline function wis_start(): u64 {
-  return VIRTUAL ? 0 : lock_clock();
-}
-
-/** The budget clock (see the top of this file): virtual cycles, or host ns since start. */
-// @ts-ignore: decorator
-@inline function wis_clock(start: u64): u64 {
-  return VIRTUAL ? load<u64>(this_cpu() + PC_VCLOCK) : lock_clock() - start;
-}
-
-// @ts-ignore: decorator
-@inline function faults(): u64 {
-  return load<u64>(this_cpu() + PC_STATS + (<usize>STAT_PF << 3));
-}
-
 /** This CPU's flush_tlb_mm_range counter field (TFS_FLUSHES or TFS_IPIS), summed over the causes. */
 function tlb_counter(field: u32): u64 {
   const cpu = smp_processor_id();
@@ -119,13 +99,13 @@ function tlb_counter(field: u32): u64 {
 export function job_wis(kind: u32, pid: u32, region: u64, budget: u64, maxiters: u32, out: usize): i64 {
   if (kind > WIS_TLB_FLUSH1) return -EINVAL;
   if (kind >= WIS_PAGE_FAULT1 && (region == 0 || region > WIS_REGION_MAX || (region & (WIS_PAGE - 1)) != 0)) return -EINVAL;
-  const start = wis_start();
+  const start = job_clock_start();
   const t = enter_task(pid);
   if (t < 0) return t;
   const mm = current_mm();
   if (mm == 0) return -EINVAL;
   // Locals only (the stub runtime has no heap for objects, and no global may survive a preemption point).
-  const faults0 = faults(), flushes0 = tlb_counter(TFS_FLUSHES), ipis0 = tlb_counter(TFS_IPIS);
+  const faults0 = job_faults(), flushes0 = tlb_counter(TFS_FLUSHES), ipis0 = tlb_counter(TFS_IPIS);
   const max = <u64>maxiters;
   let iterations: u64 = 0, syscalls: u64 = 0, brk_start: u64 = 0, brk_end: u64 = 0;
   if (kind <= WIS_BRK2) {
@@ -141,7 +121,7 @@ export function job_wis(kind: u32, pid: u32, region: u64, budget: u64, maxiters:
     }
     brk_start = addr;
     brk_end = addr;
-    while (iterations < max && wis_clock(start) < budget) {
+    while (iterations < max && job_clock(start) < budget) {
       addr += WIS_PAGE;
       syscalls++;
       if (sys_brk(mm, addr) != addr && brk2) return -ENOMEM;
@@ -154,13 +134,13 @@ export function job_wis(kind: u32, pid: u32, region: u64, budget: u64, maxiters:
   } else {
     // page_fault1 / tlb_flush1: a region per loop; a loop stopped by the bound still munmaps.
     const tlb = kind == WIS_TLB_FLUSH1;
-    while (iterations < max && wis_clock(start) < budget) {
+    while (iterations < max && job_clock(start) < budget) {
       syscalls++;
       const addr = sys_mmap(mm, 0, region, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0, 0);
       if (addr < 0) return addr;
       let err: i64 = 0;
       for (let i: u64 = 0; i < region; i += WIS_PAGE) {
-        if (iterations >= max || wis_clock(start) >= budget) break;
+        if (iterations >= max || job_clock(start) >= budget) break;
         const a = <u64>addr + i;
         err = user_access(a, ACC_WRITE, tlb ? 1 : 0);
         if (err < 0) break;
@@ -183,12 +163,12 @@ export function job_wis(kind: u32, pid: u32, region: u64, budget: u64, maxiters:
   if (out != 0) {
     store<u64>(out + WIS_OUT_ITERATIONS, iterations);
     store<u64>(out + WIS_OUT_SYSCALLS, syscalls);
-    store<u64>(out + WIS_OUT_FAULTS, faults() - faults0);
+    store<u64>(out + WIS_OUT_FAULTS, job_faults() - faults0);
     store<u64>(out + WIS_OUT_TLB_FLUSHES, tlb_counter(TFS_FLUSHES) - flushes0);
     store<u64>(out + WIS_OUT_TLB_IPIS, tlb_counter(TFS_IPIS) - ipis0);
     store<u64>(out + WIS_OUT_BRK_START, brk_start);
     store<u64>(out + WIS_OUT_BRK_END, brk_end);
-    store<u64>(out + WIS_OUT_CLOCK, wis_clock(start));
+    store<u64>(out + WIS_OUT_CLOCK, job_clock(start));
   }
   return <i64>iterations;
 }
