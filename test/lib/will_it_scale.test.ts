@@ -5,24 +5,19 @@
 // argument checks; in the parallel build, the host-time budget clock (WIS_OUT_CLOCK in ns) and maxiters.
 import { describe, it, expect } from "vitest";
 import { VirtualMachine } from "../../src/sched/virtual-machine.js";
-import { MmModel, type Process } from "../../src/mm/process.js";
+import { MmModel } from "../../src/mm/process.js";
 import { constant } from "../../src/core/abi.js";
+import { harnessTasks } from "../../src/experiments/harness.js";
 import { withParallelMachine } from "../../src/experiments/parallel.js";
 
 function setup(cpus: number, threads: boolean) {
   const vm = VirtualMachine.create({ cpus, memory: "32MiB", debug: true });
   const x = vm.exports;
   const model = new MmModel(vm.mmu);
-  const parent = model.spawn({ cpu: 0 });
-  const start = parent.brk(0n);
-  parent.brk(start + 4096n);
-  parent.write(start, 1); // the runner's malloc arena: the heap vma has its anon_vma
-  const tasks: Process[] = [parent];
-  for (let k = 1; k < cpus; k++) {
-    const t = threads ? parent.thread({ homeCpu: k }) : parent.fork();
-    if (typeof t === "number") throw new Error(`fork: ${t}`);
-    tasks.push(t);
-  }
+  // the harness's parent (its heap touched: an anon_vma) and cpus - 1 children or threads of it
+  const h = harnessTasks(model, { experiment: "test", shape: threads ? "threads" : "processes", count: cpus - 1, firstCpu: 1 });
+  const parent = h.parent;
+  const tasks = [parent, ...h.tasks];
   parent.brk(0n, { cpu: 0 });
   const outs = tasks.map(() => vm.alloc(constant(x, "WIS_OUT_SIZE")));
   const field = (o: number, f: string) => Number(vm.read64(o + constant(x, f as "WIS_OUT_ITERATIONS")));
