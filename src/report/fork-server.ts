@@ -9,6 +9,7 @@
 import type { ForkServerResult, ForkServerRun } from "../experiments/fork-server.js";
 import { barChart, lineChart } from "./svg.js";
 import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionContext } from "./html-parts.js";
+import { waitDistributionFigure } from "./lock-hist.js";
 
 const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
 const cpuText = (n: number) => `${n} CPU${n === 1 ? "" : "s"}`;
@@ -133,6 +134,16 @@ function ctxswChart(r: ForkServerResult, p: string, eras: string[], cpus: number
     "The two task switches every op makes (to the child and back) are not counted. Missing bars: that era was not run at that CPU count.");
 }
 
+/** The anon_vma (the tree's root lock) wait-time distribution at the largest CPU count, one series per era. */
+function waitDistChart(r: ForkServerResult, p: string, mode: SectionContext["charts"]["yScale"], eras: string[], cpus: number[]): string {
+  const top = cpus[cpus.length - 1];
+  if (top === undefined) return "";
+  return waitDistributionFigure(`${p}-waitdist-anon_vma`, `anon_vma lock (the tree's root), ${cpuText(top)}`, eras.map((e) => {
+    const run = r.runs.find((x) => x.era === e && x.cpus === top);
+    return { name: e, wait: run ? lockOf(run, "anon_vma")?.wait : undefined };
+  }), r.timeUnit === "ns" ? "host ns" : "virtual cycles", mode);
+}
+
 /** The fork-server section (a SectionRenderer). Throws ReportError on a malformed result. */
 export function forkServerSection(result: unknown, ctx: SectionContext): string {
   const r = check(result);
@@ -143,6 +154,7 @@ export function forkServerSection(result: unknown, ctx: SectionContext): string 
     (failed.length ? `<p class="fail">MM check failed in ${failed.length} run(s): ${escapeHtml(failed.map((x) => `${x.era}/${x.cpus}: ${(x.invariantViolations ?? []).join("; ") || "forks != exits"}`).join(", "))}</p>`
       : `<p class="ok">MM checks passed: the invariant checker is clean and no task, mm, vma or anon_vma is left behind, after every run.</p>`) +
     `<h3>Charts</h3>` + throughputChart(r, p, ctx.charts.yScale, eras, cpus) + ctxswChart(r, p, eras, cpus) +
+    waitDistChart(r, p, ctx.charts.yScale, eras, cpus) +
     `<h3>Summary</h3>` + summaryTable(r) + ratiosTable(r) + lockTable(r) +
     `<h3>Eras</h3><div class="scroll">${erasTable(r)}</div>` +
     `<h3>Reading the figures</h3><ul class="notes">${(Array.isArray(r.notes) ? r.notes : []).map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>` +

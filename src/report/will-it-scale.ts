@@ -11,6 +11,7 @@
 import type { WillItScaleResult, WisRun } from "../experiments/will-it-scale.js";
 import { barChart, lineChart } from "./svg.js";
 import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionContext } from "./html-parts.js";
+import { waitDistributionFigure } from "./lock-hist.js";
 
 const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
 const idPart = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "_");
@@ -114,6 +115,24 @@ function ctxswChart(r: WillItScaleResult, p: string, t: string, s: string, eras:
   return figure(id, svg, "Sleeps of every lock class (a waiter gave up its CPU) per iteration. Missing bars: not run.");
 }
 
+/**
+ * The wait-time distribution of the lock class with the most contended waits in testcase t as shape s
+ * at the largest CPU count, one series per era ("" when no class waited).
+ */
+function waitDistChart(r: WillItScaleResult, p: string, mode: SectionContext["charts"]["yScale"], t: string, s: string, eras: string[], cpus: number[]): string {
+  const top = cpus[cpus.length - 1];
+  const runs = r.runs.filter((x) => x.testcase === t && x.shape === s && x.cpus === top);
+  const waits = new Map<string, number>();
+  for (const run of runs) for (const l of run.locks) waits.set(String(l.class), (waits.get(String(l.class)) ?? 0) + (l.wait?.count ?? 0));
+  const [cls, n] = [...waits.entries()].sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
+  if (top === undefined || n === 0) return "";
+  return waitDistributionFigure(`${p}-${idPart(t)}-${idPart(s)}-waitdist`, `${t}, ${s}: ${cls} lock (the most waited-for class), ${cpuWord(top)}`,
+    eras.map((e) => {
+      const run = runs.find((x) => x.era === e);
+      return { name: e, wait: run ? lockOf(run, cls)?.wait : undefined };
+    }), r.timeUnit === "ns" ? "host ns" : "virtual cycles", mode);
+}
+
 function ipiChart(r: WillItScaleResult, p: string, eras: string[], cpus: number[]): string {
   const runs = r.runs.filter((x) => x.testcase === "tlb_flush1");
   if (runs.length === 0) return "";
@@ -138,7 +157,7 @@ export function willItScaleSection(result: unknown, ctx: SectionContext): string
   const pairs = uniq(r.runs.map((x) => `${x.testcase}\u0000${x.shape}`)).map((k) => k.split("\u0000") as [string, string]);
   const failed = r.runs.filter((x) => Array.isArray(x.invariantViolations) && x.invariantViolations.length > 0);
   const charts = pairs.map(([t, s]) => `<h4>${escapeHtml(`${t}, ${s}`)}</h4>` + throughputChart(r, p, ctx.charts.yScale, t, s, eras, cpus) +
-    ctxswChart(r, p, t, s, eras, cpus)).join("");
+    ctxswChart(r, p, t, s, eras, cpus) + waitDistChart(r, p, ctx.charts.yScale, t, s, eras, cpus)).join("");
   return `<section id="${escapeHtml(p)}" data-experiment="will-it-scale">` +
     `<h2>will-it-scale: brk, page-fault and TLB-flush testcases per era, shape and CPU count (${escapeHtml(String(r.mode))} mode)</h2>` + config(r) +
     (failed.length ? `<p class="fail">MM invariant violations after ${failed.length} run(s): ${escapeHtml(failed.map((x) => `${x.testcase}/${x.shape}/${x.era}/${x.cpus}`).join(", "))}</p>`

@@ -39,6 +39,10 @@ describe("HTML report: fork-server section", () => {
     expect(html).not.toMatch(/<script|https?:\/\//i);
     for (const id of ["throughput", "ctxsw"]) expect(html).toContain(`data-figure="x0-fork-server-${id}"`);
     for (const id of ["throughput-linear", "throughput-log", "ctxsw"]) chart(html, `x0-fork-server-${id}`);
+    // the root anon_vma's wait-time distribution at 4 CPUs: one outline per era that waited (3.8's convoy at least)
+    const dist = chart(html, "x0-fork-server-waitdist-anon_vma-linear");
+    expect(tiny.runs.find((x) => x.era === "3.8" && x.cpus === 4)!.locks.find((l) => l.class === "anon_vma")!.wait.count).toBeGreaterThan(0);
+    expect(dist).toContain(`data-series="3.8 (p99`);
     expect(html).toMatch(/<dt>seed<\/dt><dd>5<\/dd>/);
     expect(html).toMatch(/<dt>mode<\/dt><dd>timed: deterministic virtual time/);
     expect(html).toMatch(/<dt>workload<\/dt><dd>AIM7 fork_test/);

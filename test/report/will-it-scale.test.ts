@@ -35,6 +35,9 @@ describe("HTML report: will-it-scale section", () => {
       }
     }
     chart(html, "x0-will-it-scale-tlb_flush1-ipis");
+    // brk1 as processes at 4 CPUs: 2.6.25's shared anon_vma spinlock is waited for, so its distribution is drawn
+    const dist = chart(html, "x0-will-it-scale-brk1-processes-waitdist-linear");
+    expect(dist).toContain(`data-series="2.6.25 (p99`);
     expect(html).toMatch(/<dt>seed<\/dt><dd>3<\/dd>/);
     expect(html).toMatch(/<dt>mode<\/dt><dd>timed: deterministic virtual time/);
     expect(html).toMatch(/<dt>budget<\/dt><dd>150,000 virtual cycles per CPU<\/dd>/);
