@@ -147,7 +147,7 @@ const commands: Record<string, Command> = {
   start: {
     summary: "run aim9-brk and rmap-locks at their default sizes, print both tables, write one HTML report",
     usage: "mmemu start [--out FILE] [--json FILE] [--seed S]\n\n" +
-      "Runs, in timed mode (deterministic virtual time), aim9-brk (every era, CPUs 1,2,4,8, processes forked\n" +
+      "Runs, in timed mode (deterministic virtual time), aim9-brk (every era, CPUs 1,2,4,8,16,32, processes forked\n" +
       "from one parent, 1 loop) and rmap-locks (8 anon_vma lock configurations, fork trees 2x2 and 4x2, CPUs\n" +
       "2,4,8), with a progress bar on stderr; prints both tables and writes one self-contained HTML report.\n\n" +
       "  --out FILE    the HTML report to write (default mmemu-report.html in the current directory)\n" +
