@@ -15,7 +15,7 @@ import { MAX_CPUS } from "./options.js";
 import { experimentName, renderReport, ReportError, reportSectionNames, type ReportExperiment } from "./report/html.js";
 import { createProgress } from "./report/progress.js";
 import { runStart } from "./start.js";
-import { intOption, UsageError, version, type Command } from "./cli/common.js";
+import { commandList, intOption, UsageError, version, type Command } from "./cli/common.js";
 import { EXPERIMENT_COMMANDS } from "./cli/experiments.js";
 
 const experiments = EXPERIMENT_COMMANDS;
@@ -39,7 +39,7 @@ const commands: Record<string, Command> = {
   experiment: {
     summary: `run an experiment (${Object.keys(experiments).join(", ")}); mmemu experiment NAME --help`,
     usage: `mmemu experiment NAME [options]     mmemu experiment NAME --help\n\nexperiments:\n` +
-      Object.entries(experiments).map(([n, c]) => `  ${n.padEnd(12)}${c.summary}`).join("\n"),
+      commandList(experiments),
     async run(args) {
       const [name, ...rest] = args;
       if (name === undefined || name === "--help" || name === "-h") { console.log(this.usage); return name === undefined ? 2 : 0; }
@@ -217,9 +217,8 @@ const commands: Record<string, Command> = {
 };
 
 function help(): string {
-  const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(12)}${c.summary}`);
   return `mmemu ${version()}: Linux memory-management concurrency on emulated x86-64 page tables\n\n` +
-    `usage: mmemu <command> [options]     mmemu <command> --help\n\ncommands:\n${lines.join("\n")}`;
+    `usage: mmemu <command> [options]     mmemu <command> --help\n\ncommands:\n${commandList(commands)}`;
 }
 
 /** Run the CLI with argv (without node and script); resolves to the exit code. */

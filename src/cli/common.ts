@@ -20,6 +20,12 @@ export interface Command {
 /** A bad command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {}
 
+/** A command list for --help: each name padded to the longest (plus two spaces), then its summary. */
+export function commandList(cmds: Record<string, { summary: string }>): string {
+  const w = Math.max(...Object.keys(cmds).map((n) => n.length)) + 2;
+  return Object.entries(cmds).map(([n, c]) => `  ${n.padEnd(w)}${c.summary}`).join("\n");
+}
+
 export function version(): string {
   // dist/src/cli/common.js (built) or src/cli/common.ts (run from the sources, as the tests do)
   for (const rel of ["../../../package.json", "../../package.json"]) {

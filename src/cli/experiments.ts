@@ -3,14 +3,14 @@
 import type { Command } from "./common.js";
 import { aim9BrkCommand } from "./experiment-aim9-brk.js";
 import { rmapLocksCommand } from "./experiment-rmap-locks.js";
+import { willItScaleCommand } from "./experiment-will-it-scale.js";
 import { forkServerCommand } from "./experiment-fork-server.js";
 import { historyCommand } from "./experiment-history.js";
-import { willItScaleCommand } from "./experiment-will-it-scale.js";
 
 export const EXPERIMENT_COMMANDS: Record<string, Command> = {
   "aim9-brk": aim9BrkCommand,
   "rmap-locks": rmapLocksCommand,
+  "will-it-scale": willItScaleCommand,
   "fork-server": forkServerCommand,
   history: historyCommand,
-  "will-it-scale": willItScaleCommand,
 };
