@@ -15,7 +15,7 @@ import { MAX_CPUS } from "./options.js";
 import { experimentName, renderReport, ReportError, reportSectionNames, type ReportExperiment } from "./report/html.js";
 import { createProgress } from "./report/progress.js";
 import { runStart } from "./start.js";
-import { commandList, intOption, UsageError, version, type Command } from "./cli/common.js";
+import { commandList, intOption, profileOption, UsageError, version, type Command } from "./cli/common.js";
 import { EXPERIMENT_COMMANDS } from "./cli/experiments.js";
 
 const experiments = EXPERIMENT_COMMANDS;
@@ -146,29 +146,33 @@ const commands: Record<string, Command> = {
   },
   start: {
     summary: "run aim9-brk and rmap-locks at their default sizes, print both tables, write one HTML report",
-    usage: "mmemu start [--out FILE] [--json FILE] [--seed S]\n\n" +
+    usage: "mmemu start [--out FILE] [--json FILE] [--seed S] [--profile FILE]\n\n" +
       "Runs, in timed mode (deterministic virtual time), aim9-brk (every era, CPUs 1,2,4,8,16,32, processes forked\n" +
       "from one parent, 1 loop) and rmap-locks (8 anon_vma lock configurations, fork trees 2x2 and 4x2, CPUs\n" +
       "2,4,8), with a progress bar on stderr; prints both tables and writes one self-contained HTML report.\n\n" +
       "  --out FILE    the HTML report to write (default mmemu-report.html in the current directory)\n" +
       "  --json FILE   also write both results as JSON to FILE (mmemu report --from FILE redraws the report)\n" +
-      "  --seed S      seed of both timed schedules (default 1): the same seed gives the same figures\n\n" +
+      "  --seed S      seed of both timed schedules (default 1): the same seed gives the same figures\n" +
+      "  --profile FILE the cost profile of virtual time (mmemu calibrate --out FILE writes this host's; default the shipped one)\n\n" +
       "Each experiment alone, with more options: mmemu experiment aim9-brk --help, mmemu experiment rmap-locks --help.\n" +
       "Exit 1 if an aim9-brk loop check or an rmap-locks MM invariant check failed.",
     async run(args) {
       // --tiny (not in the usage): a run of a few seconds, for the tests.
       const { values } = parseArgs({ args, strict: true, options: {
-        out: { type: "string" }, json: { type: "string" }, seed: { type: "string" }, tiny: { type: "boolean" }, help: { type: "boolean" } } });
+        out: { type: "string" }, json: { type: "string" }, seed: { type: "string" }, profile: { type: "string" }, tiny: { type: "boolean" },
+        help: { type: "boolean" } } });
       if (values.help) { console.log(this.usage); return 0; }
       if (values.out === "") throw new UsageError("--out: expected a file name");
       if (values.json === "") throw new UsageError("--json: expected a file name");
       const seed = intOption("seed", values.seed, 0, Number.MAX_SAFE_INTEGER, 1);
+      const profile = profileOption(values.profile, "timed");
       const out = resolvePath(values.out ?? "mmemu-report.html");
       const t0 = performance.now();
       const { result, html } = runStart({
         seed, progress: (name) => createProgress(name),
-        ...(values.tiny ? { aim9: { eras: ["2.6.25", "2008-rwsem"], cpus: [1, 2] },
-          rmap: { configs: ["spinlock", "rwsem-shared"], cpus: [2], trees: [{ width: 2, depth: 1 }], pages: 4, budgetCycles: 200_000 } } : {}),
+        aim9: { ...profile, ...(values.tiny ? { eras: ["2.6.25", "2008-rwsem"], cpus: [1, 2] } : {}) },
+        rmap: { ...profile, ...(values.tiny ? { configs: ["spinlock", "rwsem-shared"], cpus: [2], trees: [{ width: 2, depth: 1 }], pages: 4,
+          budgetCycles: 200_000 } : {}) },
         subtitle: `mmemu ${version()}, ${new Date().toISOString()}: mmemu start ${args.join(" ")}`.trimEnd(),
       });
       writeFileSync(out, html);

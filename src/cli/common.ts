@@ -9,6 +9,8 @@ import { renderReport } from "../report/html.js";
 import { table } from "../report/format.js";
 import { ERAS, ERA_NAMES } from "../experiments/eras.js";
 import { MAX_CPUS } from "../options.js";
+import { loadProfile, type CostProfile } from "../cost/profile.js";
+import { ConfigError } from "../core/errors.js";
 import { checkParallelCpus } from "../experiments/parallel.js";
 
 export interface Command {
@@ -78,7 +80,8 @@ export function modeOption<M extends ExperimentMode>(experiment: string, v: stri
 /** The options every experiment takes: parseArgs({ args, strict: true, options: { ...EXPERIMENT_OPTIONS, its own } }). */
 export const EXPERIMENT_OPTIONS = {
   cpus: { type: "string" }, era: { type: "string" }, mode: { type: "string" }, seed: { type: "string" },
-  json: { type: "boolean" }, out: { type: "string" }, report: { type: "string" }, help: { type: "boolean" },
+  json: { type: "boolean" }, out: { type: "string" }, report: { type: "string" }, profile: { type: "string" },
+  help: { type: "boolean" },
 } as const;
 
 /** The usage lines of the options every experiment takes (after its own). */
@@ -86,7 +89,9 @@ export const EXPERIMENT_OPTIONS_HELP =
   "  --seed S        seed of the timed schedule (default 1): the same seed gives the same figures\n" +
   "  --json          print every figure, the configuration and the seed as JSON\n" +
   "  --out FILE      also write that JSON to FILE\n" +
-  "  --report FILE   write a self-contained HTML report (tables and charts, opens from disk) to FILE\n\n" +
+  "  --report FILE   write a self-contained HTML report (tables and charts, opens from disk) to FILE\n" +
+  "  --profile FILE  timed mode: the cost profile of virtual time (mmemu calibrate --out FILE writes this host's);\n" +
+  "                  default the shipped profile (README: cost model)\n\n" +
   "Figures are virtual time from the cost model in timed mode (README: cost model); a progress bar (a\n" +
   "terminal) or one line per run (otherwise) goes to stderr, with an estimate of the time left.";
 
@@ -114,6 +119,22 @@ export const seedOption = (v: string | undefined) => intOption("seed", v, 0, Num
 
 /** --cpus LIST within lo..MAX_CPUS. */
 export const cpusOption = (v: string | undefined, dflt: number[], lo = 1) => intList("cpus", v, lo, MAX_CPUS, dflt);
+
+/**
+ * --profile FILE: the cost profile to run timed mode with, as an options fragment to spread into an
+ * experiment's options ({} without the option). A usage error in parallel mode (host time has no cost
+ * model) or when the file cannot be read or is not a valid profile.
+ */
+export function profileOption(file: string | undefined, mode: ExperimentMode): { profile?: CostProfile } {
+  if (file === undefined) return {};
+  if (mode !== "timed") throw new UsageError("--profile: a cost profile applies to timed mode only (parallel mode measures host time)");
+  try {
+    return { profile: loadProfile(file) };
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`--profile: ${e.message}`);
+    throw e;
+  }
+}
 
 /** Reject an empty --report / --out file name. */
 export function checkFileOptions(values: { out?: string; report?: string }): void {

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { aim9Ok, DEFAULT_CPUS, formatAim9Brk, runAim9Brk } from "../experiments/aim9-brk.js";
 import { createProgress } from "../report/progress.js";
 import { parallelDefaultCpus } from "../experiments/parallel.js";
-import { checkFileOptions, checkModeCpus, cpusOption, MODE_HELP, emitExperiment, eraHelp, eraList, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intOption, modeOption,
+import { checkFileOptions, checkModeCpus, cpusOption, MODE_HELP, emitExperiment, eraHelp, eraList, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intOption, modeOption, profileOption,
    seedOption, UsageError, type Command } from "./common.js";
 
 export const aim9BrkCommand: Command = {
@@ -30,6 +30,7 @@ export const aim9BrkCommand: Command = {
     const t0 = performance.now();
     const progress = createProgress("aim9-brk");
     const r = await runAim9Brk({
+      ...profileOption(values.profile, mode),
       eras, cpus, mode, shape: threads ? "threads" : "processes", workload: page ? "page_test" : "brk_test",
       loops: intOption("loops", values.loops, 1, 1_000_000, 1), seed: seedOption(values.seed),
       onProgress: (done, total, label) => progress.update(done, total, label),

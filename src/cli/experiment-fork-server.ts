@@ -5,7 +5,7 @@ import { FORK_SERVER_DEFAULT_BUDGET, FORK_SERVER_DEFAULT_BUDGET_NS, FORK_SERVER_
 import { createProgress } from "../report/progress.js";
 import { parallelDefaultCpus } from "../experiments/parallel.js";
 import { checkFileOptions, checkModeCpus, cpusOption, emitExperiment, eraHelp, eraList, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intOption,
-  MODE_HELP, modeOption, seedOption, UsageError, type Command } from "./common.js";
+  MODE_HELP, modeOption, profileOption, seedOption, UsageError, type Command } from "./common.js";
 
 export const forkServerCommand: Command = {
   summary: "fork-heavy workloads (exim-like fork server, AIM7 fork_test) per era and CPU count",
@@ -47,6 +47,7 @@ export const forkServerCommand: Command = {
     const t0 = performance.now();
     const progress = createProgress("fork-server");
     const r = await runForkServer({
+      ...profileOption(values.profile, mode),
       workload, eras, cpus, mode, heapPages, touchPages, bufferPages, deliver: values.deliver ?? false, varySizes: !(values["fixed-sizes"] ?? false),
       ...(mode === "parallel" ? { budgetNs: intOption("budget", values.budget, 1000, 1e12, FORK_SERVER_DEFAULT_BUDGET_NS) }
         : { budgetCycles: intOption("budget", values.budget, 1000, 1e12, FORK_SERVER_DEFAULT_BUDGET) }),

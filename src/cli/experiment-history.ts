@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { formatHistory, HISTORY, HISTORY_DEFAULT_BUDGET, HISTORY_DEFAULT_BUDGET_NS, HISTORY_DEFAULT_CPUS, HISTORY_IDS, runHistory } from "../experiments/history.js";
 import { hostCores } from "../experiments/parallel.js";
 import { createProgress } from "../report/progress.js";
-import { checkFileOptions, checkModeCpus, cpusOption, emitExperiment, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intOption, modeOption, seedOption,
+import { checkFileOptions, checkModeCpus, cpusOption, emitExperiment, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intOption, modeOption, profileOption, seedOption,
   UsageError, type Command } from "./common.js";
 
 export const historyCommand: Command = {
@@ -44,6 +44,7 @@ export const historyCommand: Command = {
     const cpus = cpusOption(values.cpus, mode === "parallel" ? [hostCores()] : HISTORY_DEFAULT_CPUS, 2);
     checkModeCpus(mode, cpus);
     const r = await runHistory({
+      ...profileOption(values.profile, mode),
       comparisons, mode, cpus, seed: seedOption(values.seed),
       loops: intOption("loops", values.loops, 1, 1_000_000, 1),
       ...(mode === "parallel" ? { budgetNs: intOption("budget", values.budget, 1000, 1e12, HISTORY_DEFAULT_BUDGET_NS) }

@@ -6,7 +6,7 @@ import { rmapOk } from "../start.js";
 import { createProgress } from "../report/progress.js";
 import { MAX_CPUS } from "../options.js";
 import { parallelDefaultCpus } from "../experiments/parallel.js";
-import { checkFileOptions, checkModeCpus, cpusOption, MODE_HELP, emitExperiment, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intList, intOption, modeOption,
+import { checkFileOptions, checkModeCpus, cpusOption, MODE_HELP, emitExperiment, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intList, intOption, modeOption, profileOption,
   seedOption, UsageError, type Command } from "./common.js";
 
 export const rmapLocksCommand: Command = {
@@ -59,6 +59,7 @@ export const rmapLocksCommand: Command = {
     const progress = createProgress("rmap-locks");
     const budget = intOption("budget", values.budget, 1000, 1e12, 20_000_000);
     const r = await runRmapLocks({
+      ...profileOption(values.profile, mode),
       configs, cpus, walkers, trees, mode,
       pages: intOption("pages", values.pages, 1, 4096, 64),
       ...(mode === "parallel" ? { budgetNs: budget } : { budgetCycles: budget }),

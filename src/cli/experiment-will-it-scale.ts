@@ -6,7 +6,7 @@ import { formatWillItScale, runWillItScale, willItScaleOk, WIS_DEFAULT_BUDGET, W
 import { createProgress } from "../report/progress.js";
 import { parallelDefaultCpus } from "../experiments/parallel.js";
 import { checkFileOptions, checkModeCpus, cpusOption, emitExperiment, eraHelp, eraList, EXPERIMENT_OPTIONS, EXPERIMENT_OPTIONS_HELP, intOption,
-  MODE_HELP, modeOption, seedOption, UsageError, type Command } from "./common.js";
+  MODE_HELP, modeOption, profileOption, seedOption, UsageError, type Command } from "./common.js";
 
 export const willItScaleCommand: Command = {
   summary: "will-it-scale brk1, brk2, page_fault1, tlb_flush1 as N processes and N threads, per era and CPU count",
@@ -51,6 +51,7 @@ export const willItScaleCommand: Command = {
     let r;
     try {
       r = await runWillItScale({
+        ...profileOption(values.profile, mode),
         testcases, modes, eras, cpus, mode, regionBytes, seed,
         ...(mode === "parallel" ? { budgetNs: budget } : { budgetCycles: budget }),
         onProgress: (done, total, label) => progress.update(done, total, label),
