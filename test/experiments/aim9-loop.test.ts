@@ -3,24 +3,13 @@
 // acquisitions: one per brk) and leaves the heap where it began; page_test stores every 128 bytes of
 // each page it grew; the job's argument checks and errors.
 import { describe, it, expect } from "vitest";
-import { VirtualMachine } from "../../src/sched/virtual-machine.js";
-import { MmModel } from "../../src/mm/process.js";
 import { constant } from "../../src/core/abi.js";
-import { harnessTasks } from "../../src/experiments/harness.js";
+import { harnessMachine } from "../helpers/harness.js";
 
 function setup(cpus: number, threads: boolean) {
-  const vm = VirtualMachine.create({ cpus, memory: "32MiB", debug: true });
-  const x = vm.exports;
-  const model = new MmModel(vm.mmu);
-  // the harness's parent (its heap touched: an anon_vma) and cpus - 1 children or threads of it
-  const h = harnessTasks(model, { experiment: "test", shape: threads ? "threads" : "processes", count: cpus - 1, firstCpu: 1 });
-  const parent = h.parent;
-  const tasks = [parent, ...h.tasks];
-  parent.brk(0n, { cpu: 0 });
-  const outs = tasks.map(() => vm.alloc(constant(x, "AIM9_OUT_SIZE")));
-  const field = (o: number, f: string) => Number(vm.read64(o + constant(x, f as "AIM9_OUT_SBRK")));
-  const mmapSemWrites = () => vm.mmu.lockStats().find((s) => s.class === "mmap_sem")!.acquisitions.write;
-  return { vm, x, parent, tasks, outs, field, start: parent.brk(0n), mmapSemWrites };
+  const h = harnessMachine(cpus, threads, "AIM9_OUT_SIZE");
+  const mmapSemWrites = () => h.vm.mmu.lockStats().find((s) => s.class === "mmap_sem")!.acquisitions.write;
+  return { ...h, start: h.parent.brk(0n), mmapSemWrites };
 }
 
 describe("AIM9 jobs", () => {

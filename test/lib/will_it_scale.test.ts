@@ -4,25 +4,15 @@
 // flushes one page per iteration, with IPIs to the other threads' CPUs in threads mode; the job's
 // argument checks; in the parallel build, the host-time budget clock (WIS_OUT_CLOCK in ns) and maxiters.
 import { describe, it, expect } from "vitest";
-import { VirtualMachine } from "../../src/sched/virtual-machine.js";
 import { MmModel } from "../../src/mm/process.js";
 import { constant } from "../../src/core/abi.js";
-import { harnessTasks } from "../../src/experiments/harness.js";
+import { harnessMachine } from "../helpers/harness.js";
 import { withParallelMachine } from "../../src/experiments/parallel.js";
 
 function setup(cpus: number, threads: boolean) {
-  const vm = VirtualMachine.create({ cpus, memory: "32MiB", debug: true });
-  const x = vm.exports;
-  const model = new MmModel(vm.mmu);
-  // the harness's parent (its heap touched: an anon_vma) and cpus - 1 children or threads of it
-  const h = harnessTasks(model, { experiment: "test", shape: threads ? "threads" : "processes", count: cpus - 1, firstCpu: 1 });
-  const parent = h.parent;
-  const tasks = [parent, ...h.tasks];
-  parent.brk(0n, { cpu: 0 });
-  const outs = tasks.map(() => vm.alloc(constant(x, "WIS_OUT_SIZE")));
-  const field = (o: number, f: string) => Number(vm.read64(o + constant(x, f as "WIS_OUT_ITERATIONS")));
-  const lock = (cls: string) => vm.mmu.lockStats().find((s) => s.class === cls)!;
-  return { vm, x, parent, tasks, outs, field, lock, heap: parent.brk(0n) };
+  const h = harnessMachine(cpus, threads, "WIS_OUT_SIZE");
+  const lock = (cls: string) => h.vm.mmu.lockStats().find((s) => s.class === cls)!;
+  return { ...h, lock, heap: h.parent.brk(0n) };
 }
 
 const BIG = 1e12; // a budget no test reaches: maxiters bounds the run
