@@ -35,11 +35,11 @@ export { checkMmInvariants, type MmCheckResult } from "./mm/check.js";
 // Experiments (issue 5): eras as data, and AIM9 brk_test / page_test in virtual time.
 export { ERAS, ERA_NAMES, ERA_LOCK_CLASSES, era, eraMachineOptions, type Era, type EraOverrides } from "./experiments/eras.js";
 export {
-  runAim9Brk, formatAim9Brk, AIM9_RUN_FIELDS, type Aim9BrkOptions, type Aim9BrkResult, type Aim9Run, type Aim9LockStat,
+  runAim9Brk, formatAim9Brk, aim9Ok, AIM9_RUN_FIELDS, type Aim9BrkOptions, type Aim9BrkResult, type Aim9Run, type Aim9LockStat,
   type Aim9Ratio, type Aim9Workload, type Aim9Shape,
 } from "./experiments/aim9-brk.js";
 export {
-  runRmapLocks, formatRmapLocks, RMAP_LOCKS_RUN_FIELDS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCKS_BASE_ERA, RMAP_DEFAULT_TREES, treeSize,
+  runRmapLocks, formatRmapLocks, rmapOk, RMAP_LOCKS_RUN_FIELDS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCKS_BASE_ERA, RMAP_DEFAULT_TREES, treeSize,
   type RmapLocksOptions, type RmapLocksResult, type RmapLocksRun, type RmapLockStat, type RmapLockConfig, type RmapTree,
 } from "./experiments/rmap-locks.js";
 export {

@@ -3,7 +3,7 @@
 // rmap-locks: its defaults (8 configurations, trees 2x2 and 4x2, CPUs 2,4,8). Both tables go to the
 // log, the report (and optionally both results as JSON) to files.
 import { runAim9Brk, formatAim9Brk, aim9Ok, type Aim9BrkOptions, type Aim9BrkResult } from "./experiments/aim9-brk.js";
-import { runRmapLocks, formatRmapLocks, type RmapLocksOptions, type RmapLocksResult } from "./experiments/rmap-locks.js";
+import { runRmapLocks, formatRmapLocks, rmapOk, type RmapLocksOptions, type RmapLocksResult } from "./experiments/rmap-locks.js";
 import { ERA_NAMES } from "./experiments/eras.js";
 import { renderReport } from "./report/html.js";
 import { table } from "./report/format.js";
@@ -36,8 +36,6 @@ export interface StartResult {
   ok: boolean;
 }
 
-/** Whether no rmap-locks run's invariant check found a violation. */
-export const rmapOk = (r: RmapLocksResult) => r.runs.every((x) => x.invariantViolations === null || x.invariantViolations.length === 0);
 
 /**
  * Run both experiments (synchronously, virtual time), print both tables to `log`, and return the

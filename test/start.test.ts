@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, isAbsolute } from "node:path";
 import { main } from "../src/cli.js";
-import { runStart, rmapOk, type StartResult } from "../src/start.js";
+import { runStart, type StartResult } from "../src/start.js";
+import { rmapOk } from "../src/experiments/rmap-locks.js";
 import { aim9Ok } from "../src/experiments/aim9-brk.js";
 
 describe("mmemu start", () => {

@@ -1,8 +1,7 @@
 // mmemu experiment rmap-locks (src/experiments/rmap-locks.ts).
 import { parseArgs } from "node:util";
-import { RMAP_DEFAULT_CPUS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCKS_BASE_ERA, formatRmapLocks, runRmapLocks,
+import { RMAP_DEFAULT_CPUS, RMAP_LOCK_CONFIGS, RMAP_LOCK_CONFIG_NAMES, RMAP_LOCKS_BASE_ERA, formatRmapLocks, rmapOk, runRmapLocks,
   treeSize } from "../experiments/rmap-locks.js";
-import { rmapOk } from "../start.js";
 import { createProgress } from "../report/progress.js";
 import { MAX_CPUS } from "../options.js";
 import { parallelDefaultCpus } from "../experiments/parallel.js";

@@ -20,7 +20,7 @@
 // figures are host-dependent and not reproducible (the notes say so). CPU counts are limited to the
 // host's cores.
 import { harnessTasks } from "./harness.js";
-import { runGrid, type ExperimentOptions } from "./grid.js";
+import { resolveTimeout, resolveSeed, resolveMode, resolveEras, resolveCpus, runGrid, type ExperimentOptions } from "./grid.js";
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
@@ -29,10 +29,9 @@ import { ConfigError, MmemuError } from "../core/errors.js";
 import type { CostProfile } from "../cost/profile.js";
 import { DEFAULT_PROFILE } from "../cost/default-profile.js";
 import type { LockClassStat } from "../locking/lock-stat.js";
-import { MAX_CPUS } from "../options.js";
-import { era as eraByName, ERA_NAMES, type Era } from "./eras.js";
+import { ERA_NAMES, type Era } from "./eras.js";
 import type { Mmu } from "../mmu.js";
-import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, withParallelMachine } from "./parallel.js";
+import { hostCores, PARALLEL_NOTE, withParallelMachine } from "./parallel.js";
 
 export type Aim9Workload = "brk_test" | "page_test";
 export type Aim9Shape = "processes" | "threads";
@@ -150,15 +149,9 @@ export const DEFAULT_CPUS = [1, 2, 4, 8];
 
 function resolve(o: Aim9BrkOptions) {
   if (o === null || typeof o !== "object") throw new ConfigError("aim9-brk: expected an options object");
-  const eras = (o.eras ?? [...ERA_NAMES]).map((e) => (typeof e === "string" ? eraByName(e) : eraByName(e.name, { locks: e.locks, mm: e.mm })));
-  if (eras.length === 0) throw new ConfigError("eras: expected at least one era");
-  const mode = o.mode ?? "timed";
-  if (mode !== "timed" && mode !== "parallel") throw new ConfigError(`mode: "${String(mode)}" is not a mode of aim9-brk (timed, parallel)`);
-  const cpus = o.cpus ?? (mode === "parallel" ? parallelDefaultCpus(DEFAULT_CPUS) : DEFAULT_CPUS);
-  if (!Array.isArray(cpus) || cpus.length === 0) throw new ConfigError("cpus: expected a non-empty list of CPU counts");
-  for (const c of cpus) {
-    if (!Number.isInteger(c) || c < 1 || c > MAX_CPUS) throw new ConfigError(`cpus: ${String(c)} is out of range (1..${MAX_CPUS})`);
-  }
+  const eras = resolveEras(o.eras, ERA_NAMES);
+  const mode = resolveMode("aim9-brk", o.mode);
+  const cpus = resolveCpus(o.cpus, DEFAULT_CPUS, mode);
   const shape = o.shape ?? "processes";
   if (shape !== "processes" && shape !== "threads") throw new ConfigError(`shape: "${String(shape)}" is not processes or threads`);
   const workload = o.workload ?? "brk_test";
@@ -168,12 +161,9 @@ function resolve(o: Aim9BrkOptions) {
   }
   const loops = o.loops ?? 1;
   if (!Number.isInteger(loops) || loops < 1 || loops > 1_000_000) throw new ConfigError(`loops: ${String(loops)} is out of range (1..1000000)`);
-  const seed = o.seed ?? 1;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
-  if (mode === "parallel") checkParallelCpus(cpus);
-  const timeoutMs = o.timeoutMs;
-  if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) throw new ConfigError(`timeoutMs: ${String(timeoutMs)} is not a positive number`);
-  return { eras, cpus: [...cpus], shape, workload, loops, seed, mode, debug: o.debug ?? false, timeoutMs };
+  const seed = resolveSeed(o.seed);
+  const timeoutMs = resolveTimeout(o.timeoutMs);
+  return { eras, cpus, shape, workload, loops, seed, mode, debug: o.debug ?? false, timeoutMs };
 }
 
 

@@ -34,7 +34,7 @@
 // budget (budgetNs: the jobs read the host's monotonic clock in the parallel build), after an
 // unmeasured warm-up of a tenth of it (at least 100 ms); makespanCycles and lock wait/hold are then host ns (timeUnit),
 // digest is "" and the figures are host-dependent; the invariant and leak checks run as in timed mode.
-import { runGrid, type ExperimentOptions } from "./grid.js";
+import { resolveSeed, resolveMode, resolveEras, resolveCpus, resolveBudgets, intIn, runGrid, type ExperimentOptions } from "./grid.js";
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
@@ -42,11 +42,10 @@ import { constant, type CoreExports } from "../core/abi.js";
 import { ConfigError, MmemuError } from "../core/errors.js";
 import type { CostProfile } from "../cost/profile.js";
 import { DEFAULT_PROFILE } from "../cost/default-profile.js";
-import { MAX_CPUS } from "../options.js";
-import { era as eraByName, type Era } from "./eras.js";
+import type { Era } from "./eras.js";
 import type { Mmu } from "../mmu.js";
 import type { JobSpec } from "../sched/jobs.js";
-import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, warmupBudgetNs, withParallelMachine } from "./parallel.js";
+import { hostCores, PARALLEL_NOTE, warmupBudgetNs, withParallelMachine } from "./parallel.js";
 
 export type ForkServerWorkload = "exim" | "fork_test";
 
@@ -179,40 +178,26 @@ export const FORK_SERVER_PARALLEL_NOTES: readonly string[] = [
   FORK_SERVER_NOTES[3]!,
 ];
 
-function int(what: string, v: unknown, lo: number, hi: number): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(`${what}: ${String(v)} is out of range (${lo}..${hi})`);
-  return v;
-}
 
 function resolve(o: ForkServerOptions) {
   if (o === null || typeof o !== "object") throw new ConfigError("fork-server: expected an options object");
   const workload = o.workload ?? "exim";
   if (workload !== "exim" && workload !== "fork_test") throw new ConfigError(`workload: "${String(workload)}" is not exim or fork_test`);
-  const names = o.eras ?? [...FORK_SERVER_DEFAULT_ERAS];
-  if (!Array.isArray(names) || names.length === 0) throw new ConfigError("eras: expected at least one era");
-  const eras = names.map((e) => (typeof e === "string" ? eraByName(e) : eraByName(e.name, { locks: e.locks, mm: e.mm })));
-  const cpus = o.cpus ?? (o.mode === "parallel" ? parallelDefaultCpus(FORK_SERVER_DEFAULT_CPUS) : FORK_SERVER_DEFAULT_CPUS);
-  if (!Array.isArray(cpus) || cpus.length === 0) throw new ConfigError("cpus: expected a non-empty list of CPU counts");
-  for (const c of cpus) int("cpus", c, 1, MAX_CPUS);
-  const mode = o.mode ?? "timed";
-  if (mode !== "timed" && mode !== "parallel") throw new ConfigError(`mode: "${String(mode)}" is not a mode of fork-server (timed, parallel)`);
-  if (mode === "parallel" && o.budgetCycles !== undefined) throw new ConfigError("budgetCycles: a virtual-time budget; parallel mode takes budgetNs (host time)");
-  if (mode === "timed" && o.budgetNs !== undefined) throw new ConfigError("budgetNs: a host-time budget; timed mode takes budgetCycles (virtual time)");
-  const budgetCycles = mode === "timed" ? int("budgetCycles", o.budgetCycles ?? FORK_SERVER_DEFAULT_BUDGET, 1000, 1e12) : null;
-  const budgetNs = mode === "parallel" ? int("budgetNs", o.budgetNs ?? FORK_SERVER_DEFAULT_BUDGET_NS, 1000, 1e12) : null;
-  const seed = o.seed ?? 1;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
-  const timeoutMs = o.timeoutMs === undefined ? undefined : int("timeoutMs", o.timeoutMs, 1, 1e9);
-  const heapPages = int("heapPages", o.heapPages ?? 32, 1, 4096);
-  const touchPages = int("touchPages", o.touchPages ?? 4, 0, heapPages);
-  const bufferPages = int("bufferPages", o.bufferPages ?? 4, 0, 512);
+  const eras = resolveEras(o.eras, FORK_SERVER_DEFAULT_ERAS);
+  const mode = resolveMode("fork-server", o.mode);
+  const cpus = resolveCpus(o.cpus, FORK_SERVER_DEFAULT_CPUS, mode);
+  const { budgetCycles, budgetNs } = resolveBudgets(mode, o, FORK_SERVER_DEFAULT_BUDGET, FORK_SERVER_DEFAULT_BUDGET_NS);
+  const seed = resolveSeed(o.seed);
+  const timeoutMs = o.timeoutMs === undefined ? undefined : intIn("timeoutMs", o.timeoutMs, 1, 1e9);
+  const heapPages = intIn("heapPages", o.heapPages ?? 32, 1, 4096);
+  const touchPages = intIn("touchPages", o.touchPages ?? 4, 0, heapPages);
+  const bufferPages = intIn("bufferPages", o.bufferPages ?? 4, 0, 512);
   const deliver = o.deliver ?? false;
   if (typeof deliver !== "boolean") throw new ConfigError("deliver: expected true or false");
   const varySizes = o.varySizes ?? true;
   if (typeof varySizes !== "boolean") throw new ConfigError("varySizes: expected true or false");
   const sizeSeed = varySizes ? (seed % FORK_SERVER_SIZE_SEED_MAX) + 1 : 0;
-  if (mode === "parallel") checkParallelCpus(cpus);
-  return { workload, eras, cpus: [...cpus], mode, budgetCycles, budgetNs, timeoutMs, seed, debug: o.debug ?? false, heapPages, touchPages,
+  return { workload, eras, cpus, mode, budgetCycles, budgetNs, timeoutMs, seed, debug: o.debug ?? false, heapPages, touchPages,
     bufferPages, deliver, varySizes, sizeSeed };
 }
 

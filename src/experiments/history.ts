@@ -28,9 +28,8 @@ import { aim9Ok, runAim9Brk, type Aim9BrkResult } from "./aim9-brk.js";
 import { forkServerOk, runForkServer, type ForkServerResult } from "./fork-server.js";
 import { ConfigError } from "../core/errors.js";
 import { DEFAULT_PROFILE } from "../cost/default-profile.js";
-import { MAX_CPUS } from "../options.js";
-import { checkParallelCpus, hostCores, PARALLEL_NOTE } from "./parallel.js";
-import type { ExperimentOptions } from "./grid.js";
+import { hostCores, PARALLEL_NOTE } from "./parallel.js";
+import { resolveCpus, resolveMode, resolveSeed, type ExperimentOptions } from "./grid.js";
 
 export type HistoryWorkload = "aim9-brk" | "exim" | "fork_test";
 
@@ -124,9 +123,11 @@ export const HISTORY_IDS: readonly string[] = HISTORY.map((c) => c.id);
 
 export type HistoryVerdict = "agrees" | "direction only" | "disagrees";
 
+/** A relative change as a signed percentage ("+3.9%", "-52.0%"); "-" when not finite. */
+export const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%` : "-");
+
 /** The verdict rule of the header comment, and the sentence that explains it. */
 export function historyVerdict(h: number, m: number): { verdict: HistoryVerdict; explanation: string } {
-  const pct = (v: number) => `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%`;
   const x = (v: number) => `${(1 + v).toFixed(2)}x`;
   if (!Number.isFinite(m)) return { verdict: "disagrees", explanation: "the emulator measured no throughput" };
   if (Math.abs(h) < SMALL) {
@@ -237,22 +238,15 @@ function resolve(o: HistoryOptions) {
   for (const id of ids) {
     if (!HISTORY_IDS.includes(id)) throw new ConfigError(`comparisons: unknown comparison "${String(id)}" (comparisons: ${HISTORY_IDS.join(", ")})`);
   }
-  const mode = o.mode ?? "timed";
-  if (mode !== "timed" && mode !== "parallel") throw new ConfigError(`mode: "${String(mode)}" is not a mode of history (timed, parallel)`);
+  const mode = resolveMode("history", o.mode);
   if (mode === "parallel" && o.cpus === undefined && hostCores() < 2) {
     throw new ConfigError(`cpus: parallel mode needs at least 2 CPUs and this host has ${hostCores()} core (use timed mode)`);
   }
-  const cpus = o.cpus ?? (mode === "parallel" ? [hostCores()] : HISTORY_DEFAULT_CPUS);
-  if (!Array.isArray(cpus) || cpus.length === 0) throw new ConfigError("cpus: expected a non-empty list of CPU counts");
-  for (const c of cpus) {
-    // one CPU has no contention: every comparison would read "no change"
-    if (!Number.isInteger(c) || c < 2 || c > MAX_CPUS) throw new ConfigError(`cpus: ${String(c)} is out of range (2..${MAX_CPUS})`);
-  }
-  const seed = o.seed ?? 1;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
+  // at least 2 CPUs: one CPU has no contention, every comparison would read "no change"
+  const cpus = resolveCpus(o.cpus, mode === "parallel" ? [hostCores()] : HISTORY_DEFAULT_CPUS, mode, 2);
+  const seed = resolveSeed(o.seed);
   if (mode === "parallel" && o.budgetCycles !== undefined) throw new ConfigError("budgetCycles: a virtual-time budget; parallel mode takes budgetNs (host time)");
   if (mode === "timed" && o.budgetNs !== undefined) throw new ConfigError("budgetNs: a host-time budget; timed mode takes budgetCycles (virtual time)");
-  if (mode === "parallel") checkParallelCpus(cpus);
   return { comparisons: HISTORY.filter((c) => ids.includes(c.id)), cpus: [...new Set(cpus)], seed, loops: o.loops ?? 1, mode };
 }
 
@@ -347,7 +341,6 @@ function assemble(r: ReturnType<typeof resolve>, options: HistoryOptions, aim9: 
     notes: [...(parallel ? HISTORY_PARALLEL_NOTES : HISTORY_NOTES)] };
 }
 
-const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%` : "-");
 
 /** The result as a terminal table: one line per comparison and CPU count, then the sources. */
 export function formatHistory(res: HistoryResult, table: (h: string[], rows: string[][]) => string): string {

@@ -25,7 +25,7 @@
 // the whole run as in timed mode. There walkerCycles/writerCycles and the lock wait/hold figures are
 // host nanoseconds (timeUnit "ns"), schedulerSwitches is 0 and digest ""; figures are host-dependent
 // and not reproducible (the notes say so). CPU counts are limited to the host's cores.
-import { runGrid, type ExperimentOptions } from "./grid.js";
+import { resolveTimeout, resolveSeed, resolveMode, resolveCpus, resolveBudgets, intIn, runGrid, type ExperimentOptions } from "./grid.js";
 import { emptyRunLockStat, lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel, type Process } from "../mm/process.js";
@@ -34,11 +34,11 @@ import { ConfigError, MmemuError } from "../core/errors.js";
 import type { CostProfile } from "../cost/profile.js";
 import { DEFAULT_PROFILE } from "../cost/default-profile.js";
 import type { LockSpec } from "../locking/lock-config.js";
-import { MAX_CPUS } from "../options.js";
 import { era as eraByName, type Era } from "./eras.js";
+import { MAX_CPUS } from "../options.js";
 import type { Mmu } from "../mmu.js";
 import type { JobSpec } from "../sched/jobs.js";
-import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, warmupBudgetNs, withParallelMachine } from "./parallel.js";
+import { hostCores, PARALLEL_NOTE, warmupBudgetNs, withParallelMachine } from "./parallel.js";
 
 /** The era every configuration starts from (its other locks and switches). */
 export const RMAP_LOCKS_BASE_ERA = "3.16";
@@ -199,10 +199,6 @@ export function treeSize(t: RmapTree): number {
 
 const MAX_PROCESSES = 256;
 
-function int(what: string, v: unknown, lo: number, hi: number): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(`${what}: ${String(v)} is out of range (${lo}..${hi})`);
-  return v;
-}
 
 function resolve(o: RmapLocksOptions) {
   if (o === null || typeof o !== "object") throw new ConfigError("rmap-locks: expected an options object");
@@ -213,12 +209,9 @@ function resolve(o: RmapLocksOptions) {
     if (!c) throw new ConfigError(`configs: unknown configuration "${String(n)}" (known: ${RMAP_LOCK_CONFIG_NAMES.join(", ")})`);
     return c;
   });
-  const mode = o.mode ?? "timed";
-  if (mode !== "timed" && mode !== "parallel") throw new ConfigError(`mode: "${String(mode)}" is not a mode of rmap-locks (timed, parallel)`);
-  const cpus = o.cpus ?? (mode === "parallel" ? parallelDefaultCpus(RMAP_DEFAULT_CPUS) : RMAP_DEFAULT_CPUS);
-  if (!Array.isArray(cpus) || cpus.length === 0) throw new ConfigError("cpus: expected a non-empty list of CPU counts");
-  for (const c of cpus) int("cpus", c, 2, MAX_CPUS);
-  const walkers = o.walkers === undefined ? null : int("walkers", o.walkers, 1, MAX_CPUS - 1);
+  const mode = resolveMode("rmap-locks", o.mode);
+  const cpus = resolveCpus(o.cpus, RMAP_DEFAULT_CPUS, mode, 2);
+  const walkers = o.walkers === undefined ? null : intIn("walkers", o.walkers, 1, MAX_CPUS - 1);
   if (walkers !== null) {
     for (const c of cpus) if (c <= walkers) throw new ConfigError(`walkers: ${walkers} walkers leave no writer CPU with ${c} CPUs`);
   }
@@ -226,21 +219,15 @@ function resolve(o: RmapLocksOptions) {
   if (!Array.isArray(trees) || trees.length === 0) throw new ConfigError("trees: expected a non-empty list of { width, depth }");
   for (const t of trees) {
     if (t === null || typeof t !== "object") throw new ConfigError("trees: expected { width, depth }");
-    int("width", t.width, 1, 16);
-    int("depth", t.depth, 0, 8);
+    intIn("width", t.width, 1, 16);
+    intIn("depth", t.depth, 0, 8);
     if (treeSize(t) > MAX_PROCESSES) throw new ConfigError(`tree ${t.width}x${t.depth}: ${treeSize(t)} processes (at most ${MAX_PROCESSES})`);
   }
-  const pages = int("pages", o.pages ?? 64, 1, 4096);
-  const writerPages = int("writerPages", o.writerPages ?? 4, 1, 512);
-  if (mode === "parallel" && o.budgetCycles !== undefined) throw new ConfigError("budgetCycles: a virtual-time budget; parallel mode takes budgetNs (host time)");
-  if (mode === "timed" && o.budgetNs !== undefined) throw new ConfigError("budgetNs: a host-time budget; timed mode takes budgetCycles (virtual time)");
-  const budgetCycles = mode === "timed" ? int("budgetCycles", o.budgetCycles ?? 20_000_000, 1000, 1e12) : null;
-  const budgetNs = mode === "parallel" ? int("budgetNs", o.budgetNs ?? 20_000_000, 1000, 1e12) : null;
-  const seed = o.seed ?? 1;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
-  if (mode === "parallel") checkParallelCpus(cpus);
-  const timeoutMs = o.timeoutMs;
-  if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) throw new ConfigError(`timeoutMs: ${String(timeoutMs)} is not a positive number`);
+  const pages = intIn("pages", o.pages ?? 64, 1, 4096);
+  const writerPages = intIn("writerPages", o.writerPages ?? 4, 1, 512);
+  const { budgetCycles, budgetNs } = resolveBudgets(mode, o, 20_000_000, 20_000_000);
+  const seed = resolveSeed(o.seed);
+  const timeoutMs = resolveTimeout(o.timeoutMs);
   for (const t of trees) {
     for (const c of cpus) {
       const w = walkers ?? Math.ceil(c / 2);
@@ -249,7 +236,7 @@ function resolve(o: RmapLocksOptions) {
       }
     }
   }
-  return { configs, cpus: [...cpus], walkers, trees: trees.map((t) => ({ width: t.width, depth: t.depth })), pages, writerPages,
+  return { configs, cpus, walkers, trees: trees.map((t) => ({ width: t.width, depth: t.depth })), pages, writerPages,
     budgetCycles, budgetNs, seed, mode, timeoutMs, debug: o.debug ?? false, check: o.check ?? true };
 }
 
@@ -381,6 +368,9 @@ async function runOneParallel(r: ReturnType<typeof resolve>, c: RmapLockConfig, 
  * before any machine is made; it rejects with MmemuError for a failed job, CpuDiedError / CpuStuckError
  * for a dead or stuck worker.
  */
+/** Whether no run's MM invariant check found a violation. */
+export const rmapOk = (r: RmapLocksResult) => r.runs.every((x) => x.invariantViolations === null || x.invariantViolations.length === 0);
+
 export function runRmapLocks(options: RmapLocksOptions & { mode: "parallel" }): Promise<RmapLocksResult>;
 export function runRmapLocks(options?: RmapLocksOptions & { mode?: "timed" }): RmapLocksResult;
 export function runRmapLocks(options?: RmapLocksOptions): RmapLocksResult | Promise<RmapLocksResult>;

@@ -29,7 +29,7 @@
 // does not fit MAX_MEMORY (ConfigError). The iterations are not capped (maxiters stays 2^32 - 1), so
 // every CPU runs for the whole budget, as in timed mode.
 import { harnessTasks } from "./harness.js";
-import { runGrid, type ExperimentOptions } from "./grid.js";
+import { resolveTimeout, resolveSeed, resolveMode, resolveEras, resolveCpus, resolveBudgets, intIn, runGrid, type ExperimentOptions } from "./grid.js";
 import { lockStatDiff, type RunLockStat } from "./lock-diff.js";
 import { VirtualMachine } from "../sched/virtual-machine.js";
 import { MmModel } from "../mm/process.js";
@@ -37,11 +37,10 @@ import { constant } from "../core/abi.js";
 import { ConfigError, MmemuError } from "../core/errors.js";
 import type { CostProfile } from "../cost/profile.js";
 import { DEFAULT_PROFILE } from "../cost/default-profile.js";
-import { MAX_CPUS } from "../options.js";
-import { era as eraByName, type Era } from "./eras.js";
+import type { Era } from "./eras.js";
 import type { Mmu } from "../mmu.js";
 import type { JobSpec } from "../sched/jobs.js";
-import { checkParallelCpus, hostCores, parallelDefaultCpus, PARALLEL_NOTE, warmupBudgetNs, withParallelMachine } from "./parallel.js";
+import { hostCores, PARALLEL_NOTE, warmupBudgetNs, withParallelMachine } from "./parallel.js";
 
 export const WIS_TESTCASES = ["brk1", "brk2", "page_fault1", "tlb_flush1"] as const;
 export type WisTestcase = (typeof WIS_TESTCASES)[number];
@@ -194,10 +193,6 @@ export const WIS_DEFAULT_BUDGET = 20_000_000;
 export const WIS_DEFAULT_REGION = 128 << 20;
 const REGION_MAX = 1 << 30;
 
-function int(what: string, v: unknown, lo: number, hi: number): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(`${what}: ${String(v)} is out of range (${lo}..${hi})`);
-  return v;
-}
 
 function list<T extends string>(what: string, v: unknown, known: readonly T[], dflt: readonly T[]): T[] {
   const xs = v ?? dflt;
@@ -212,24 +207,14 @@ function resolve(o: WillItScaleOptions) {
   if (o === null || typeof o !== "object") throw new ConfigError("will-it-scale: expected an options object");
   const testcases = list("testcases", o.testcases, WIS_TESTCASES, WIS_TESTCASES);
   const modes = list("modes", o.modes, WIS_SHAPES, WIS_SHAPES);
-  const eras = (o.eras ?? WIS_DEFAULT_ERAS).map((e) => (typeof e === "string" ? eraByName(e) : eraByName(e.name, { locks: e.locks, mm: e.mm })));
-  if (eras.length === 0) throw new ConfigError("eras: expected at least one era");
-  const mode = o.mode ?? "timed";
-  if (mode !== "timed" && mode !== "parallel") throw new ConfigError(`mode: "${String(mode)}" is not a mode of will-it-scale (timed, parallel)`);
-  const cpus = o.cpus ?? (mode === "parallel" ? parallelDefaultCpus(WIS_DEFAULT_CPUS) : WIS_DEFAULT_CPUS);
-  if (!Array.isArray(cpus) || cpus.length === 0) throw new ConfigError("cpus: expected a non-empty list of CPU counts");
-  for (const c of cpus) int("cpus", c, 1, MAX_CPUS);
-  if (mode === "parallel" && o.budgetCycles !== undefined) throw new ConfigError("budgetCycles: a virtual-time budget; parallel mode takes budgetNs (host time)");
-  if (mode === "timed" && o.budgetNs !== undefined) throw new ConfigError("budgetNs: a host-time budget; timed mode takes budgetCycles (virtual time)");
-  const budgetCycles = mode === "timed" ? int("budgetCycles", o.budgetCycles ?? WIS_DEFAULT_BUDGET, 1000, 1e12) : null;
-  const budgetNs = mode === "parallel" ? int("budgetNs", o.budgetNs ?? WIS_DEFAULT_BUDGET, 1000, 1e12) : null;
-  const regionBytes = int("regionBytes", o.regionBytes ?? WIS_DEFAULT_REGION, 4096, REGION_MAX);
+  const eras = resolveEras(o.eras, WIS_DEFAULT_ERAS);
+  const mode = resolveMode("will-it-scale", o.mode);
+  const cpus = resolveCpus(o.cpus, WIS_DEFAULT_CPUS, mode);
+  const { budgetCycles, budgetNs } = resolveBudgets(mode, o, WIS_DEFAULT_BUDGET, WIS_DEFAULT_BUDGET);
+  const regionBytes = intIn("regionBytes", o.regionBytes ?? WIS_DEFAULT_REGION, 4096, REGION_MAX);
   if (regionBytes % 4096 !== 0) throw new ConfigError(`regionBytes: ${regionBytes} is not a multiple of the page size (4096)`);
-  const seed = o.seed ?? 1;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed: ${String(seed)} is not a non-negative integer`);
-  if (mode === "parallel") checkParallelCpus(cpus);
-  const timeoutMs = o.timeoutMs;
-  if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) throw new ConfigError(`timeoutMs: ${String(timeoutMs)} is not a positive number`);
+  const seed = resolveSeed(o.seed);
+  const timeoutMs = resolveTimeout(o.timeoutMs);
   if (mode === "parallel" && testcases.some((t) => t === "page_fault1" || t === "tlb_flush1")) {
     const n = Math.max(...cpus);
     if (BASE_MEMORY + n * (regionBytes + REGION_SLACK) > MAX_MEMORY) {

@@ -13,13 +13,10 @@
 import type { Aim9BrkResult, Aim9Run } from "../experiments/aim9-brk.js";
 import { barChart, lineChart } from "./svg.js";
 import { waitDistributionFigure } from "./lock-hist.js";
-import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionContext } from "./html-parts.js";
+import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, num as f, idPart, timeUnitName as timeUnit, modeText, configList, type SectionContext } from "./html-parts.js";
 
-const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
-const idPart = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "_");
 
 /** Unit of the lock wait and hold figures (fields named *Cycles): virtual cycles, or host ns in parallel mode. */
-const timeUnit = (r: { timeUnit?: string }) => (r.timeUnit === "ns" ? "ns" : "cycles");
 
 /** Checks the fields the section draws; a ReportError names the first that is missing. */
 function check(r: unknown): Aim9BrkResult {
@@ -47,19 +44,11 @@ function cpuOrder(r: Aim9BrkResult): number[] {
   return [...new Set([...r.cpus, ...r.runs.map((x) => x.cpus)])].filter((c) => r.runs.some((x) => x.cpus === c)).sort((a, b) => a - b);
 }
 
-function modeText(r: Aim9BrkResult): string {
-  if (r.mode === "timed") return `timed: deterministic virtual time from the cost model (cycles converted at ${r.ghz} GHz); the same options and seed give the same figures`;
-  if (r.mode === "parallel") {
-    return `parallel: one worker thread per emulated CPU on a host of ${String(r.hostCores ?? "?")} cores, real contention; seconds and ` +
-      "lock wait and hold are host time (ns); figures are host-dependent and vary from run to run (not reproducible from the seed)";
-  }
-  return String(r.mode);
-}
 
 function config(r: Aim9BrkResult): string {
   const rows: [string, string][] = [
     ["experiment", "aim9-brk"],
-    ["mode", modeText(r)],
+    ["mode", modeText(r, "seconds and lock wait and hold are host time (ns); figures are host-dependent and vary from run to run (not reproducible from the seed)")],
     ["seed", r.mode === "parallel" ? `${String(r.seed)} (no effect in parallel mode)` : String(r.seed)],
     ["workload", `${String(r.workload)} (AIM9: 1 MiB grow, then 1000 x [sbrk(-64 KiB), 16 x sbrk(+4 KiB)]: 17,000 sbrk calls per loop)`],
     ["shape", r.shape === "threads" ? "threads: N threads of one process (one mm, one mmap_sem)" : "processes: N processes forked from one parent (their heaps share the anon_vma lock)"],
@@ -68,7 +57,7 @@ function config(r: Aim9BrkResult): string {
     ["eras", r.eras.map((e) => String(e?.name)).join(", ")],
     ["cost profile", `${String(r.profile || "(unnamed)")}, ${r.ghz} GHz`],
   ];
-  return `<dl class="config">${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`;
+  return configList(rows);
 }
 
 function erasTable(r: Aim9BrkResult): string {

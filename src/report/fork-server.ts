@@ -8,13 +8,10 @@
 // PREFIX-ctxsw, where PREFIX is the section's id prefix.
 import type { ForkServerResult, ForkServerRun } from "../experiments/fork-server.js";
 import { barChart, lineChart } from "./svg.js";
-import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionContext } from "./html-parts.js";
+import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, num as f, cpuText, timeUnitName as timeUnit, modeText, configList, type SectionContext } from "./html-parts.js";
 import { waitDistributionFigure } from "./lock-hist.js";
 
-const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
-const cpuText = (n: number) => `${n} CPU${n === 1 ? "" : "s"}`;
 /** Unit of makespan and the lock wait and hold figures (fields named *Cycles): virtual cycles, or host ns in parallel mode. */
-const timeUnit = (r: { timeUnit?: string }) => (r.timeUnit === "ns" ? "ns" : "cycles");
 
 /** Checks the fields the section draws; a ReportError names the first that is missing. */
 function check(r: unknown): ForkServerResult {
@@ -57,10 +54,7 @@ function workloadText(r: ForkServerResult): string {
 function config(r: ForkServerResult): string {
   const rows: [string, string][] = [
     ["experiment", "fork-server"],
-    ["mode", r.mode === "timed" ? `timed: deterministic virtual time from the cost model (cycles converted at ${r.ghz} GHz); the same options and seed give the same figures`
-      : r.mode === "parallel" ? `parallel: one worker thread per emulated CPU on a host of ${String(r.hostCores ?? "?")} cores, real contention; ` +
-        "figures are host time (ns) and host-dependent, not reproducible from the seed"
-        : String(r.mode)],
+    ["mode", modeText(r, "figures are host time (ns) and host-dependent, not reproducible from the seed")],
     ["seed", r.mode === "parallel" ? `${String(r.seed)} (picks the message sizes only in parallel mode)` : String(r.seed)],
     ["workload", workloadText(r)],
     ["shape", "one daemon per CPU, all forked from one master: one fork tree, whose anon_vmas share the master's root anon_vma lock (2.6.34+)"],
@@ -69,7 +63,7 @@ function config(r: ForkServerResult): string {
     ["eras", r.eras.map((e) => String(e?.name)).join(", ")],
     ["cost profile", `${String(r.profile || "(unnamed)")}, ${r.ghz} GHz`],
   ];
-  return `<dl class="config">${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`;
+  return configList(rows);
 }
 
 function erasTable(r: ForkServerResult): string {

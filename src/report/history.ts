@@ -2,12 +2,10 @@
 // kernel-history.md next to the emulator's figure for the same comparison, with its source and the
 // verdict, and one chart: history's relative change and the emulator's at each CPU count, per
 // comparison. Chart ids: PREFIX-change (PREFIX is the section's id prefix).
-import type { HistoryResult } from "../experiments/history.js";
+import { pct, type HistoryResult } from "../experiments/history.js";
 import { barChart } from "./svg.js";
-import { escapeHtml, figure, htmlTable, ReportError, type SectionContext } from "./html-parts.js";
+import { escapeHtml, figure, htmlTable, ReportError, num as f, type SectionContext } from "./html-parts.js";
 
-const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? "+" : ""}${(v * 100).toFixed(1)}%` : "-");
-const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
 
 function check(r: unknown): HistoryResult {
   const o = r as Partial<HistoryResult> | null;

@@ -48,3 +48,31 @@ export function scaleToggle(id: string, mode: ChartOptions["yScale"], draw: (sca
     `<div class="lin">${draw("linear")}</div><div class="log">${draw("log")}</div></div>`;
 }
 
+
+/** A number for a table: grouped, d decimals, "-" when not finite. */
+export const num = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
+
+/** "1 CPU", "4 CPUs". */
+export const cpuText = (n: number) => `${n} CPU${n === 1 ? "" : "s"}`;
+
+/** Text made safe for an element id. */
+export const idPart = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "_");
+
+/** The unit of a result's wait and hold figures (fields named *Cycles): "ns" in parallel mode, else "cycles". */
+export const timeUnitName = (r: { timeUnit?: string }) => (r.timeUnit === "ns" ? "ns" : "cycles");
+
+/**
+ * The configuration's "mode" line: timed mode's (virtual time at the profile's clock), or parallel
+ * mode's (worker threads on the host's cores) followed by `parallelFigures`, what the experiment's
+ * figures then are.
+ */
+export function modeText(r: { mode?: unknown; ghz?: number; hostCores?: number | null }, parallelFigures: string): string {
+  if (r.mode === "timed") return `timed: deterministic virtual time from the cost model (cycles converted at ${String(r.ghz)} GHz); the same options and seed give the same figures`;
+  if (r.mode === "parallel") return `parallel: one worker thread per emulated CPU on a host of ${String(r.hostCores ?? "?")} cores, real contention; ${parallelFigures}`;
+  return String(r.mode);
+}
+
+/** A section's configuration as a definition list; keys and values are escaped. */
+export function configList(rows: [string, string][]): string {
+  return `<dl class="config">${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`;
+}

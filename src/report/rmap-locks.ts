@@ -15,14 +15,11 @@
 import type { RmapLocksResult, RmapLocksRun } from "../experiments/rmap-locks.js";
 import { barChart, lineChart } from "./svg.js";
 import { waitDistributionFigure } from "./lock-hist.js";
-import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionContext } from "./html-parts.js";
+import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, num as f, cpuText, timeUnitName as timeUnit, modeText, configList, type SectionContext } from "./html-parts.js";
 
-const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
 const treeId = (t: { width: number; depth: number }) => `${t.width}x${t.depth}`;
-const cpuText = (n: number) => `${n} CPU${n === 1 ? "" : "s"}`;
 
 /** Unit of the lock wait and hold figures (fields named *Cycles): virtual cycles, or host ns in parallel mode. */
-const timeUnit = (r: { timeUnit?: string }) => (r.timeUnit === "ns" ? "ns" : "cycles");
 
 /** Checks the fields the section draws; a ReportError names the first that is missing. */
 function check(r: unknown): RmapLocksResult {
@@ -62,10 +59,7 @@ const runsOf = (r: RmapLocksResult, t: { width: number; depth: number }) => r.ru
 function config(r: RmapLocksResult): string {
   const rows: [string, string][] = [
     ["experiment", "rmap-locks"],
-    ["mode", r.mode === "timed" ? `timed: deterministic virtual time from the cost model (cycles converted at ${r.ghz} GHz); the same options and seed give the same figures`
-      : r.mode === "parallel" ? `parallel: one worker thread per emulated CPU on a host of ${String(r.hostCores ?? "?")} cores, real contention; ` +
-        "throughput, role times and lock wait and hold are host time (ns); figures are host-dependent and vary from run to run (not reproducible from the seed)"
-        : String(r.mode)],
+    ["mode", modeText(r, "throughput, role times and lock wait and hold are host time (ns); figures are host-dependent and vary from run to run (not reproducible from the seed)")],
     ["seed", r.mode === "parallel" ? `${String(r.seed)} (no effect in parallel mode)` : String(r.seed)],
     ["base era", String(r.baseEra)],
     ["workload", `walker CPUs: page_referenced over the root's ${r.pages} shared pages, a migration every ${r.migrateEvery}th walk; ` +
@@ -76,7 +70,7 @@ function config(r: RmapLocksResult): string {
     ["configurations", r.configs.map((c) => String(c?.name)).join(", ")],
     ["cost profile", `${String(r.profile || "(unnamed)")}, ${r.ghz} GHz`],
   ];
-  return `<dl class="config">${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`;
+  return configList(rows);
 }
 
 function configsTable(r: RmapLocksResult): string {

@@ -10,14 +10,10 @@
 // section's id prefix.
 import type { WillItScaleResult, WisRun } from "../experiments/will-it-scale.js";
 import { barChart, lineChart } from "./svg.js";
-import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, type SectionContext } from "./html-parts.js";
+import { escapeHtml, figure, htmlTable, ReportError, scaleToggle, num as f, cpuText as cpuWord, idPart, timeUnitName as timeUnit, modeText, configList, type SectionContext } from "./html-parts.js";
 import { waitDistributionFigure } from "./lock-hist.js";
 
-const f = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "-");
-const idPart = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "_");
-const cpuWord = (c: number) => `${c} CPU${c === 1 ? "" : "s"}`;
 /** Unit of the lock wait and hold figures (fields named *Cycles): virtual cycles, or host ns in parallel mode. */
-const timeUnit = (r: { timeUnit?: string }) => (r.timeUnit === "ns" ? "ns" : "cycles");
 
 /** Checks the fields the section draws; a ReportError names the first that is missing. */
 function check(r: unknown): WillItScaleResult {
@@ -40,10 +36,7 @@ function config(r: WillItScaleResult): string {
   const mib = r.regionBytes / (1 << 20);
   const rows: [string, string][] = [
     ["experiment", "will-it-scale"],
-    ["mode", r.mode === "timed" ? `timed: deterministic virtual time from the cost model (cycles converted at ${r.ghz} GHz); the same options and seed give the same figures`
-      : r.mode === "parallel" ? `parallel: one worker thread per emulated CPU on a host of ${String(r.hostCores ?? "?")} cores, real contention; ` +
-        "iterations/s are per second of host time and lock wait and hold are host ns; figures are host-dependent and vary from run to run (not reproducible from the seed)"
-        : String(r.mode)],
+    ["mode", modeText(r, "iterations/s are per second of host time and lock wait and hold are host ns; figures are host-dependent and vary from run to run (not reproducible from the seed)")],
     ["seed", r.mode === "parallel" ? `${String(r.seed)} (no effect in parallel mode)` : String(r.seed)],
     ["testcases", (Array.isArray(r.testcases) ? r.testcases : []).join(", ")],
     ["shapes", (Array.isArray(r.modes) ? r.modes : []).map((m) => m === "threads" ? "threads (N threads of one process: one mm, one mmap_sem)"
@@ -54,7 +47,7 @@ function config(r: WillItScaleResult): string {
     ["eras", r.eras.map((e) => String(e?.name)).join(", ")],
     ...(r.mode === "parallel" ? [] : [["cost profile", `${String(r.profile || "(unnamed)")}, ${r.ghz} GHz`] as [string, string]]),
   ];
-  return `<dl class="config">${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")}</dl>`;
+  return configList(rows);
 }
 
 const lockOf = (run: WisRun, cls: string) => run.locks.find((l) => l?.class === cls);

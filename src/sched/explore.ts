@@ -6,21 +6,15 @@
 // given, the first schedule uses the default estimate and its step count becomes the estimate of all
 // the later ones (reported as pctSteps; every failure's replay options carry the estimate it used).
 import { ConfigError } from "../core/errors.js";
-import type { JobSpec } from "./jobs.js";
-import type { Strategy } from "./scheduler.js";
 import { checkSeed, replayText, resolveRunOptions, DEFAULT_PCT_DEPTH, DEFAULT_PCT_STEPS, type RunOptions } from "./run-options.js";
 import type { RunResult, VirtualMachine } from "./virtual-machine.js";
 
-export interface ExploreOptions {
+/** The run options of every schedule (RunOptions, explore mode), then the exploration's own. */
+export interface ExploreOptions extends Omit<RunOptions, "mode" | "seed"> {
   /** How many schedules to try, at most. */
   runs: number;
   /** The first seed; schedule i uses seed + i. */
   seed: number;
-  jobs: JobSpec[];
-  strategy?: Strategy;
-  pctDepth?: number;
-  pctSteps?: number;
-  maxSteps?: number;
   /** Put the jobs' shared state back before each schedule (e.g. zero a counter). */
   setup?: (vm: VirtualMachine, seed: number) => void;
   /** Judge a finished schedule: true or undefined = fine, false or a message = a failure. */
